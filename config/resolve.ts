@@ -183,6 +183,7 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     const cloud = p === "eks" || p === "gke" || p === "aks";
     if (cloud && !cl.region) out.push(`${k("cluster.region")} is required for provider ${p} (e.g. ${p === "aks" ? "westeurope" : p === "gke" ? "europe-west4" : "eu-west-1"})`);
     if (p === "gke" && !cl.project) out.push(`${k("cluster.project")} is required for provider gke: set the GCP project ID`);
+    if (p === "gke" && !cl.projectNumber) out.push(`${k("cluster.projectNumber")} is required for provider gke: gcloud projects describe <project> --format='value(projectNumber)'`);
     if (p === "aks" && !cl.tenantId) out.push(`${k("cluster.tenantId")} is required for provider aks: set the Entra ID tenant GUID`);
     if (cl.publicEndpoint && cl.authorizedCidrs.length === 0) {
         out.push(`${k("cluster.authorizedCidrs")} must list at least one CIDR when cluster.publicEndpoint is true (a public API open to everyone is not allowed)`);
@@ -225,6 +226,9 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     }
     if (c.serving.minReplicas > c.serving.maxReplicas) {
         out.push(`${k("serving.maxReplicas")} must be >= minReplicas (got ${c.serving.maxReplicas} < ${c.serving.minReplicas})`);
+    }
+    if (training && !c.storage.buckets.includes("models")) {
+        out.push(`${k("storage.buckets")} must include "models" on a training stack: serving stacks read approved models from it (got ${describe(c.storage.buckets)})`);
     }
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
     const modelNames = c.models.map((m) => m.name);

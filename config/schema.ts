@@ -108,6 +108,9 @@ const cluster = z.strictObject({
     })).default([]),
     /** GCP: project ID. Required for gke. */
     project: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { message: "must be a GCP project ID" }).optional(),
+    /** GCP: project number (its GKE service agent gets the secrets-encryption key). Required for gke. */
+    projectNumber: z.preprocess((v) => (typeof v === "number" ? String(v) : v),
+        z.string().regex(/^\d{6,20}$/, { message: "must be the GCP project number (digits)" })).optional(),
     /** Azure: Entra ID tenant. Required for aks. */
     tenantId: z.uuid({ message: "must be an Entra ID tenant GUID" }).optional(),
     /** Azure: Entra ID groups that are cluster admins (Azure RBAC). Default []. */
@@ -141,6 +144,10 @@ const storage = z.strictObject({
         /** Object store data pool erasure coding (k data + m coding chunks). Default 2+1. */
         erasureCoding: z.strictObject({ dataChunks: count(2).default(2), codingChunks: count(1).default(1) }).prefault({}),
     }).prefault({}),
+    /** S3 endpoint of the training object store as serving stacks reach it. Default: the in-cluster RGW service. */
+    endpoint: z.url({ message: "must be a URL such as https://s3.training.example.com" }).optional(),
+    /** S3 region name the object store answers to (RGW zone group). Default `default`. */
+    region: z.string().min(1).default("default"),
     /** Buckets on the training object store. Default [datasets, models]. */
     buckets: z.array(dnsName).min(1).default(["datasets", "models"]),
 });
@@ -162,6 +169,8 @@ const streaming = z.strictObject({
     replicationFactor: count(1).optional(),
     /** Min in-sync replicas / ack quorum. Default 2 (dev: 1). */
     minInSyncReplicas: count(1).optional(),
+    /** Bootstrap address serving stacks use (host:port). Default: the in-cluster TLS bootstrap service. */
+    bootstrap: z.string().regex(/^[A-Za-z0-9.-]+:\d{2,5}$/, { message: "must be host:port" }).optional(),
     /** Topics. Default: `inference-feedback` (feedback) and `training-events`. */
     topics: z.array(topic).min(1).default([
         { name: "inference-feedback", partitions: 6, feedback: true },

@@ -1,0 +1,33 @@
+/**
+ * A generated S3 key pair for a Ceph object-store user (Rook `CephObjectStoreUser.spec.keys`
+ * takes it from a Kubernetes Secret). Generated here so the training stack can publish it, as a
+ * secret, to the serving stacks without anyone handling keys.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { ModelStoreCredentials } from "../../stacks/contract";
+
+export interface S3CredentialsArgs {
+    /** Bump to rotate the key pair. Default 1. */
+    rotation?: number;
+}
+
+export class S3Credentials extends pulumi.ComponentResource {
+    /** The key pair, secret. */
+    public readonly credentials: pulumi.Output<ModelStoreCredentials>;
+
+    constructor(name: string, args: S3CredentialsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("hybridml:storage:S3Credentials", name, {}, opts);
+        const keepers = { rotation: String(args.rotation ?? 1) };
+        // S3 access key IDs are 20 upper-case alphanumerics; secrets 40 characters.
+        const accessKeyId = new random.RandomString(`${name}-access-key`, {
+            length: 20, upper: true, lower: false, numeric: true, special: false, keepers,
+        }, { parent: this, additionalSecretOutputs: ["result"] });
+        const secretAccessKey = new random.RandomPassword(`${name}-secret-key`, {
+            length: 40, special: false, keepers,
+        }, { parent: this });
+        this.credentials = pulumi.secret(pulumi.all([accessKeyId.result, secretAccessKey.result])
+            .apply(([id, key]) => ({ accessKeyId: id, secretAccessKey: key })));
+        this.registerOutputs({ credentials: this.credentials });
+    }
+}

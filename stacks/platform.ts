@@ -1,0 +1,41 @@
+/**
+ * Composition root of one stack: its cluster, then its roles (SPEC 2). A serving-only stack
+ * reads the training contract through a StackReference *before* registering anything else, so a
+ * missing or mismatched training stack fails fast; a stack with both roles wires it in-process.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { LoadedConfig } from "../config";
+import { contractOutputs, readTrainingContract, TrainingContract } from "./contract";
+import { createCluster } from "./cluster";
+import { deployServing } from "./serving";
+import { deployTraining } from "./training";
+
+/** Build the whole platform for one stack and return its stack outputs. */
+export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<Record<string, unknown>> {
+    const name = config.stack;
+    let contract: TrainingContract | undefined;
+    if (config.roles.serving && !config.roles.training && config.trainingStack) {
+        const ref = new pulumi.StackReference(`${name}-training`, { name: config.trainingStack.fullName });
+        contract = await readTrainingContract(ref, config.trainingStack.fullName);
+    }
+
+    const cluster = createCluster(name, config, secrets);
+    const outputs: Record<string, unknown> = {
+        environment: config.environment,
+        roles: Object.entries(config.roles).filter(([, on]) => on).map(([role]) => role),
+        platform: cluster.platform,
+        kubeconfig: cluster.kubeconfig,
+        gpu: cluster.gpu,
+    };
+    if (cluster.objectStore) outputs.modelBucket = { kind: cluster.objectStore.kind, uri: cluster.objectStore.uriPrefix };
+
+    if (config.roles.training) {
+        contract = deployTraining(name, config, cluster);
+        Object.assign(outputs, contractOutputs(contract));
+    }
+    if (config.roles.serving) {
+        if (!contract) throw new Error("hybridml:trainingStack is required on a serving-only stack");
+        Object.assign(outputs, { serving: deployServing(name, config, cluster, contract) });
+    }
+    return outputs;
+}

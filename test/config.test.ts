@@ -1,0 +1,166 @@
+import * as assert from "node:assert/strict";
+import * as fc from "fast-check";
+import { ConfigError, decodeConfigValue, resolveConfig, RawInput } from "../config/resolve";
+import { NAMESPACE } from "../config/schema";
+import { listStacks, planStack, readStackConfig, StackConfig } from "../tools/plan/plan";
+
+/** Raw input for `resolveConfig` from a stack's config map (as the program sees it). */
+function rawInput(stack: string, cfg: StackConfig): RawInput {
+    const values: Record<string, unknown> = {};
+    const secretKeysSet = new Set<string>();
+    for (const [k, v] of Object.entries(cfg.config)) {
+        const [ns, key] = k.split(":");
+        if (ns !== NAMESPACE) continue;
+        values[key] = decodeConfigValue(v);
+        if (cfg.secretKeys.includes(k)) secretKeysSet.add(key);
+    }
+    return { project: "hybrid-ml-platform", stack, values, secretKeysSet };
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+    try {
+        fn();
+    } catch (e) {
+        if (e instanceof ConfigError) return e;
+        throw e;
+    }
+    assert.fail("expected a ConfigError");
+}
+
+/** A config map with one value replaced (path into a structured key). */
+function withValue(cfg: StackConfig, key: string, path: string[], value: unknown): StackConfig {
+    const full = `${NAMESPACE}:${key}`;
+    if (path.length === 0) {
+        const config = { ...cfg.config };
+        if (value === undefined) delete config[full];
+        else config[full] = typeof value === "string" ? value : JSON.stringify(value);
+        return { ...cfg, config };
+    }
+    const root = JSON.parse(cfg.config[full] ?? "{}") as Record<string, unknown>;
+    let o = root;
+    for (const p of path.slice(0, -1)) {
+        o[p] ??= {};
+        o = o[p] as Record<string, unknown>;
+    }
+    if (value === undefined) delete o[path[path.length - 1]];
+    else o[path[path.length - 1]] = value;
+    return { ...cfg, config: { ...cfg.config, [full]: JSON.stringify(root) } };
+}
+
+describe("config", () => {
+    const stacks = listStacks();
+
+    it("ships the six stacks of SPEC 2", () => {
+        assert.deepEqual(stacks, ["dev", "edge", "prod-aws", "prod-azure", "prod-gcp", "prod-training"]);
+    });
+
+    for (const stack of stacks) {
+        it(`loads the shipped stack ${stack} with every default applied`, () => {
+            const c = resolveConfig(rawInput(stack, readStackConfig(stack)));
+            assert.equal(c.stack, stack);
+            assert.equal(c.protectStateful, c.environment !== "dev");
+            assert.ok(c.cluster.gpuPool.maxSize >= c.cluster.gpuPool.minSize);
+            assert.ok(c.streaming.minInSyncReplicas <= c.streaming.replicationFactor);
+            if (["eks", "gke", "aks"].includes(c.cluster.provider)) assert.ok(c.cluster.gpuPool.instanceType.length > 0);
+        });
+    }
+
+    describe("defaults", () => {
+        const base = rawInput("prod-aws", readStackConfig("prod-aws"));
+
+        it("derives zones, NAT layout and instance types for EKS", () => {
+            const c = resolveConfig(base);
+            assert.deepEqual(c.cluster.network.zones, ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+            assert.equal(c.cluster.network.natPerZone, true);
+            assert.equal(c.cluster.systemPool.instanceType, "m7i.xlarge");
+            assert.deepEqual(c.cluster.gpuPool.sharing, { mode: "none" });
+        });
+
+        it("uses small replication on dev and 3/2 in prod", () => {
+            const dev = resolveConfig(rawInput("dev", readStackConfig("dev")));
+            assert.deepEqual([dev.streaming.replicas, dev.streaming.replicationFactor, dev.streaming.minInSyncReplicas], [1, 1, 1]);
+            assert.equal(dev.storage.rook.poolSize, 1);
+            const prod = resolveConfig(rawInput("prod-training", readStackConfig("prod-training")));
+            assert.deepEqual([prod.streaming.replicas, prod.streaming.replicationFactor, prod.streaming.minInSyncReplicas], [3, 3, 2]);
+            assert.equal(prod.storage.rook.poolSize, 3);
+            assert.equal(prod.storage.rook.enabled, true);
+        });
+
+        it("an explicit protectStateful wins over the environment default", () => {
+            const c = resolveConfig({ ...base, values: { ...base.values, protectStateful: false } });
+            assert.equal(c.protectStateful, false);
+        });
+    });
+
+    describe("errors name the key, what was given and what is valid", () => {
+        const base = readStackConfig("prod-aws");
+        const cases: Array<[string, StackConfig, RegExp]> = [
+            ["wrong type", withValue(base, "cluster", ["gpuPool", "maxSize"], "ten"), /hybridml:cluster\.gpuPool\.maxSize must be a number \(got "ten"\)/],
+            ["out of range", withValue(base, "cluster", ["gpuPool", "gpuCount"], 0), /hybridml:cluster\.gpuPool\.gpuCount must be >= 1 \(got 0\)/],
+            ["min above max", withValue(base, "cluster", ["gpuPool", "minSize"], 9), /hybridml:cluster\.gpuPool\.maxSize must be >= minSize \(got 6 < 9\)/],
+            ["unknown enum", withValue(base, "cluster", ["provider"], "eksctl"), /hybridml:cluster\.provider must be one of eks \| gke \| aks \| onprem \| k3s \(got "eksctl"\)/],
+            ["typo in a nested key", withValue(base, "cluster", ["gpuPol"], {}), /hybridml:cluster\.gpuPol is not a known key: did you mean gpuPool\?/],
+            ["typo in a top-level key", withValue(base, "trainingStak", [], "a/b/c"), /hybridml:trainingStak is not a known key: did you mean trainingStack\?/],
+            ["not a CIDR", withValue(base, "cluster", ["authorizedCidrs"], ["10.0.0.300/8"]), /hybridml:cluster\.authorizedCidrs\[0\] must be an IPv4 CIDR block .* \(got "10\.0\.0\.300\/8"\)/],
+            ["API open to the internet", withValue(base, "cluster", ["authorizedCidrs"], ["0.0.0.0/0"]), /hybridml:cluster\.authorizedCidrs\[0\] opens the API to the whole internet/],
+            ["public endpoint without CIDRs", withValue(base, "cluster", ["authorizedCidrs"], []), /hybridml:cluster\.authorizedCidrs must list at least one CIDR/],
+            ["serving without a training stack", withValue(base, "trainingStack", [], undefined), /hybridml:trainingStack is required on a serving-only stack/],
+            ["missing region", withValue(base, "cluster", ["region"], undefined), /hybridml:cluster\.region is required for provider eks/],
+            ["bad sharing mode", withValue(base, "cluster", ["gpuPool", "sharing"], { mode: "mps" }), /hybridml:cluster\.gpuPool\.sharing\.mode must be one of none \| time-slicing \| mig \(got "mps"\)/],
+            ["onprem without kubeconfig", withValue(base, "cluster", ["provider"], "onprem"), /hybridml:kubeconfig is required for provider onprem: pulumi config set --secret/],
+            ["k3s without hosts or key", withValue(base, "cluster", ["provider"], "k3s"), /hybridml:cluster\.hosts is required for provider k3s[\s\S]*hybridml:sshPrivateKey is required for provider k3s/],
+        ];
+        for (const [what, cfg, expected] of cases) {
+            it(what, () => {
+                const err = errorOf(() => resolveConfig(rawInput("prod-aws", cfg)));
+                assert.match(err.message, expected);
+            });
+        }
+
+        it("a credential stored in plain text is refused", () => {
+            const cfg = { ...base, config: { ...base.config, "hybridml:kubeconfig": "apiVersion: v1" } };
+            assert.match(errorOf(() => resolveConfig(rawInput("prod-aws", cfg))).message, /hybridml:kubeconfig holds a credential but is stored in plain text/);
+        });
+
+        it("k3s: the first host must be a server and names unique", () => {
+            const hosts = [{ name: "a", address: "192.0.2.1", role: "agent" }, { name: "a", address: "192.0.2.2", role: "server" }];
+            const cfg = withValue(withValue(base, "cluster", ["provider"], "k3s"), "cluster", ["hosts"], hosts);
+            const err = errorOf(() => resolveConfig(rawInput("prod-aws", { ...cfg, secretKeys: ["hybridml:sshPrivateKey"], config: { ...cfg.config, "hybridml:sshPrivateKey": "[secret]" } })));
+            assert.match(err.message, /hybridml:cluster\.hosts\[0\]\.role must be server/);
+            assert.match(err.message, /hybridml:cluster\.hosts has duplicate names/);
+        });
+    });
+
+    describe("property: every invalid config gives one clear error and registers nothing", () => {
+        const base = readStackConfig("prod-aws");
+        /** Mutations that make the config invalid, each with the key its error must name. */
+        const mutation = fc.oneof(
+            fc.record({ path: fc.constantFrom(["gpuPool", "minSize"], ["gpuPool", "maxSize"], ["systemPool", "minSize"], ["gpuPool", "gpuCount"], ["gpuPool", "diskSizeGb"]), value: fc.oneof(fc.string(), fc.boolean(), fc.integer({ max: -1 }), fc.double({ min: 0.1, max: 0.9 })) })
+                .map(({ path, value }) => ({ key: "cluster", path, value, names: `hybridml:cluster.${path.join(".")}` })),
+            fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !["eks", "gke", "aks", "onprem", "k3s"].includes(s))
+                .map((value) => ({ key: "cluster", path: ["provider"], value: value as unknown, names: "hybridml:cluster.provider" })),
+            fc.constantFrom("gpuPoool", "sytemPool", "regoin", "publicEndpiont", "netwrk")
+                .map((typo) => ({ key: "cluster", path: [typo], value: {} as unknown, names: `hybridml:cluster.${typo}` })),
+            fc.string({ minLength: 1, maxLength: 8 }).filter((s) => !["dev", "edge", "prod"].includes(s))
+                .map((value) => ({ key: "environment", path: [] as string[], value: value as unknown, names: "hybridml:environment" })),
+            fc.ipV4().map((ip) => ({ key: "cluster", path: ["authorizedCidrs"], value: [ip] as unknown, names: "hybridml:cluster.authorizedCidrs[0]" })),
+        );
+
+        it("resolveConfig names the mutated key", () => {
+            fc.assert(fc.property(mutation, (m) => {
+                const err = errorOf(() => resolveConfig(rawInput("prod-aws", withValue(base, m.key, m.path, m.value))));
+                assert.ok(err.message.includes(m.names), `expected ${m.names} in:\n${err.message}`);
+                assert.ok(!err.message.includes("    at "), "no stack trace in the message");
+            }), { numRuns: 200 });
+        });
+
+        it("the program registers nothing but the root stack", async () => {
+            await fc.assert(fc.asyncProperty(mutation, async (m) => {
+                const r = await planStack("prod-aws", { stackConfig: withValue(base, m.key, m.path, m.value) });
+                assert.ok(r.error instanceof ConfigError, `expected a ConfigError, got ${String(r.error)}`);
+                assert.ok(r.error.message.includes(m.names));
+                assert.deepEqual(r.recorded.map((x) => x.type), ["pulumi:pulumi:Stack"]);
+            }), { numRuns: 25 });
+        });
+    });
+});

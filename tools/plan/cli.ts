@@ -1,0 +1,92 @@
+/**
+ * `npm run plan -- --stack NAME [--stack NAME...] | --all [--out DIR]`
+ *
+ * Writes plan/<stack>.json for each stack and prints a summary. Exit code 1 on a config or
+ * contract error (message only, no stack trace) or a mandatory policy violation.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { listStacks, planFleet, PlanResult, REPO_ROOT } from "./plan";
+import { hasMandatory } from "./policies";
+
+interface Args { stacks: string[]; all: boolean; out: string }
+
+function parseArgs(argv: string[]): Args {
+    const args: Args = { stacks: [], all: false, out: path.join(REPO_ROOT, "plan") };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--all") args.all = true;
+        else if (a === "--stack" || a === "-s") args.stacks.push(argv[++i] ?? "");
+        else if (a === "--out") args.out = path.resolve(argv[++i] ?? "");
+        else if (a === "--help" || a === "-h") usage(0);
+        else {
+            console.error(`unknown argument ${a}`);
+            usage(2);
+        }
+    }
+    if (!args.all && args.stacks.length === 0) usage(2);
+    return args;
+}
+
+function usage(code: number): never {
+    console.error("usage: npm run plan -- --all | --stack NAME [--stack NAME ...] [--out DIR]");
+    process.exit(code);
+}
+
+/** Resource counts by package (aws, gcp, azure-native, kubernetes, ...) for the summary. */
+function byPackage(r: PlanResult): string {
+    const counts = new Map<string, number>();
+    for (const res of r.plan.resources) {
+        const pkg = res.type.startsWith("pulumi:providers:") ? "providers" : res.type.split(":")[0];
+        if (pkg === "pulumi" && res.type === "pulumi:pulumi:Stack") continue;
+        counts.set(pkg, (counts.get(pkg) ?? 0) + 1);
+    }
+    return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ${n}`).join(", ");
+}
+
+function table(rows: string[][]): string {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+async function main(): Promise<number> {
+    const args = parseArgs(process.argv.slice(2));
+    const known = listStacks();
+    const stacks = args.all ? known : args.stacks;
+    const unknown = stacks.filter((s) => !known.includes(s));
+    if (unknown.length > 0) {
+        console.error(`no such stack: ${unknown.join(", ")} (stacks: ${known.join(", ")})`);
+        return 1;
+    }
+    const started = Date.now();
+    const results = await planFleet(stacks);
+    fs.mkdirSync(args.out, { recursive: true });
+    const rows = [["stack", "status", "resources", "by package", "violations"]];
+    let failed = false;
+    for (const r of results.values()) {
+        const mandatory = hasMandatory(r.plan.violations);
+        failed ||= Boolean(r.error) || mandatory;
+        if (r.error) {
+            console.error(`\n${r.plan.stack}: ${r.error.message}`);
+        } else {
+            fs.writeFileSync(path.join(args.out, `${r.plan.stack}.json`), JSON.stringify(r.plan, null, 2) + "\n");
+        }
+        const v = r.plan.violations;
+        rows.push([
+            r.plan.stack,
+            r.error ? "error" : mandatory ? "blocked" : "ok",
+            String(r.plan.resources.length),
+            r.error ? "-" : byPackage(r),
+            `${v.filter((x) => x.enforcement === "mandatory").length} mandatory, ${v.filter((x) => x.enforcement === "advisory").length} advisory`,
+        ]);
+        for (const x of v) console.error(`  [${x.enforcement}] ${x.policy}: ${x.message} (${x.urn})`);
+    }
+    console.log(`\n${table(rows)}\n`);
+    console.log(`planned ${results.size} stack(s) in ${((Date.now() - started) / 1000).toFixed(1)} s; plans in ${path.relative(process.cwd(), args.out) || "."}/`);
+    return failed ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+    console.error(err instanceof Error ? err.stack ?? err.message : err);
+    process.exit(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * Computed outputs the mock runtime reports outside preview (unit tests), so that values built
+ * from them (kubeconfigs, storage URIs) can be inspected. In preview they stay unknown, as in
+ * `pulumi preview`. One entry per resource type whose computed outputs the program reads.
+ */
+const FAKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZBS0UtLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==";
+
+type Inputs = Record<string, unknown>;
+const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
+    "aws:eks/cluster:Cluster": (name) => ({
+        arn: `arn:aws:eks:eu-west-1:123456789012:cluster/${name}`,
+        endpoint: `https://${name}.gr7.eu-west-1.eks.amazonaws.com`,
+        certificateAuthority: { data: FAKE_CA },
+        identities: [{ oidcs: [{ issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${name.toUpperCase()}` }] }],
+    }),
+    "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),
+    "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${name}` }),
+    "aws:s3/bucket:Bucket": (name, inputs) => ({ arn: `arn:aws:s3:::${String(inputs.bucket ?? name)}` }),
+    "aws:eks/nodeGroup:NodeGroup": (name) => ({ resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] }),
+    "gcp:container/cluster:Cluster": (name) => ({
+        endpoint: "10.0.0.2",
+        masterAuth: { clusterCaCertificate: FAKE_CA },
+        selfLink: `https://container.googleapis.com/v1/projects/p/locations/l/clusters/${name}`,
+    }),
+    "gcp:serviceaccount/account:Account": (name, inputs) => ({
+        email: `${String(inputs.accountId ?? name)}@${String(inputs.project ?? "project")}.iam.gserviceaccount.com`,
+    }),
+    "gcp:kms/cryptoKey:CryptoKey": (name) => ({ id: `projects/p/locations/l/keyRings/r/cryptoKeys/${name}` }),
+    "azure-native:containerservice:ManagedCluster": (name) => ({
+        fqdn: `${name}.hcp.westeurope.azmk8s.io`,
+        oidcIssuerProfile: { enabled: true, issuerURL: `https://westeurope.oic.prod-aks.azure.com/tenant/${name}/` },
+    }),
+    "azure-native:keyvault:Key": (name, inputs) => ({
+        keyUriWithVersion: `https://vault.vault.azure.net/keys/${String(inputs.keyName ?? name)}/0123456789abcdef0123456789abcdef`,
+    }),
+    "azure-native:managedidentity:UserAssignedIdentity": (name) => ({
+        clientId: "00000000-0000-0000-0000-00000000c11e",
+        principalId: "00000000-0000-0000-0000-0000000000a1",
+        tenantId: "00000000-0000-0000-0000-0000000000e1",
+        id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
+    }),
+    // The k3s kubeconfig read (`sudo cat /etc/rancher/k3s/k3s.yaml`, possibly secret) returns a k3s-style kubeconfig.
+    "command:remote:Command": (name, inputs) => ({
+        stdout: JSON.stringify(inputs.create ?? "").includes("/etc/rancher/k3s/k3s.yaml") ? [
+            "apiVersion: v1", "kind: Config", "clusters:",
+            `- cluster: {certificate-authority-data: ${FAKE_CA}, server: "https://127.0.0.1:6443"}`, "  name: default",
+            "contexts:", "- context: {cluster: default, user: default}", "  name: default", "current-context: default",
+            "users:", "- name: default", `  user: {client-certificate-data: ${FAKE_CA}, client-key-data: fake-key-${name}}`,
+        ].join("\n") : "",
+        stderr: "",
+    }),
+    "random:index/randomPassword:RandomPassword": () => ({ result: "fake-random-password-0123456789abcdef" }),
+};
+
+/** Fake computed outputs for `type`, merged over the inputs by the mock runtime. */
+export function fakeOutputs(type: string, name: string, inputs: Inputs): Inputs {
+    return table[type]?.(name, inputs) ?? {};
+}
+
+/** Answers to the few invokes the program makes (none may reach a cloud). */
+export function fakeInvoke(token: string, inputs: Inputs): Inputs {
+    switch (token) {
+        case "azure-native:containerservice:listManagedClusterUserCredentials":
+            return {
+                kubeconfigs: [{
+                    name: "clusterUser",
+                    value: Buffer.from([
+                        "apiVersion: v1", "kind: Config", "clusters:",
+                        `- cluster: {server: "https://${String(inputs.resourceName)}.hcp.westeurope.azmk8s.io:443"}`,
+                        `  name: ${String(inputs.resourceName)}`,
+                        "users:", "- name: clusterUser", "  user:", "    exec:",
+                        "      apiVersion: client.authentication.k8s.io/v1beta1", "      command: kubelogin",
+                        "      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]",
+                    ].join("\n")).toString("base64"),
+                }],
+            };
+        default:
+            throw new Error(`the offline plan has no answer for invoke ${token}: pass the value explicitly instead`);
+    }
+}

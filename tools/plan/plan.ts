@@ -1,0 +1,185 @@
+/**
+ * The offline plan of a stack (SPEC 8): run the real program under Pulumi's mock runtime in
+ * preview mode, with the stack's own config file, and describe every registration.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { ConfigError } from "../../config/resolve";
+import { ContractError } from "../../stacks/contract";
+import { runPolicies, Violation } from "./policies";
+import { mask, RecordedResource, reveal, runProgram, SecretValue, StackOutputs } from "./recorder";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** One resource in a plan file. */
+export interface PlanResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent: string;
+    /** Provider URN ("" = default provider). */
+    provider: string;
+    dependencies: string[];
+    protect: boolean;
+    retainOnDelete: boolean;
+    /** Read, not created (StackReference, `.get`). */
+    read: boolean;
+    inputs: Record<string, unknown>;
+    /** For reads: the state read (a StackReference's outputs), secrets masked. */
+    outputs?: Record<string, unknown>;
+}
+
+/** The plan file format (plan/<stack>.json). */
+export interface Plan {
+    stack: string;
+    resources: PlanResource[];
+    outputs: Record<string, unknown>;
+    violations: Violation[];
+}
+
+export interface PlanResult {
+    plan: Plan;
+    /** Outputs with secrets as `SecretValue`, for stacks that reference this one. */
+    rawOutputs: Record<string, unknown>;
+    /** Resources as recorded (secrets as `SecretValue`). */
+    recorded: RecordedResource[];
+    /** Config or contract error (a user error: print the message, no stack trace). */
+    error?: Error;
+}
+
+/** Project name from Pulumi.yaml. */
+export function projectName(root = REPO_ROOT): string {
+    const doc = parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name: string };
+    return doc.name;
+}
+
+/** The shipped stacks: one `Pulumi.<stack>.yaml` each. */
+export function listStacks(root = REPO_ROOT): string[] {
+    return fs.readdirSync(root)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+/** Config of a stack as the CLI passes it to a program: `ns:key` -> string, plus the secret keys. */
+export interface StackConfig {
+    config: Record<string, string>;
+    secretKeys: string[];
+}
+
+/** Turn a stack file's `config:` map into the program's config. Secure values become "[secret]". */
+export function stackConfigFromDoc(doc: { config?: Record<string, unknown> } | null): StackConfig {
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(doc?.config ?? {})) {
+        if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
+            // Ciphertext cannot be decrypted offline; the program only needs to know the secret is set.
+            config[key] = "[secret]";
+            secretKeys.push(key);
+        } else {
+            config[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return { config, secretKeys };
+}
+
+export function readStackConfig(stack: string, root = REPO_ROOT): StackConfig {
+    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new Error(`no stack file ${path.basename(file)} (stacks: ${listStacks(root).join(", ")})`);
+    return stackConfigFromDoc(parseYaml(fs.readFileSync(file, "utf8")));
+}
+
+/** The stack a stack references (`hybridml:trainingStack`), as a local stack name. */
+export function referencedStack(cfg: StackConfig): string | undefined {
+    const ref = cfg.config["hybridml:trainingStack"];
+    return ref ? ref.split("/").pop() : undefined;
+}
+
+/** Outputs of a planned stack as a StackReference reads them. */
+export function asStackOutputs(raw: Record<string, unknown>): StackOutputs {
+    const secretOutputNames = Object.entries(raw).filter(([, v]) => v instanceof SecretValue).map(([k]) => k);
+    return { outputs: reveal(raw) as Record<string, unknown>, secretOutputNames };
+}
+
+function stripProviderId(ref: string): string {
+    // A provider reference is `<urn>::<id>`; the id is unknown in a preview.
+    const i = ref.lastIndexOf("::");
+    return i > 0 && ref.slice(0, i).startsWith("urn:") && ref.slice(0, i).includes("pulumi:providers:") ? ref.slice(0, i) : ref;
+}
+
+function toPlanResource(r: RecordedResource, readState?: Record<string, unknown>): PlanResource {
+    const res: PlanResource = {
+        urn: r.urn, type: r.type, name: r.name, parent: r.parent, provider: stripProviderId(r.provider),
+        dependencies: r.dependencies, protect: r.protect, retainOnDelete: r.retainOnDelete, read: r.read,
+        inputs: mask(r.inputs) as Record<string, unknown>,
+    };
+    if (readState) res.outputs = readState;
+    return res;
+}
+
+/** Loads the program once (module cache); each call runs its exported function for a new stack. */
+function program(): () => Promise<Record<string, unknown>> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.join(REPO_ROOT, "index"));
+}
+
+export interface PlanOptions {
+    project?: string;
+    /** Config to use instead of the stack file (tests). */
+    stackConfig?: StackConfig;
+    /** Outputs of referenced stacks, by local stack name. */
+    references?: (stack: string) => Record<string, unknown> | undefined;
+}
+
+/** Plan one stack. Never throws for user errors (config, contract): they come back in `error`. */
+export async function planStack(stack: string, opts: PlanOptions = {}): Promise<PlanResult> {
+    const project = opts.project ?? projectName();
+    const cfg = opts.stackConfig ?? readStackConfig(stack);
+    const readStates = new Map<string, Record<string, unknown>>();
+    const result = await runProgram(() => program()(), {
+        project, stack, preview: true, config: cfg.config, secretKeys: cfg.secretKeys,
+        stackOutputs: (fullName) => {
+            const [, refProject, refStack] = fullName.split("/");
+            if (refProject !== project) throw new Error(`the offline plan resolves stacks of project ${project} only (got ${fullName})`);
+            const raw = opts.references?.(refStack);
+            if (!raw) return undefined;
+            const outs = asStackOutputs(raw);
+            readStates.set(fullName, mask(Object.fromEntries(Object.entries(raw))) as Record<string, unknown>);
+            return outs;
+        },
+    });
+    const resources = result.resources.map((r) => toPlanResource(r,
+        r.type === "pulumi:pulumi:StackReference" ? readStates.get(String(reveal(r.inputs.name))) : undefined));
+    const plan: Plan = { stack, resources, outputs: mask(result.outputs) as Record<string, unknown>, violations: [] };
+    const userError = result.error instanceof ConfigError || result.error instanceof ContractError;
+    if (result.error && !userError) throw result.error;
+    if (!result.error) plan.violations = runPolicies(plan);
+    return { plan, rawOutputs: result.outputs, recorded: result.resources, error: result.error };
+}
+
+/**
+ * Plan several stacks in dependency order: a stack named by another's `trainingStack` is planned
+ * first, and its outputs feed the other's StackReference. Missing dependencies are planned too.
+ */
+export async function planFleet(stacks: string[], onPlanned?: (r: PlanResult) => void): Promise<Map<string, PlanResult>> {
+    const results = new Map<string, PlanResult>();
+    const visiting = new Set<string>();
+    const visit = async (stack: string): Promise<void> => {
+        if (results.has(stack)) return;
+        if (visiting.has(stack)) throw new Error(`stack references form a cycle through ${stack}`);
+        visiting.add(stack);
+        const cfg = readStackConfig(stack);
+        const dep = referencedStack(cfg);
+        if (dep !== undefined && fs.existsSync(path.join(REPO_ROOT, `Pulumi.${dep}.yaml`))) await visit(dep);
+        const r = await planStack(stack, {
+            stackConfig: cfg,
+            references: (name) => (results.get(name)?.error ? undefined : results.get(name)?.rawOutputs),
+        });
+        results.set(stack, r);
+        onPlanned?.(r);
+        visiting.delete(stack);
+    };
+    for (const s of stacks) await visit(s);
+    return results;
+}

@@ -1,0 +1,203 @@
+/**
+ * Runs a Pulumi program under Pulumi's own mock runtime and records every registration
+ * (SPEC 8): type, name, parent, provider, dependencies, protect flag and inputs, with
+ * secrets and unknowns kept recognisable. The engine behind `npm run plan` and the tests.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import * as state from "@pulumi/pulumi/runtime/state";
+import { fakeOutputs, fakeInvoke } from "./fakes";
+
+/** A secret value as recorded; plans print it as "[secret]". */
+export class SecretValue {
+    constructor(public readonly value: unknown) {}
+}
+/** A value not known until deployment (preview). */
+export const UNKNOWN = "[unknown]";
+
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Parent URN ("" for the root stack). */
+    parent: string;
+    /** Provider reference `urn::id` ("" when the default provider would be used). */
+    provider: string;
+    dependencies: string[];
+    protect: boolean;
+    retainOnDelete: boolean;
+    /** True for resources read rather than created (StackReference, `get`). */
+    read: boolean;
+    custom: boolean;
+    additionalSecretOutputs: string[];
+    /** Inputs with secrets as `SecretValue` and unknowns as `UNKNOWN`. */
+    inputs: Record<string, unknown>;
+}
+
+/** Outputs of another stack, as a StackReference reads them. */
+export interface StackOutputs {
+    outputs: Record<string, unknown>;
+    secretOutputNames: string[];
+}
+
+/** Convert the wire form of properties into plain values with secret and unknown markers. */
+export function fromWire(v: unknown): unknown {
+    if (v === rpc.unknownValue) return UNKNOWN;
+    if (Array.isArray(v)) return v.map(fromWire);
+    if (v !== null && typeof v === "object") {
+        const o = v as Record<string, unknown>;
+        const sig = o[rpc.specialSigKey];
+        if (sig === rpc.specialSecretSig) return new SecretValue(fromWire(o.value));
+        if (sig === rpc.specialResourceSig) return { urn: o.urn, id: o.id === undefined ? undefined : fromWire(o.id) };
+        if (sig === rpc.specialAssetSig || sig === rpc.specialArchiveSig) return { asset: o.path ?? o.uri ?? "[text]" };
+        if (sig === rpc.specialOutputValueSig) {
+            const inner = "value" in o ? fromWire(o.value) : UNKNOWN;
+            return o.secret ? new SecretValue(inner) : inner;
+        }
+        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, fromWire(x)]));
+    }
+    return v;
+}
+
+/** Replace secrets by "[secret]" for display; everything else as is. */
+export function mask(v: unknown): unknown {
+    if (v instanceof SecretValue) return "[secret]";
+    if (Array.isArray(v)) return v.map(mask);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x)]));
+    return v;
+}
+
+/** Strip secret markers, keeping the values (tests only). */
+export function reveal(v: unknown): unknown {
+    if (v instanceof SecretValue) return reveal(v.value);
+    if (Array.isArray(v)) return v.map(reveal);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+    return v;
+}
+
+interface Req { [getter: string]: () => unknown }
+
+class RecordingMonitor extends MockMonitor {
+    readonly records: RecordedResource[] = [];
+
+    private record(req: Req, read: boolean): RecordedResource {
+        const props = (read ? req.getProperties() : req.getObject()) as { toJavaScript(): Record<string, unknown> };
+        const rec: RecordedResource = {
+            urn: "",
+            type: req.getType() as string,
+            name: req.getName() as string,
+            parent: (req.getParent() as string) ?? "",
+            provider: (req.getProvider() as string) ?? "",
+            dependencies: (req.getDependenciesList() as string[]) ?? [],
+            protect: read ? false : Boolean(req.getProtect()),
+            retainOnDelete: read ? false : Boolean(req.getRetainondelete()),
+            read,
+            custom: read ? true : Boolean(req.getCustom()),
+            additionalSecretOutputs: (req.getAdditionalsecretoutputsList() as string[]) ?? [],
+            inputs: fromWire(props.toJavaScript()) as Record<string, unknown>,
+        };
+        this.records.push(rec);
+        return rec;
+    }
+
+    private wrap(rec: RecordedResource, callback: (err: unknown, resp: unknown) => void) {
+        return (err: unknown, resp: unknown) => {
+            if (!err && resp) rec.urn = (resp as { getUrn(): string }).getUrn();
+            callback(err, resp);
+        };
+    }
+
+    async registerResource(req: Req, callback: (err: unknown, resp: unknown) => void): Promise<void> {
+        const rec = this.record(req, false);
+        return super.registerResource(req, this.wrap(rec, callback));
+    }
+
+    async readResource(req: Req, callback: (err: unknown, resp: unknown) => void): Promise<void> {
+        const rec = this.record(req, true);
+        return super.readResource(req, this.wrap(rec, callback));
+    }
+}
+
+export interface RunOptions {
+    project: string;
+    stack: string;
+    /** Full config map (`ns:key` -> raw string), as the CLI passes it. */
+    config?: Record<string, string>;
+    /** Keys of `config` that are secrets. */
+    secretKeys?: string[];
+    /** Preview (true, as `pulumi preview`: computed outputs unknown) or update (false: fake computed outputs). */
+    preview?: boolean;
+    /** Outputs of the stacks that StackReferences name (full name `org/project/stack`). */
+    stackOutputs?: (fullName: string) => StackOutputs | undefined;
+}
+
+export interface RunResult<T> {
+    resources: RecordedResource[];
+    /** The program's return value (stack outputs) with secret markers. */
+    outputs: Record<string, unknown>;
+    /** The value the program function returned, for in-process assertions. */
+    value: T | undefined;
+    error?: Error;
+}
+
+/**
+ * Run `program` as the root of a stack under the mock runtime, recording every registration.
+ * Never throws for program errors: they come back in `error`, with the resources registered before.
+ */
+export async function runProgram<T>(program: () => T | Promise<T>, opts: RunOptions): Promise<RunResult<T>> {
+    const preview = opts.preview ?? true;
+    pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
+    const monitor = new RecordingMonitor({
+        newResource(args: MockResourceArgs): MockResourceResult {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                const name = String(args.inputs.name ?? args.name);
+                const found = opts.stackOutputs?.(name);
+                if (!found) throw new Error(`StackReference ${name}: no plan of that stack (plan it first, or check trainingStack)`);
+                return { id: name, state: { name, outputs: found.outputs, secretOutputNames: found.secretOutputNames } };
+            }
+            const id = preview && !args.id ? undefined : args.id || `${args.name}-id`;
+            return { id, state: { ...args.inputs, ...(preview ? {} : fakeOutputs(args.type, args.name, args.inputs)) } };
+        },
+        call(args) {
+            return fakeInvoke(args.token, args.inputs);
+        },
+    });
+    settings.setMockOptions(monitor, opts.project, opts.stack, preview);
+    const store = state.getStore();
+    Object.assign(store, {
+        supportsSecrets: true, supportsResourceReferences: true, supportsOutputValues: false, supportsDeletedWith: true,
+        supportsReplaceWith: true, supportsAliasSpecs: true, supportsTransforms: false, supportsParameterization: true,
+        supportsResourceHooks: true, supportsErrorHooks: true,
+    });
+
+    let value: T | undefined;
+    let error: Error | undefined;
+    let outputs: Record<string, unknown> = {};
+    try {
+        await pulumi.runtime.runInPulumiStack(async () => {
+            value = await program();
+            return value as unknown as Record<string, unknown>;
+        });
+        // Serialize the returned value ourselves: the stack's own outputs promise is undefined in a
+        // preview as soon as one output is unknown, while this keeps the known ones.
+        const returned = (value ?? {}) as Record<string, unknown>;
+        const serialized = await rpc.serializeProperties("outputs", returned);
+        outputs = fromWire(serialized) as Record<string, unknown>;
+        // An unknown value serializes without its secret flag; keep it from the Output itself.
+        for (const [k, v] of Object.entries(returned)) {
+            if (pulumi.Output.isInstance(v) && await v.isSecret && !(outputs[k] instanceof SecretValue)) {
+                outputs[k] = new SecretValue(outputs[k]);
+            }
+        }
+    } catch (e) {
+        error = e instanceof Error ? e : new Error(String(e));
+    }
+    try {
+        await settings.waitForRPCs();
+    } catch (e) {
+        error ??= e instanceof Error ? e : new Error(String(e));
+    }
+    return { resources: monitor.records, outputs, value, error };
+}
