@@ -8,6 +8,9 @@ import { NAMESPACE, SecretKey, secretKeys } from "./schema";
 export * from "./resolve";
 export * from "./schema";
 
+/** `isConfigSecret` is exported by @pulumi/pulumi at run time but marked internal in its typings. */
+const runtimeInternals = pulumi.runtime as unknown as { isConfigSecret(fullKey: string): boolean };
+
 /** Secret config values, as secret Outputs. Absent keys are undefined. */
 export type PlatformSecrets = { [K in SecretKey]?: pulumi.Output<string> };
 
@@ -29,7 +32,7 @@ export function loadConfig(): LoadedConfig {
         const [ns, key] = fullKey.split(":", 2);
         if (ns !== NAMESPACE || key === undefined) continue;
         values[key] = decodeConfigValue(raw);
-        if (pulumi.runtime.isConfigSecret(fullKey)) secretKeysSet.add(key);
+        if (runtimeInternals.isConfigSecret(fullKey)) secretKeysSet.add(key);
     }
     const config = resolveConfig({ project: pulumi.getProject(), stack: pulumi.getStack(), values, secretKeysSet });
     const cfg = new pulumi.Config(NAMESPACE);

@@ -116,7 +116,7 @@ export function validateContract(trainingStack: string, outputs: Record<string, 
         contractVersion: CONTRACT_VERSION,
         modelCatalog: outputs.modelCatalog as ModelCatalogEntry[],
         modelStore: outputs.modelStore as ModelStore,
-        streaming: { caCert: null, ...(outputs.streaming as StreamingEndpoint) },
+        streaming: { ...(outputs.streaming as StreamingEndpoint), caCert: (outputs.streaming as StreamingEndpoint).caCert ?? null },
     };
 }
 

@@ -136,14 +136,14 @@ describe("config", () => {
         /** Mutations that make the config invalid, each with the key its error must name. */
         const mutation = fc.oneof(
             fc.record({ path: fc.constantFrom(["gpuPool", "minSize"], ["gpuPool", "maxSize"], ["systemPool", "minSize"], ["gpuPool", "gpuCount"], ["gpuPool", "diskSizeGb"]), value: fc.oneof(fc.string(), fc.boolean(), fc.integer({ max: -1 }), fc.double({ min: 0.1, max: 0.9 })) })
-                .map(({ path, value }) => ({ key: "cluster", path, value, names: `hybridml:cluster.${path.join(".")}` })),
+                .map(({ path, value }) => ({ key: "cluster", path: [...path] as string[], value, names: `hybridml:cluster.${path.join(".")}` })),
             fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !["eks", "gke", "aks", "onprem", "k3s"].includes(s))
-                .map((value) => ({ key: "cluster", path: ["provider"], value: value as unknown, names: "hybridml:cluster.provider" })),
+                .map((value) => ({ key: "cluster", path: ["provider"] as string[], value: value as unknown, names: "hybridml:cluster.provider" })),
             fc.constantFrom("gpuPoool", "sytemPool", "regoin", "publicEndpiont", "netwrk")
-                .map((typo) => ({ key: "cluster", path: [typo], value: {} as unknown, names: `hybridml:cluster.${typo}` })),
+                .map((typo) => ({ key: "cluster", path: [typo] as string[], value: {} as unknown, names: `hybridml:cluster.${typo}` })),
             fc.string({ minLength: 1, maxLength: 8 }).filter((s) => !["dev", "edge", "prod"].includes(s))
                 .map((value) => ({ key: "environment", path: [] as string[], value: value as unknown, names: "hybridml:environment" })),
-            fc.ipV4().map((ip) => ({ key: "cluster", path: ["authorizedCidrs"], value: [ip] as unknown, names: "hybridml:cluster.authorizedCidrs[0]" })),
+            fc.ipV4().map((ip) => ({ key: "cluster", path: ["authorizedCidrs"] as string[], value: [ip] as unknown, names: "hybridml:cluster.authorizedCidrs[0]" })),
         );
 
         it("resolveConfig names the mutated key", () => {

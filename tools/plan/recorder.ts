@@ -6,9 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import * as settings from "@pulumi/pulumi/runtime/settings";
-import * as state from "@pulumi/pulumi/runtime/state";
+import * as settingsModule from "@pulumi/pulumi/runtime/settings";
+import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { fakeOutputs, fakeInvoke } from "./fakes";
+
+// Exported by @pulumi/pulumi at run time (setMocks uses them) but marked internal in its typings.
+const settings = settingsModule as unknown as typeof settingsModule & { waitForRPCs(): Promise<void> };
+const state = stateModule as unknown as { getStore(): Record<string, unknown> };
 
 /** A secret value as recorded; plans print it as "[secret]". */
 export class SecretValue {
@@ -187,7 +191,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, opts: RunOpti
         outputs = fromWire(serialized) as Record<string, unknown>;
         // An unknown value serializes without its secret flag; keep it from the Output itself.
         for (const [k, v] of Object.entries(returned)) {
-            if (pulumi.Output.isInstance(v) && await v.isSecret && !(outputs[k] instanceof SecretValue)) {
+            if (pulumi.Output.isInstance(v) && await pulumi.isSecret(v) && !(outputs[k] instanceof SecretValue)) {
                 outputs[k] = new SecretValue(outputs[k]);
             }
         }
