@@ -1,0 +1,249 @@
+import * as assert from "node:assert/strict";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import {
+    installCommand, installId, INSTALL_MARKER_PATH, K3sCluster, K3sClusterArgs, k3sArgs, rewriteKubeconfigServer,
+    serverUrl, shellQuote, uninstallCommand, validateK3sHosts,
+} from "../../components/clusters/k3s";
+import { GPU_NODE_LABEL, GPU_TAINT } from "../../components/clusters/types";
+import { versions } from "../../components/versions";
+import type { K3sHostConfig } from "../../config/schema";
+import { runProgram } from "../../tools/plan/recorder";
+import { Recorded, RecordedResource, runMocked, SecretValue, settle } from "../helpers/run";
+
+const COMMAND = "command:remote:Command";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
+const PROVIDER = "pulumi:providers:kubernetes";
+const TOKEN = "join-token-SECRET-4f9a1c";
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-material\n-----END OPENSSH PRIVATE KEY-----";
+const GPU_LABEL_FLAG = `--node-label ${GPU_NODE_LABEL.key}=${GPU_NODE_LABEL.value}`;
+const GPU_TAINT_FLAG = `--node-taint ${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect}`;
+
+const hosts: K3sHostConfig[] = [
+    { name: "edge-s1", address: "10.20.0.11", role: "server", gpu: false },
+    { name: "edge-s2", address: "10.20.0.12", role: "server", gpu: false },
+    { name: "edge-a1", address: "10.20.0.21", role: "agent", gpu: false },
+    { name: "edge-g1", address: "10.20.0.31", role: "agent", gpu: true },
+];
+const gpu = { gpuType: "nvidia-l4", gpuCount: 1, minSize: 1, maxSize: 1, sharing: { mode: "time-slicing" as const, replicas: 4 } };
+
+function args(over: Partial<K3sClusterArgs> = {}): K3sClusterArgs {
+    return { hosts, sshUser: "ubuntu", sshPort: 2222, sshPrivateKey: KEY, token: TOKEN, gpu, ...over };
+}
+
+const run = (a: K3sClusterArgs) => runMocked(() => new K3sCluster("edge", a));
+const installs = (rec: Recorded<unknown>) => rec.ofType(COMMAND).filter((r) => r.name.endsWith("-install"));
+const install = (rec: Recorded<unknown>, host: string) => rec.one(COMMAND, `edge-${host}-install`);
+/** True when `v` holds a SecretValue anywhere. */
+function hasSecret(v: unknown): boolean {
+    if (v instanceof SecretValue) return true;
+    if (Array.isArray(v)) return v.some(hasSecret);
+    if (v !== null && typeof v === "object") return Object.values(v).some(hasSecret);
+    return false;
+}
+const create = (rec: Recorded<unknown>, r: RecordedResource) => rec.inputs(r).create as string;
+
+describe("K3sCluster", () => {
+    it("registers exactly the component, one install per host, the kubeconfig read and one k8s Provider", async () => {
+        const rec = await run(args());
+        assert.deepEqual(rec.types(), [COMMAND, "hybridml:clusters:K3sCluster", "pulumi:providers:command", PROVIDER, "pulumi:pulumi:Stack"]);
+        assert.equal(rec.ofType(PROVIDER).length, 1);
+        const commandProvider = rec.one("pulumi:providers:command", "edge-command");
+        for (const r of rec.ofType(COMMAND)) assert.ok(r.provider.startsWith(`${commandProvider.urn}::`), `${r.name} uses the explicit command provider`);
+        assert.deepEqual(rec.ofType(COMMAND).map((r) => r.name).sort(),
+            ["edge-edge-a1-install", "edge-edge-g1-install", "edge-edge-s1-install", "edge-edge-s2-install", "edge-kubeconfig"]);
+        assert.equal(rec.one(PROVIDER).name, "edge-k8s");
+        const component = rec.one("hybridml:clusters:K3sCluster");
+        for (const r of rec.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn, `${r.name} parent`);
+    });
+
+    it("installs the first host as the initial server, joins servers and agents to it, and they depend on it", async () => {
+        const rec = await run(args());
+        const first = install(rec, "edge-s1");
+        assert.match(create(rec, first), /sh -s - server --cluster-init --tls-san 10\.20\.0\.11 --node-name edge-s1 --write-kubeconfig-mode 0600 --disable traefik/);
+        assert.doesNotMatch(create(rec, first), /--server /);
+        assert.match(create(rec, install(rec, "edge-s2")), /sh -s - server --server https:\/\/10\.20\.0\.11:6443 --tls-san 10\.20\.0\.12 --node-name edge-s2/);
+        assert.doesNotMatch(create(rec, install(rec, "edge-s2")), /--cluster-init/);
+        assert.match(create(rec, install(rec, "edge-a1")), /K3S_URL=https:\/\/10\.20\.0\.11:6443 sh -s - agent --node-name edge-a1/);
+        assert.deepEqual(first.dependencies, []);
+        for (const h of ["edge-s2", "edge-a1", "edge-g1"]) assert.ok(install(rec, h).dependencies.includes(first.urn), `${h} depends on the first server`);
+        assert.match(rec.inputs(first).delete, /sudo \/usr\/local\/bin\/k3s-uninstall\.sh/);
+        assert.match(rec.inputs(install(rec, "edge-a1")).delete, /sudo \/usr\/local\/bin\/k3s-agent-uninstall\.sh/);
+    });
+
+    it("passes the join token only on stdin, as a secret, never in a command string", async () => {
+        const rec = await run(args());
+        for (const r of installs(rec)) {
+            assert.ok(r.inputs.stdin instanceof SecretValue, `${r.name} stdin is a secret`);
+            assert.equal((r.inputs.stdin as SecretValue).value, TOKEN);
+            assert.match(create(rec, r), /K3S_TOKEN="\$\(cat\)"/);
+            assert.ok(r.additionalSecretOutputs.includes("stdin"));
+        }
+        for (const r of rec.resources) {
+            const { stdin: _stdin, ...rest } = rec.inputs(r);
+            assert.ok(!JSON.stringify(rest).includes(TOKEN), `${r.name} has the token outside stdin`);
+        }
+    });
+
+    it("generates the token with a RandomPassword (48, no special characters) only when none is given", async () => {
+        const generated = await run(args({ token: undefined }));
+        const pw = generated.one(PASSWORD);
+        assert.equal(pw.name, "edge-token");
+        assert.equal(generated.inputs(pw).length, 48);
+        assert.equal(generated.inputs(pw).special, false);
+        for (const r of installs(generated)) {
+            assert.ok(r.inputs.stdin instanceof SecretValue, `${r.name} stdin is a secret`);
+            assert.equal((r.inputs.stdin as SecretValue).value, "fake-random-password-0123456789abcdef");
+        }
+        const randomProvider = generated.one("pulumi:providers:random", "edge-random");
+        assert.ok(pw.provider.startsWith(`${randomProvider.urn}::`), "the password uses an explicit random provider");
+        const given = await run(args());
+        assert.equal(given.ofType(PASSWORD).length, 0);
+        assert.equal(given.ofType("pulumi:providers:random").length, 0);
+    });
+
+    it("labels and taints GPU hosts only", async () => {
+        const rec = await run(args());
+        for (const h of hosts) {
+            const c = create(rec, install(rec, h.name));
+            assert.equal(c.includes(GPU_LABEL_FLAG), h.gpu, `${h.name} label`);
+            assert.equal(c.includes(GPU_TAINT_FLAG), h.gpu, `${h.name} taint`);
+        }
+    });
+
+    it("pins the k3s version in every install command and its triggers (default and explicit)", async () => {
+        for (const version of [undefined, "v1.33.5+k3s1"]) {
+            const rec = await run(args({ version }));
+            const want = version ?? versions.k3s;
+            for (const r of installs(rec)) {
+                assert.ok(create(rec, r).includes(`INSTALL_K3S_VERSION=${want} sh -s -`) || create(rec, r).includes(`INSTALL_K3S_VERSION=${want} K3S_URL=`), r.name);
+                assert.ok((rec.inputs(r).triggers as unknown[]).includes(want), `${r.name} triggers`);
+            }
+        }
+    });
+
+    it("connects over SSH with the private key as a secret", async () => {
+        const rec = await run(args());
+        for (const r of rec.ofType(COMMAND)) {
+            assert.ok(hasSecret(r.inputs.connection), `${r.name} connection holds a secret`);
+            const c = rec.inputs(r).connection;
+            assert.equal(c.privateKey, KEY);
+            assert.equal(c.user, "ubuntu");
+            assert.equal(c.port, 2222);
+        }
+        assert.equal(rec.inputs(install(rec, "edge-g1")).connection.host, "10.20.0.31");
+        assert.equal(rec.inputs(rec.one(COMMAND, "edge-kubeconfig")).connection.host, "10.20.0.11");
+    });
+
+    it("reads the kubeconfig as a secret, points it at the first server and builds the provider from it", async () => {
+        const rec = await runMocked(() => {
+            const cluster = new K3sCluster("edge", args());
+            new k8s.core.v1.Namespace("models", { metadata: { name: "models" } }, { provider: cluster.provider });
+            return cluster;
+        });
+        const read = rec.one(COMMAND, "edge-kubeconfig");
+        assert.equal(rec.inputs(read).create, "sudo cat /etc/rancher/k3s/k3s.yaml");
+        assert.ok(read.additionalSecretOutputs.includes("stdout"));
+        assert.ok(read.dependencies.includes(install(rec, "edge-s1").urn));
+
+        const kc = await settle(rec.value.kubeconfig);
+        assert.equal(kc.secret, true);
+        assert.match(kc.value!, /server: "https:\/\/10\.20\.0\.11:6443"/);
+        assert.doesNotMatch(kc.value!, /127\.0\.0\.1/);
+
+        const provider = rec.one(PROVIDER);
+        assert.ok(provider.inputs.kubeconfig instanceof SecretValue);
+        assert.equal((provider.inputs.kubeconfig as SecretValue).value, kc.value);
+        for (const r of installs(rec)) assert.ok(provider.dependencies.includes(r.urn), `provider depends on ${r.name}`);
+        assert.ok(rec.one("kubernetes:core/v1:Namespace").provider.startsWith(`${provider.urn}::`));
+
+        assert.equal(rec.value.platform, "k3s");
+        assert.equal(rec.value.objectStore, undefined);
+        assert.equal(rec.value.gpu.driver, "operator");
+        assert.equal(rec.value.gpu.toolkit, "operator");
+        assert.deepEqual(rec.value.gpu.sharing, { mode: "time-slicing", replicas: 4 });
+    });
+
+    it("uses the command and random providers passed in opts instead of creating its own", async () => {
+        const rec = await runMocked(() => {
+            const cmd = new command.Provider("site-command", {});
+            const rnd = new random.Provider("site-random", {});
+            return new K3sCluster("edge", args({ token: undefined }), { providers: [cmd, rnd] });
+        });
+        const cmd = rec.one("pulumi:providers:command");
+        const rnd = rec.one("pulumi:providers:random");
+        assert.equal(cmd.name, "site-command");
+        assert.equal(rnd.name, "site-random");
+        for (const r of rec.ofType(COMMAND)) assert.ok(r.provider.startsWith(`${cmd.urn}::`), r.name);
+        assert.ok(rec.one(PASSWORD).provider.startsWith(`${rnd.urn}::`));
+    });
+
+    it("honours disableComponents", async () => {
+        const rec = await run(args({ disableComponents: ["traefik", "servicelb"] }));
+        assert.match(create(rec, install(rec, "edge-s1")), /--disable traefik --disable servicelb/);
+        const none = await run(args({ disableComponents: [] }));
+        assert.doesNotMatch(create(none, install(none, "edge-s1")), /--disable/);
+    });
+
+    for (const [what, bad, message] of [
+        ["no hosts", [], /cluster\.hosts is empty/],
+        ["an agent first", [hosts[2], hosts[0]], /first of cluster\.hosts \(edge-a1\) has role "agent"/],
+        ["duplicate names", [hosts[0], { ...hosts[2], name: "edge-s1" }], /names edge-s1 twice/],
+    ] as [string, K3sHostConfig[], RegExp][]) {
+        it(`rejects ${what} with a clear error and registers nothing`, async () => {
+            await assert.rejects(run(args({ hosts: bad })), message);
+            assert.throws(() => validateK3sHosts("edge", bad), message);
+            const result = await runProgram(() => new K3sCluster("edge", args({ hosts: bad })), { project: "p", stack: "s", preview: false });
+            const registered = result.resources.map((r) => r.type).filter((t) => t !== "pulumi:pulumi:Stack");
+            assert.ok(result.error);
+            assert.deepEqual(registered, []);
+        });
+    }
+});
+
+describe("k3s command builders", () => {
+    const s1 = hosts[0], s2 = hosts[1], g1 = hosts[3];
+    const opts = { version: "v1.34.1+k3s1", disableComponents: ["traefik"] };
+    const join = { ...opts, joinAddress: s1.address };
+
+    it("builds the initial server install with the pinned version and flags", () => {
+        const c = installCommand(s1, opts);
+        assert.ok(c.includes("curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION=v1.34.1+k3s1 sh -s - server --cluster-init --tls-san 10.20.0.11 --node-name edge-s1 --write-kubeconfig-mode 0600 --disable traefik\n"), c);
+        assert.ok(c.startsWith("set -eu\nK3S_TOKEN=\"$(cat)\"\n"));
+        assert.ok(c.includes("/usr/local/bin/k3s --version | grep -qF v1.34.1+k3s1"));
+        assert.ok(c.endsWith(`echo ${installId(s1, opts)} | sudo tee ${INSTALL_MARKER_PATH} >/dev/null`));
+        assert.ok(!/--token|K3S_TOKEN=[^"]/.test(c), "no token value on the command line");
+    });
+
+    it("builds joining server and GPU agent installs", () => {
+        assert.deepEqual(k3sArgs(s2, join), ["server", "--server", "https://10.20.0.11:6443", "--tls-san", "10.20.0.12", "--node-name", "edge-s2", "--write-kubeconfig-mode", "0600", "--disable", "traefik"]);
+        assert.deepEqual(k3sArgs(g1, join), ["agent", "--node-name", "edge-g1", "--node-label", "hybridml.io/node-pool=gpu", "--node-taint", "nvidia.com/gpu=true:NoSchedule"]);
+        assert.ok(installCommand(g1, join).includes("INSTALL_K3S_VERSION=v1.34.1+k3s1 K3S_URL=https://10.20.0.11:6443 sh -s - agent --node-name edge-g1 " + GPU_LABEL_FLAG + " " + GPU_TAINT_FLAG));
+        assert.deepEqual(k3sArgs({ ...s1, gpu: true }, opts).slice(-4), ["--node-label", "hybridml.io/node-pool=gpu", "--node-taint", "nvidia.com/gpu=true:NoSchedule"]);
+        assert.throws(() => k3sArgs(g1, opts), /agent cannot be the initial server/);
+    });
+
+    it("changes the install id with the version, so an upgrade's old delete leaves the new install alone", () => {
+        assert.notEqual(installId(s1, opts), installId(s1, { ...opts, version: "v1.35.0+k3s1" }));
+        assert.equal(installId(s1, opts), installId(s1, { ...opts }));
+        const d = uninstallCommand(s1, opts);
+        assert.ok(d.includes(`= "${installId(s1, opts)}" ] && [ -x /usr/local/bin/k3s-uninstall.sh ]; then\n  sudo /usr/local/bin/k3s-uninstall.sh`), d);
+        assert.ok(uninstallCommand(g1, join).includes("sudo /usr/local/bin/k3s-agent-uninstall.sh"));
+    });
+
+    it("quotes what the shell would interpret", () => {
+        assert.equal(shellQuote("v1.34.1+k3s1"), "v1.34.1+k3s1");
+        assert.equal(shellQuote("a b'c"), `'a b'\\''c'`);
+        assert.ok(installCommand(s1, { ...opts, disableComponents: ["x;rm -rf /"] }).includes(`--disable 'x;rm -rf /'`));
+    });
+
+    it("rewrites the kubeconfig server to the first server, IPv6 in brackets", () => {
+        const raw = "clusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n";
+        assert.equal(rewriteKubeconfigServer(raw, "10.20.0.11"), "clusters:\n- cluster:\n    server: https://10.20.0.11:6443\n  name: default\n");
+        assert.equal(rewriteKubeconfigServer("    server: https://127.0.0.1:6443", "fd00::1"), "    server: https://[fd00::1]:6443");
+        assert.equal(rewriteKubeconfigServer(`{server: "https://localhost:6443"}`, "edge.example"), `{server: "https://edge.example:6443"}`);
+        assert.equal(rewriteKubeconfigServer("    server: https://127.0.0.10:6443", "x"), "    server: https://127.0.0.10:6443");
+        assert.equal(serverUrl("fd00::1"), "https://[fd00::1]:6443");
+    });
+});
