@@ -4,8 +4,14 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "bin/", "plan/", ".cache/", "tools/register.js"] },
+    { ignores: ["node_modules/", "bin/", "plan/", ".cache/"] },
     ...tseslint.configs.recommended,
+    {
+        // The ts-node register hooks are CommonJS scripts loaded with `node -r`.
+        files: ["**/*.js"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", __dirname: "readonly" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
     {
         files: ["**/*.ts"],
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

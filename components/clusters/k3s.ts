@@ -267,7 +267,6 @@ export class K3sCluster extends pulumi.ComponentResource implements Cluster {
             kubeconfig: this.kubeconfig,
             platform: this.platform,
             gpu: this.gpu,
-            objectStore: this.objectStore,
         });
     }
 }

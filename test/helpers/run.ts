@@ -45,9 +45,14 @@ export class Recorded<T> {
  * program's error, if any. Default: not a preview, so computed outputs have fake values.
  */
 export async function runMocked<T>(fn: () => T | Promise<T>, opts: Partial<RunOptions> = {}): Promise<Recorded<T>> {
-    const result = await runProgram(fn, { project: "hybrid-ml-platform", stack: "test", preview: false, ...opts });
+    // What `fn` returns is for the test, not stack outputs: keep it out of the root stack.
+    let value: T | undefined;
+    const result = await runProgram(async () => {
+        value = await fn();
+        return {};
+    }, { project: "hybrid-ml-platform", stack: "test", preview: false, ...opts });
     if (result.error) throw result.error;
-    return new Recorded(result.resources, result.value as T);
+    return new Recorded(result.resources, value as T);
 }
 
 /** Resolve an Output in a test: its value, whether it is known, and whether it is secret. */

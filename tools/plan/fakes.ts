@@ -26,7 +26,9 @@ const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
         email: `${String(inputs.accountId ?? name)}@${String(inputs.project ?? "project")}.iam.gserviceaccount.com`,
     }),
     "gcp:kms/cryptoKey:CryptoKey": (name) => ({ id: `projects/p/locations/l/keyRings/r/cryptoKeys/${name}` }),
-    "azure-native:containerservice:ManagedCluster": (name) => ({
+    "azure-native:resources:ResourceGroup": (name, inputs) => ({ name: inputs.resourceGroupName ?? name }),
+    "azure-native:containerservice:ManagedCluster": (name, inputs) => ({
+        name: inputs.resourceName ?? name,
         fqdn: `${name}.hcp.westeurope.azmk8s.io`,
         oidcIssuerProfile: { enabled: true, issuerURL: `https://westeurope.oic.prod-aks.azure.com/tenant/${name}/` },
     }),
