@@ -111,9 +111,12 @@ describe("config", () => {
             ["k3s without hosts or key", withValue(base, "cluster", ["provider"], "k3s"), /hybridml:cluster\.hosts is required for provider k3s[\s\S]*hybridml:sshPrivateKey is required for provider k3s/],
         ];
         for (const [what, cfg, expected] of cases) {
-            it(what, () => {
+            it(`${what}: the key is named and the program registers nothing`, async () => {
                 const err = errorOf(() => resolveConfig(rawInput("prod-aws", cfg)));
                 assert.match(err.message, expected);
+                const run = await planStack("prod-aws", { stackConfig: cfg });
+                assert.ok(run.error instanceof ConfigError);
+                assert.deepEqual(run.recorded.map((r) => r.type), ["pulumi:pulumi:Stack"]);
             });
         }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- --stack NAME [--stack NAME...] | --all [--out DIR]`
+ * `npm run plan -- --stack NAME [--stack NAME...] | --all [--out DIR] [--config-dir DIR]`
  *
  * Writes plan/<stack>.json for each stack and prints a summary. Exit code 1 on a config or
  * contract error (message only, no stack trace) or a mandatory policy violation.
@@ -9,15 +9,22 @@ import * as path from "path";
 import { listStacks, planFleet, PlanResult, REPO_ROOT } from "./plan";
 import { hasMandatory } from "./policies";
 
-interface Args { stacks: string[]; all: boolean; out: string }
+interface Args {
+    stacks: string[];
+    all: boolean;
+    out: string;
+    /** Where the Pulumi.<stack>.yaml files are (like Pulumi.yaml's stackConfigDir). Default: the repo root. */
+    configDir: string;
+}
 
 function parseArgs(argv: string[]): Args {
-    const args: Args = { stacks: [], all: false, out: path.join(REPO_ROOT, "plan") };
+    const args: Args = { stacks: [], all: false, out: path.join(REPO_ROOT, "plan"), configDir: REPO_ROOT };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--all") args.all = true;
         else if (a === "--stack" || a === "-s") args.stacks.push(argv[++i] ?? "");
         else if (a === "--out") args.out = path.resolve(argv[++i] ?? "");
+        else if (a === "--config-dir") args.configDir = path.resolve(argv[++i] ?? "");
         else if (a === "--help" || a === "-h") usage(0);
         else {
             console.error(`unknown argument ${a}`);
@@ -29,7 +36,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(code: number): never {
-    console.error("usage: npm run plan -- --all | --stack NAME [--stack NAME ...] [--out DIR]");
+    console.error("usage: npm run plan -- --all | --stack NAME [--stack NAME ...] [--out DIR] [--config-dir DIR]");
     process.exit(code);
 }
 
@@ -51,7 +58,7 @@ function table(rows: string[][]): string {
 
 async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
-    const known = listStacks();
+    const known = listStacks(args.configDir);
     const stacks = args.all ? known : args.stacks;
     const unknown = stacks.filter((s) => !known.includes(s));
     if (unknown.length > 0) {
@@ -59,7 +66,7 @@ async function main(): Promise<number> {
         return 1;
     }
     const started = Date.now();
-    const results = await planFleet(stacks);
+    const results = await planFleet(stacks, undefined, args.configDir);
     fs.mkdirSync(args.out, { recursive: true });
     const rows = [["stack", "status", "resources", "by package", "violations"]];
     let failed = false;

@@ -162,16 +162,20 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
  * Plan several stacks in dependency order: a stack named by another's `trainingStack` is planned
  * first, and its outputs feed the other's StackReference. Missing dependencies are planned too.
  */
-export async function planFleet(stacks: string[], onPlanned?: (r: PlanResult) => void): Promise<Map<string, PlanResult>> {
+export async function planFleet(
+    stacks: string[],
+    onPlanned?: (r: PlanResult) => void,
+    configDir = REPO_ROOT,
+): Promise<Map<string, PlanResult>> {
     const results = new Map<string, PlanResult>();
     const visiting = new Set<string>();
     const visit = async (stack: string): Promise<void> => {
         if (results.has(stack)) return;
         if (visiting.has(stack)) throw new Error(`stack references form a cycle through ${stack}`);
         visiting.add(stack);
-        const cfg = readStackConfig(stack);
+        const cfg = readStackConfig(stack, configDir);
         const dep = referencedStack(cfg);
-        if (dep !== undefined && fs.existsSync(path.join(REPO_ROOT, `Pulumi.${dep}.yaml`))) await visit(dep);
+        if (dep !== undefined && fs.existsSync(path.join(configDir, `Pulumi.${dep}.yaml`))) await visit(dep);
         const r = await planStack(stack, {
             stackConfig: cfg,
             references: (name) => (results.get(name)?.error ? undefined : results.get(name)?.rawOutputs),
