@@ -1,15 +1,13 @@
 /**
  * Picks and builds the stack's one cluster from config (SPEC 2): created in a cloud, an existing
  * on-prem cluster, or k3s installed on edge hosts. All yield the same `Cluster` shape.
+ *
+ * Each cluster module is loaded only when its provider is chosen, so a stack loads one cloud SDK
+ * instead of all three (each costs ~0.2 s and tens of MB at start-up).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig, PlatformSecrets } from "../config";
-import { AksCluster } from "../components/clusters/aks";
-import { EksCluster } from "../components/clusters/eks";
-import { GkeCluster } from "../components/clusters/gke";
-import { K3sCluster } from "../components/clusters/k3s";
-import { OnPremCluster } from "../components/clusters/onprem";
-import { CloudClusterArgs, Cluster } from "../components/clusters/types";
+import type { CloudClusterArgs, Cluster } from "../components/clusters/types";
 
 /** Tags/labels put on every cloud resource of the stack. */
 export function stackTags(config: PlatformConfig): Record<string, string> {
@@ -34,28 +32,43 @@ export function cloudClusterArgs(config: PlatformConfig): CloudClusterArgs {
 }
 
 /** Build the stack's cluster. `name` prefixes every resource name. */
-export function createCluster(name: string, config: PlatformConfig, secrets: PlatformSecrets, opts?: pulumi.ComponentResourceOptions): Cluster {
+export async function createCluster(
+    name: string,
+    config: PlatformConfig,
+    secrets: PlatformSecrets,
+    opts?: pulumi.ComponentResourceOptions,
+): Promise<Cluster> {
     const c = config.cluster;
     switch (c.provider) {
-        case "eks":
+        case "eks": {
+            const { EksCluster } = await import("../components/clusters/eks");
             return new EksCluster(name, { ...cloudClusterArgs(config), adminRoleArns: c.adminRoleArns }, opts);
-        case "gke":
+        }
+        case "gke": {
+            const { GkeCluster } = await import("../components/clusters/gke");
             return new GkeCluster(name, {
                 ...cloudClusterArgs(config), project: c.project ?? "", projectNumber: c.projectNumber ?? "",
             }, opts);
-        case "aks":
+        }
+        case "aks": {
+            const { AksCluster } = await import("../components/clusters/aks");
             return new AksCluster(name, {
                 ...cloudClusterArgs(config), tenantId: c.tenantId ?? "", adminGroupObjectIds: c.adminGroupObjectIds,
             }, opts);
-        case "onprem":
+        }
+        case "onprem": {
+            const { OnPremCluster } = await import("../components/clusters/onprem");
             return new OnPremCluster(name, {
                 kubeconfig: required(secrets.kubeconfig, "kubeconfig"), context: c.context, gpu: c.gpuPool,
             }, opts);
-        case "k3s":
+        }
+        case "k3s": {
+            const { K3sCluster } = await import("../components/clusters/k3s");
             return new K3sCluster(name, {
                 hosts: c.hosts, sshUser: c.sshUser, sshPort: c.sshPort,
                 sshPrivateKey: required(secrets.sshPrivateKey, "sshPrivateKey"), token: secrets.k3sToken, gpu: c.gpuPool,
             }, opts);
+        }
     }
 }
 

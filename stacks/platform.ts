@@ -19,7 +19,7 @@ export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<
         contract = await readTrainingContract(ref, config.trainingStack.fullName);
     }
 
-    const cluster = createCluster(name, config, secrets);
+    const cluster = await createCluster(name, config, secrets);
     const outputs: Record<string, unknown> = {
         environment: config.environment,
         roles: Object.entries(config.roles).filter(([, on]) => on).map(([role]) => role),
