@@ -12,23 +12,13 @@ import { mask, RecordedResource, reveal, runProgram, SecretValue, StackOutputs }
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-/** One resource in a plan file. */
-export interface PlanResource {
-    urn: string;
-    type: string;
-    name: string;
-    parent: string;
-    /** Provider URN ("" = default provider). */
-    provider: string;
-    dependencies: string[];
-    protect: boolean;
-    retainOnDelete: boolean;
-    /** Read, not created (StackReference, `.get`). */
-    read: boolean;
-    inputs: Record<string, unknown>;
-    /** For reads: the state read (a StackReference's outputs), secrets masked. */
+/**
+ * One resource in a plan file: the recorded registration with secrets masked, the provider as a
+ * plain URN ("" = default provider) and, for reads, the state read (a StackReference's outputs).
+ */
+export type PlanResource = Omit<RecordedResource, "custom" | "additionalSecretOutputs"> & {
     outputs?: Record<string, unknown>;
-}
+};
 
 /** The plan file format (plan/<stack>.json). */
 export interface Plan {
