@@ -5,7 +5,7 @@
  * tests call `parsePlatformConfig` directly. Keys are documented in README.md ("Configuration").
  */
 import { z } from "zod";
-import { versions } from "../components/versions";
+import { versions } from "../lib/versions";
 
 /** The Pulumi config namespace of this project (`hybridml:<key>`). */
 export const NAMESPACE = "hybridml";

@@ -14,7 +14,7 @@ function rawInput(stack: string, cfg: StackConfig): RawInput {
         values[key] = decodeConfigValue(v);
         if (cfg.secretKeys.includes(k)) secretKeysSet.add(key);
     }
-    return { project: "hybrid-ml-platform", stack, values, secretKeysSet };
+    return { project: "hybridml", stack, values, secretKeysSet };
 }
 
 function errorOf(fn: () => unknown): ConfigError {

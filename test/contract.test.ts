@@ -15,7 +15,7 @@ const good = {
 
 function contractError(outputs: Record<string, unknown>): ContractError {
     try {
-        validateContract("acme/hybrid-ml-platform/prod-training", outputs);
+        validateContract("acme/hybridml/prod-training", outputs);
     } catch (e) {
         if (e instanceof ContractError) return e;
         throw e;
@@ -34,7 +34,7 @@ describe("stack-reference contract", () => {
         const { modelCatalog: _m, streaming: _s, ...rest } = good;
         const err = contractError(rest);
         assert.match(err.message, /missing output\(s\): modelCatalog, streaming/);
-        assert.match(err.message, /acme\/hybrid-ml-platform\/prod-training/);
+        assert.match(err.message, /acme\/hybridml\/prod-training/);
         assert.match(err.message, /Fix: run `pulumi up` on the training stack/);
     });
 
@@ -72,7 +72,7 @@ describe("stack-reference contract", () => {
     });
 
     describe("reading through a StackReference", () => {
-        const name = "acme/hybrid-ml-platform/prod-training";
+        const name = "acme/hybridml/prod-training";
 
         it("returns the validated contract with the credentials as a secret", async () => {
             const run = await runMocked(async () => readTrainingContract(new pulumi.StackReference("ref", { name }), name), {

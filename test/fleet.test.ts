@@ -60,7 +60,7 @@ describe("fleet (offline plan of every shipped stack)", function () {
         for (const [serving, training] of [["prod-aws", "prod-training"], ["prod-gcp", "prod-training"], ["prod-azure", "prod-training"], ["edge", "dev"]]) {
             const refs = ofType(plan(serving), "pulumi:pulumi:StackReference");
             assert.equal(refs.length, 1, serving);
-            assert.equal(refs[0].inputs.name, `acme/hybrid-ml-platform/${training}`);
+            assert.equal(refs[0].inputs.name, `acme/hybridml/${training}`);
             const trainingOutputs = plan(training).outputs;
             for (const key of ["contractVersion", "modelCatalog", "modelStore", "streaming", "modelStoreReadCredentials"]) {
                 assert.deepEqual(refs[0].outputs?.[key], trainingOutputs[key], `${serving} reads ${key} from ${training}`);

@@ -10,7 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { K3sHostConfig } from "../../config/schema";
-import { versions } from "../versions";
+import { versions } from "../../lib/versions";
 import type { ExistingGpuPoolArgs } from "./onprem";
 import { Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, ObjectStore } from "./types";
 

@@ -22,7 +22,7 @@ export interface ModelNamespaceArgs {
 /** Labels every serving namespace gets: restricted pod security, owned by the platform. */
 export function namespaceLabels(extra: Record<string, string> = {}): Record<string, string> {
     return {
-        "app.kubernetes.io/part-of": "hybrid-ml-platform",
+        "app.kubernetes.io/part-of": "hybridml",
         "pod-security.kubernetes.io/enforce": "baseline",
         "pod-security.kubernetes.io/warn": "restricted",
         ...extra,

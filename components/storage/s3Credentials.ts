@@ -5,7 +5,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ModelStoreCredentials } from "../../stacks/contract";
+
+/** An S3 access key pair (structurally the contract's `ModelStoreCredentials`). */
+export interface S3KeyPair {
+    accessKeyId: string;
+    secretAccessKey: string;
+}
 
 export interface S3CredentialsArgs {
     /** Bump to rotate the key pair. Default 1. */
@@ -14,7 +19,7 @@ export interface S3CredentialsArgs {
 
 export class S3Credentials extends pulumi.ComponentResource {
     /** The key pair, secret. */
-    public readonly credentials: pulumi.Output<ModelStoreCredentials>;
+    public readonly credentials: pulumi.Output<S3KeyPair>;
 
     constructor(name: string, args: S3CredentialsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("hybridml:storage:S3Credentials", name, {}, opts);

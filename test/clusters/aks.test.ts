@@ -71,7 +71,7 @@ describe("AksCluster", () => {
                 "hybridml:clusters:AksCluster prod",
                 "pulumi:providers:azure-native prod-azure",
                 "pulumi:providers:kubernetes prod-k8s",
-                "pulumi:pulumi:Stack hybrid-ml-platform-test",
+                "pulumi:pulumi:Stack hybridml-test",
             ].sort());
             const component = rec.one("hybridml:clusters:AksCluster");
             for (const r of rec.resources.filter((x) => x !== component && x.type !== "pulumi:pulumi:Stack")) {
@@ -202,7 +202,7 @@ describe("AksCluster", () => {
         it("throws on 0.0.0.0/0 and registers nothing", async () => {
             const result = await runProgram(
                 () => new AksCluster("prod", { ...args, publicEndpoint: true, authorizedCidrs: ["10.0.0.0/8", "0.0.0.0/0"] }),
-                { project: "hybrid-ml-platform", stack: "test", preview: false },
+                { project: "hybridml", stack: "test", preview: false },
             );
             assert.ok(result.error, "expected an error");
             assert.match(result.error.message, /hybridml:cluster\.authorizedCidrs must not contain 0\.0\.0\.0\/0/);

@@ -19,7 +19,7 @@ import {
     subnetCidrs,
 } from "../../components/clusters/eks";
 import { GPU_NODE_LABEL, GPU_TAINT } from "../../components/clusters/types";
-import { chartRepos, versions } from "../../components/versions";
+import { chartRepos, versions } from "../../lib/versions";
 import { runProgram } from "../../tools/plan/recorder";
 import { Recorded, RecordedResource, runMocked, SecretValue, settle } from "../helpers/run";
 
@@ -341,7 +341,7 @@ describe("clusters/eks: EksCluster", () => {
     it("refuses authorizedCidrs 0.0.0.0/0 before registering anything", async () => {
         const result = await runProgram(
             () => new EksCluster("prod", eksArgs({ publicEndpoint: true, authorizedCidrs: ["0.0.0.0/0"] })),
-            { project: "hybrid-ml-platform", stack: "test", preview: true },
+            { project: "hybridml", stack: "test", preview: true },
         );
         assert.match(String(result.error?.message), /cluster\.authorizedCidrs must not contain 0\.0\.0\.0\/0/);
         assert.deepEqual(result.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);

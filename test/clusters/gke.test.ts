@@ -325,7 +325,7 @@ describe("GkeCluster", () => {
     it("throws on 0.0.0.0/0 and registers nothing", async () => {
         const result = await runProgram(() => new GkeCluster("prod", {
             ...baseArgs(), publicEndpoint: true, authorizedCidrs: ["10.0.0.0/8", "0.0.0.0/0"],
-        }), { project: "hybrid-ml-platform", stack: "test", preview: false });
+        }), { project: "hybridml", stack: "test", preview: false });
         assert.match(result.error?.message ?? "", /hybridml:cluster\.authorizedCidrs must not contain 0\.0\.0\.0\/0/);
         assert.deepEqual(result.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
     });

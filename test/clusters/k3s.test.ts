@@ -7,7 +7,7 @@ import {
     serverUrl, shellQuote, uninstallCommand, validateK3sHosts,
 } from "../../components/clusters/k3s";
 import { GPU_NODE_LABEL, GPU_TAINT } from "../../components/clusters/types";
-import { versions } from "../../components/versions";
+import { versions } from "../../lib/versions";
 import type { K3sHostConfig } from "../../config/schema";
 import { runProgram } from "../../tools/plan/recorder";
 import { Recorded, RecordedResource, runMocked, SecretValue, settle } from "../helpers/run";

@@ -50,7 +50,7 @@ export async function runMocked<T>(fn: () => T | Promise<T>, opts: Partial<RunOp
     const result = await runProgram(async () => {
         value = await fn();
         return {};
-    }, { project: "hybrid-ml-platform", stack: "test", preview: false, ...opts });
+    }, { project: "hybridml", stack: "test", preview: false, ...opts });
     if (result.error) throw result.error;
     return new Recorded(result.resources, value as T);
 }
