@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { LoadedConfig } from "../config";
 import { contractOutputs, readTrainingContract, TrainingContract } from "./contract";
+import { deployBase } from "./base";
 import { createCluster } from "./cluster";
 import { deployServing } from "./serving";
 import { deployTraining } from "./training";
@@ -27,15 +28,16 @@ export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<
         kubeconfig: cluster.kubeconfig,
         gpu: cluster.gpu,
     };
+    const base = deployBase(name, config, cluster);
     if (cluster.objectStore) outputs.modelBucket = { kind: cluster.objectStore.kind, uri: cluster.objectStore.uriPrefix };
 
     if (config.roles.training) {
-        contract = deployTraining(name, config, cluster);
+        contract = deployTraining(name, config, cluster, base);
         Object.assign(outputs, contractOutputs(contract));
     }
     if (config.roles.serving) {
         if (!contract) throw new Error("hybridml:trainingStack is required on a serving-only stack");
-        Object.assign(outputs, { serving: deployServing(name, config, cluster, contract) });
+        Object.assign(outputs, { serving: deployServing(name, config, cluster, contract, base) });
     }
     return outputs;
 }

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import type { Cluster } from "../components/clusters/types";
+import type { BaseServices } from "./base";
 import { S3Credentials } from "../components/storage/s3Credentials";
 import { CONTRACT_VERSION, ModelStoreCredentials, TrainingContract } from "./contract";
 
@@ -55,7 +56,7 @@ export function trainingContract(config: PlatformConfig, credentials: pulumi.Out
 }
 
 /** Deploy the training role onto `cluster` and return the contract it publishes. */
-export function deployTraining(name: string, config: PlatformConfig, _cluster: Cluster): TrainingContract {
+export function deployTraining(name: string, config: PlatformConfig, _cluster: Cluster, _base: BaseServices): TrainingContract {
     // Read-only key pair for the model sync of serving stacks (Rook CephObjectStoreUser keys).
     const modelSync = new S3Credentials(`${name}-model-sync`);
     return trainingContract(config, modelSync.credentials);
