@@ -46,6 +46,24 @@ describe("plan CLI", function () {
         assert.equal(fs.existsSync(path.join(out, "typo.json")), false);
     });
 
+    it("says a serving stack's training stack failed to plan, distinctly from not planned", () => {
+        const broken = fs.mkdtempSync(path.join(dir, "broken-"));
+        fs.writeFileSync(path.join(broken, "Pulumi.prod-aws.yaml"), fs.readFileSync(path.join(root, "Pulumi.prod-aws.yaml"), "utf8"));
+        fs.writeFileSync(path.join(broken, "Pulumi.prod-training.yaml"),
+            fs.readFileSync(path.join(root, "Pulumi.prod-training.yaml"), "utf8").replace("environment: prod", "environment: staging"));
+        const failed = plan(broken, path.join(broken, "out"), "--stack", "prod-aws");
+        assert.equal(failed.status, 1);
+        assert.match(failed.stderr, /prod-aws: the training stack prod-training failed to plan, so prod-aws .* was not planned; fix prod-training first:\n\s+Invalid configuration for stack "prod-training"/);
+        assert.doesNotMatch(failed.stderr, /^\s+at /m);
+
+        fs.rmSync(path.join(broken, "Pulumi.prod-training.yaml"));
+        const missing = plan(broken, path.join(broken, "out2"), "--stack", "prod-aws");
+        assert.equal(missing.status, 1);
+        assert.match(missing.stderr, /prod-aws reads prod-training through hybridml:trainingStack, but prod-training was not planned: there is no Pulumi\.prod-training\.yaml/);
+        assert.doesNotMatch(missing.stderr, /failed to plan/);
+        assert.doesNotMatch(missing.stderr, /^\s+at /m);
+    });
+
     it("refuses an unknown stack name", () => {
         const r = plan(dir, path.join(dir, "out-none"), "--stack", "nope");
         assert.equal(r.status, 1);

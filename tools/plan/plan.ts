@@ -149,6 +149,25 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
 }
 
 /**
+ * A stack whose referenced (training) stack could not be read: it failed to plan, or it was not
+ * planned at all (no stack file for it). Two different fixes, so two different messages.
+ */
+export class ReferencedStackError extends Error {
+    constructor(public readonly stack: string, public readonly referenced: string, cause: Error | "not planned", configDir: string) {
+        super(cause === "not planned"
+            ? `${stack} reads ${referenced} through hybridml:trainingStack, but ${referenced} was not planned: there is no `
+                + `Pulumi.${referenced}.yaml in ${configDir}; add it, or set hybridml:trainingStack to a stack that has one`
+            : `the training stack ${referenced} failed to plan, so ${stack} (which reads it through hybridml:trainingStack) `
+                + `was not planned; fix ${referenced} first:\n  ${cause.message.split("\n").join("\n  ")}`);
+        this.name = "ReferencedStackError";
+    }
+}
+
+function unplanned(stack: string, error: Error): PlanResult {
+    return { plan: { stack, resources: [], outputs: {}, violations: [] }, rawOutputs: {}, recorded: [], error };
+}
+
+/**
  * Plan several stacks in dependency order: a stack named by another's `trainingStack` is planned
  * first, and its outputs feed the other's StackReference. Missing dependencies are planned too.
  */
@@ -165,11 +184,12 @@ export async function planFleet(
         visiting.add(stack);
         const cfg = readStackConfig(stack, configDir);
         const dep = referencedStack(cfg);
-        if (dep !== undefined && fs.existsSync(path.join(configDir, `Pulumi.${dep}.yaml`))) await visit(dep);
-        const r = await planStack(stack, {
-            stackConfig: cfg,
-            references: (name) => (results.get(name)?.error ? undefined : results.get(name)?.rawOutputs),
-        });
+        const depPlanned = dep !== undefined && fs.existsSync(path.join(configDir, `Pulumi.${dep}.yaml`));
+        if (depPlanned) await visit(dep);
+        const depError = dep === undefined ? undefined : depPlanned ? results.get(dep)?.error : "not planned";
+        const r = dep !== undefined && depError
+            ? unplanned(stack, new ReferencedStackError(stack, dep, depError, configDir))
+            : await planStack(stack, { stackConfig: cfg, references: (name) => results.get(name)?.rawOutputs });
         results.set(stack, r);
         onPlanned?.(r);
         visiting.delete(stack);

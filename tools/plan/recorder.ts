@@ -4,15 +4,13 @@
  * secrets and unknowns kept recognisable. The engine behind `npm run plan` and the tests.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor, MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
+import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
-import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { fakeOutputs, fakeInvoke } from "./fakes";
 
-// Exported by @pulumi/pulumi at run time (setMocks uses them) but marked internal in its typings.
+// `waitForRPCs` is exported by @pulumi/pulumi at run time but marked internal in its typings.
 const settings = settingsModule as unknown as typeof settingsModule & { waitForRPCs(): Promise<void> };
-const state = stateModule as unknown as { getStore(): Record<string, unknown> };
 
 /** A secret value as recorded; plans print it as "[secret]". */
 export class SecretValue {
@@ -82,9 +80,24 @@ export function reveal(v: unknown): unknown {
 }
 
 interface Req { [getter: string]: () => unknown }
+type Callback = (err: unknown, resp: unknown) => void;
+/** The two monitor calls the recorder listens to (MockMonitor's own methods). */
+interface MonitorCalls {
+    registerResource(req: Req, callback: Callback): Promise<void>;
+    readResource(req: Req, callback: Callback): Promise<void>;
+}
 
-class RecordingMonitor extends MockMonitor {
+/** Records every registration and read that reaches the monitor it is attached to. */
+class Recorder {
     readonly records: RecordedResource[] = [];
+
+    /** Wrap the monitor's register and read calls (the monitor still answers them). */
+    attach(monitor: MonitorCalls): void {
+        const register = monitor.registerResource.bind(monitor);
+        const read = monitor.readResource.bind(monitor);
+        monitor.registerResource = (req, cb) => register(req, this.wrap(this.record(req, false), cb));
+        monitor.readResource = (req, cb) => read(req, this.wrap(this.record(req, true), cb));
+    }
 
     private record(req: Req, read: boolean): RecordedResource {
         const props = (read ? req.getProperties() : req.getObject()) as { toJavaScript(): Record<string, unknown> };
@@ -106,21 +119,11 @@ class RecordingMonitor extends MockMonitor {
         return rec;
     }
 
-    private wrap(rec: RecordedResource, callback: (err: unknown, resp: unknown) => void) {
-        return (err: unknown, resp: unknown) => {
+    private wrap(rec: RecordedResource, callback: Callback): Callback {
+        return (err, resp) => {
             if (!err && resp) rec.urn = (resp as { getUrn(): string }).getUrn();
             callback(err, resp);
         };
-    }
-
-    async registerResource(req: Req, callback: (err: unknown, resp: unknown) => void): Promise<void> {
-        const rec = this.record(req, false);
-        return super.registerResource(req, this.wrap(rec, callback));
-    }
-
-    async readResource(req: Req, callback: (err: unknown, resp: unknown) => void): Promise<void> {
-        const rec = this.record(req, true);
-        return super.readResource(req, this.wrap(rec, callback));
     }
 }
 
@@ -153,7 +156,7 @@ export interface RunResult<T> {
 export async function runProgram<T>(program: () => T | Promise<T>, opts: RunOptions): Promise<RunResult<T>> {
     const preview = opts.preview ?? true;
     pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
-    const monitor = new RecordingMonitor({
+    const mocks: pulumi.runtime.Mocks = {
         newResource(args: MockResourceArgs): MockResourceResult {
             if (args.type === "pulumi:pulumi:StackReference") {
                 const name = String(args.inputs.name ?? args.name);
@@ -167,14 +170,11 @@ export async function runProgram<T>(program: () => T | Promise<T>, opts: RunOpti
         call(args) {
             return fakeInvoke(args.token, args.inputs);
         },
-    });
-    settings.setMockOptions(monitor, opts.project, opts.stack, preview);
-    const store = state.getStore();
-    Object.assign(store, {
-        supportsSecrets: true, supportsResourceReferences: true, supportsOutputValues: false, supportsDeletedWith: true,
-        supportsReplaceWith: true, supportsAliasSpecs: true, supportsTransforms: false, supportsParameterization: true,
-        supportsResourceHooks: true, supportsErrorHooks: true,
-    });
+    };
+    // Pulumi's own mock runtime (with the feature flags it sets), then the recorder on its monitor.
+    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, preview);
+    const recorder = new Recorder();
+    recorder.attach(settings.getMonitor() as unknown as MonitorCalls);
 
     let value: T | undefined;
     let error: Error | undefined;
@@ -203,5 +203,5 @@ export async function runProgram<T>(program: () => T | Promise<T>, opts: RunOpti
     } catch (e) {
         error ??= e instanceof Error ? e : new Error(String(e));
     }
-    return { resources: monitor.records, outputs, value, error };
+    return { resources: recorder.records, outputs, value, error };
 }
