@@ -55,10 +55,13 @@ export interface RawInput {
     values: Record<string, unknown>;
     /** Keys whose value is stored as a secret. */
     secretKeysSet: ReadonlySet<string>;
+    /** Organization of this stack, when known: a trainingStack naming this very stack is refused. */
+    organization?: string;
+    /** Keys refused before validation (other namespaces, flat dotted keys): one message each. */
+    refused?: string[];
 }
 
 function describe(v: unknown): string {
-    if (v === undefined) return "nothing";
     const s = JSON.stringify(v);
     return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
@@ -119,11 +122,24 @@ function unknownKeyMessage(path: ReadonlyArray<PropertyKey>, key: string, known:
     return `${keyOf([...path, key])} is not a known key: ${hint}valid keys are ${known.join(", ")}`;
 }
 
+/** A required value that is not set: say so, and what it may be. */
+function requiredMessage(issue: z.core.$ZodIssue, key: string): string {
+    if (issue.code === "invalid_value") return `${key} is required: set one of ${issue.values.map((v) => String(v)).join(" | ")}`;
+    if (issue.code === "invalid_union" && (issue as { note?: string }).note?.includes("discriminator")) {
+        return `${key} is required (it selects the variant: see README "Configuration")`;
+    }
+    if (issue.code === "invalid_type") return `${key} is required (${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`})`;
+    return `${key} is required`;
+}
+
 /** One readable line per zod issue, naming the key, what was given and what is valid. */
 function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
     const path = issue.path;
     const key = keyOf(path);
     const got = describe(valueAt(input, path));
+    if (valueAt(input, path) === undefined && issue.code !== "unrecognized_keys" && issue.code !== "custom") {
+        return [requiredMessage(issue, key)];
+    }
     switch (issue.code) {
         case "unrecognized_keys":
             return issue.keys.map((k) => unknownKeyMessage(path, k, knownKeysAt(path)));
@@ -159,10 +175,15 @@ function splitStackRef(s: string): StackRefName {
     return { organization, project, stack, fullName: s };
 }
 
+/** True when `ref` names the stack being configured (same project and stack; same organization where known). */
+function isThisStack(ref: StackRefName, self: RawInput): boolean {
+    return ref.stack === self.stack && ref.project === self.project && (!self.organization || ref.organization === self.organization);
+}
+
 /**
  * Cross-field rules that a per-key schema cannot express. Each returns the offending key and the fix.
  */
-function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>, stack: string): string[] {
+function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>, self: RawInput): string[] {
     const out: string[] = [];
     const k = (p: string) => `${NAMESPACE}:${p}`;
     const training = c.roles.includes("training");
@@ -174,7 +195,7 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     if (training && c.trainingStack) {
         out.push(`${k("trainingStack")} must not be set on a stack with the training role (it would read itself): remove it (got ${describe(c.trainingStack)})`);
     }
-    if (c.trainingStack && splitStackRef(c.trainingStack).stack === stack) {
+    if (c.trainingStack && isThisStack(splitStackRef(c.trainingStack), self)) {
         out.push(`${k("trainingStack")} names this stack itself (got ${describe(c.trainingStack)})`);
     }
 
@@ -256,7 +277,7 @@ function resolveCluster(cl: ClusterConfig, env: Environment): ResolvedCluster {
  * Validate raw config and apply every default. Throws one `ConfigError` listing all problems.
  */
 export function resolveConfig(input: RawInput): PlatformConfig {
-    const issues: string[] = [];
+    const issues: string[] = [...(input.refused ?? [])];
     const secretNames = new Set<string>(Object.values(secretKeys));
     const plain: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(input.values)) {
@@ -286,7 +307,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         throw new ConfigError(input.stack, [...new Set(issues)]);
     }
     const c = parsed.data;
-    issues.push(...crossFieldIssues(c, input.secretKeysSet, input.stack));
+    issues.push(...crossFieldIssues(c, input.secretKeysSet, input));
     if (issues.length > 0) throw new ConfigError(input.stack, issues);
 
     const dev = c.environment === "dev";
@@ -313,15 +334,6 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         serving: c.serving,
         models: c.models,
     };
-}
-
-/** Decode a raw Pulumi config string: structured values arrive as JSON text. */
-export function decodeConfigValue(raw: string): unknown {
-    try {
-        return JSON.parse(raw);
-    } catch {
-        return raw;
-    }
 }
 
 export type { SecretKey };

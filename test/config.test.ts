@@ -1,20 +1,14 @@
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
-import { ConfigError, decodeConfigValue, resolveConfig, RawInput } from "../config/resolve";
+import { collectConfig } from "../config/keys";
+import { ConfigError, resolveConfig, RawInput } from "../config/resolve";
 import { NAMESPACE } from "../config/schema";
 import { listStacks, planStack, readStackConfig, StackConfig } from "../tools/plan/plan";
 
-/** Raw input for `resolveConfig` from a stack's config map (as the program sees it). */
+/** Raw input for `resolveConfig` from a stack's config map, sorted by the program's own `collectConfig`. */
 function rawInput(stack: string, cfg: StackConfig): RawInput {
-    const values: Record<string, unknown> = {};
-    const secretKeysSet = new Set<string>();
-    for (const [k, v] of Object.entries(cfg.config)) {
-        const [ns, key] = k.split(":");
-        if (ns !== NAMESPACE) continue;
-        values[key] = decodeConfigValue(v);
-        if (cfg.secretKeys.includes(k)) secretKeysSet.add(key);
-    }
-    return { project: "hybridml", stack, values, secretKeysSet };
+    const collected = collectConfig({ project: "hybridml", stack, all: cfg.config, isSecret: (k) => cfg.secretKeys.includes(k) });
+    return { project: "hybridml", stack, ...collected };
 }
 
 function errorOf(fn: () => unknown): ConfigError {
