@@ -6,6 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import type { Cluster } from "../components/clusters/types";
+import { GpuOperator } from "../components/gpu/gpuOperator";
+import { Monitoring } from "../components/observability/monitoring";
 
 /** The platform services the roles build on. */
 export interface BaseServices {
@@ -19,7 +21,36 @@ export interface BaseServices {
     gpuOperator: pulumi.Resource | undefined;
 }
 
+/**
+ * True when the cluster has (or may scale up) GPU nodes: k3s hosts flagged `gpu: true`, or a GPU
+ * pool whose maximum is above zero on every other platform.
+ */
+export function hasGpuNodes(config: PlatformConfig, cluster: Pick<Cluster, "platform" | "gpu">): boolean {
+    if (config.cluster.provider === "k3s") return config.cluster.hosts.some((h) => h.gpu);
+    return cluster.gpu.maxNodes > 0;
+}
+
 /** Deploy the base services onto `cluster`. */
-export function deployBase(_name: string, _config: PlatformConfig, _cluster: Cluster): BaseServices {
-    return { monitoring: undefined, gpuOperator: undefined };
+export function deployBase(name: string, config: PlatformConfig, cluster: Cluster): BaseServices {
+    const o = config.observability;
+    const monitoring = o.enabled
+        ? new Monitoring(`${name}-monitoring`, {
+            provider: cluster.provider,
+            retention: o.retention,
+            retentionSize: o.retentionSize,
+            storageSize: o.storageSize,
+            storageClassName: o.storageClass,
+            grafana: o.grafana,
+            replicas: o.replicas,
+        })
+        : undefined;
+    const gpuOperator = hasGpuNodes(config, cluster)
+        ? new GpuOperator(`${name}-gpu`, {
+            provider: cluster.provider,
+            platform: cluster.platform,
+            gpu: cluster.gpu,
+            monitoring: monitoring?.release,
+        })
+        : undefined;
+    return { monitoring: monitoring?.release, gpuOperator: gpuOperator?.release };
 }

@@ -1,0 +1,100 @@
+/**
+ * KServeMonitors: a ServiceMonitor for the KServe controller and a PodMonitor for the predictor
+ * pods of the serving namespace (SPEC 5 "Observability"), picked up by the Prometheus of
+ * `Monitoring` (which selects monitors in every namespace).
+ *
+ * - Controller: KServe's `kserve-controller-manager-metrics-service` exposes the controller's metrics
+ *   behind an authenticating proxy on the named port `https` (8443, self-signed certificate): scraped
+ *   with Prometheus's service-account token (kube-prometheus-stack grants it `get` on `/metrics`).
+ * - Predictors (Standard/raw deployment mode): every pod KServe creates for an InferenceService
+ *   carries `serving.kserve.io/inferenceservice`; the KServe Python model servers (Hugging Face,
+ *   scikit-learn, XGBoost) serve `/metrics` on their HTTP port 8080, Triton on 8002.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Namespace KServe's controller runs in (the kserve chart's release namespace). */
+export const KSERVE_NAMESPACE = "kserve";
+/** Label KServe puts on every pod of an InferenceService. */
+export const ISVC_POD_LABEL = "serving.kserve.io/inferenceservice";
+/** Metrics ports of the model servers: KServe Python servers (8080) and Triton (8002). */
+export const PREDICTOR_METRICS_PORTS = [8080, 8002] as const;
+
+/** One monitoring.coreos.com object as Pulumi registers it. */
+export interface MonitorResource {
+    apiVersion: "monitoring.coreos.com/v1";
+    kind: "ServiceMonitor" | "PodMonitor";
+    metadata: { name: string; namespace: string; labels: Record<string, string> };
+    spec: Record<string, unknown>;
+}
+
+const labels = { "app.kubernetes.io/part-of": "hybridml", "app.kubernetes.io/component": "kserve" };
+
+/** ServiceMonitor of the KServe controller's metrics service. */
+export function kserveControllerServiceMonitor(namespace: string): MonitorResource {
+    return {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { name: "kserve-controller", namespace, labels },
+        spec: {
+            selector: { matchLabels: { "control-plane": "kserve-controller-manager", "app.kubernetes.io/name": "kserve" } },
+            namespaceSelector: { matchNames: [namespace] },
+            endpoints: [{
+                port: "https",
+                scheme: "https",
+                path: "/metrics",
+                interval: "30s",
+                bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+                tlsConfig: { insecureSkipVerify: true },
+            }],
+        },
+    };
+}
+
+/** PodMonitor of the predictor pods of every InferenceService in `namespace`. */
+export function predictorPodMonitor(namespace: string, ports: readonly number[] = PREDICTOR_METRICS_PORTS): MonitorResource {
+    return {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PodMonitor",
+        metadata: { name: "kserve-predictors", namespace, labels },
+        spec: {
+            selector: { matchExpressions: [{ key: ISVC_POD_LABEL, operator: "Exists" }] },
+            namespaceSelector: { matchNames: [namespace] },
+            podTargetLabels: [ISVC_POD_LABEL],
+            podMetricsEndpoints: ports.map((portNumber) => ({ portNumber, path: "/metrics", interval: "30s" })),
+        },
+    };
+}
+
+export interface KServeMonitorsArgs {
+    /** Provider of the target cluster (required). */
+    provider: k8s.Provider;
+    /** The monitoring release (installs the CRDs). Required: the monitors depend on it. */
+    monitoring: pulumi.Resource;
+    /** Namespace of the InferenceServices (config `serving.namespace`). Required. */
+    servingNamespace: string;
+    /** Namespace of the KServe controller. Default `kserve`. */
+    kserveNamespace?: string;
+    /** Metrics ports of the predictor containers. Default [8080, 8002]. */
+    predictorMetricsPorts?: number[];
+    /** More resources the monitors wait for (the KServe release, the serving namespace). Default []. */
+    dependsOn?: pulumi.Resource[];
+}
+
+/** ServiceMonitor + PodMonitor for KServe. */
+export class KServeMonitors extends pulumi.ComponentResource {
+    public readonly serviceMonitor: k8s.apiextensions.CustomResource;
+    public readonly podMonitor: k8s.apiextensions.CustomResource;
+
+    constructor(name: string, args: KServeMonitorsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("hybridml:observability:KServeMonitors", name, {}, opts);
+        const childOpts: pulumi.CustomResourceOptions = {
+            parent: this, provider: args.provider, dependsOn: [args.monitoring, ...(args.dependsOn ?? [])],
+        };
+        const controller = kserveControllerServiceMonitor(args.kserveNamespace ?? KSERVE_NAMESPACE);
+        this.serviceMonitor = new k8s.apiextensions.CustomResource(`${name}-controller`, controller, childOpts);
+        this.podMonitor = new k8s.apiextensions.CustomResource(`${name}-predictors`,
+            predictorPodMonitor(args.servingNamespace, args.predictorMetricsPorts), childOpts);
+        this.registerOutputs({ serviceMonitor: this.serviceMonitor, podMonitor: this.podMonitor });
+    }
+}
