@@ -15,6 +15,11 @@ export interface S3KeyPair {
 export interface S3CredentialsArgs {
     /** Bump to rotate the key pair. Default 1. */
     rotation?: number;
+    /**
+     * The `random` provider the key pair is generated with. Default: the one in `opts.providers`;
+     * one of the two is required (stacks disable default providers).
+     */
+    provider?: random.Provider;
 }
 
 export class S3Credentials extends pulumi.ComponentResource {
@@ -23,14 +28,18 @@ export class S3Credentials extends pulumi.ComponentResource {
 
     constructor(name: string, args: S3CredentialsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("hybridml:storage:S3Credentials", name, {}, opts);
+        const provider = args.provider ?? this.getProvider("random:index/randomString:RandomString");
+        if (!provider) {
+            throw new Error(`S3Credentials ${name}: pass a random provider (args.provider or opts.providers): default providers are disabled`);
+        }
         const keepers = { rotation: String(args.rotation ?? 1) };
         // S3 access key IDs are 20 upper-case alphanumerics; secrets 40 characters.
         const accessKeyId = new random.RandomString(`${name}-access-key`, {
             length: 20, upper: true, lower: false, numeric: true, special: false, keepers,
-        }, { parent: this, additionalSecretOutputs: ["result"] });
+        }, { parent: this, provider, additionalSecretOutputs: ["result"] });
         const secretAccessKey = new random.RandomPassword(`${name}-secret-key`, {
             length: 40, special: false, keepers,
-        }, { parent: this });
+        }, { parent: this, provider });
         this.credentials = pulumi.secret(pulumi.all([accessKeyId.result, secretAccessKey.result])
             .apply(([id, key]) => ({ accessKeyId: id, secretAccessKey: key })));
         this.registerOutputs({ credentials: this.credentials });

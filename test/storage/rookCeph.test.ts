@@ -1,0 +1,197 @@
+import * as assert from "node:assert/strict";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { RookCeph, RookCephArgs } from "../../components/storage/rookCeph";
+import { S3Credentials } from "../../components/storage/s3Credentials";
+import { chartRepos, versions } from "../../lib/versions";
+import { validateRecordedCustomResource } from "../helpers/crds";
+import { RecordedResource, runMocked, SecretValue, settle } from "../helpers/run";
+import { celErrors } from "./rookCel";
+
+const KEYS = { accessKeyId: "AKIATESTTESTTEST0001", secretAccessKey: "sEcReT-key-material-0123456789abcdefghij" };
+const COMPONENT = "hybridml:storage:RookCeph";
+const CR_TYPES = [
+    "kubernetes:ceph.rook.io/v1:CephCluster", "kubernetes:ceph.rook.io/v1:CephBlockPool", "kubernetes:ceph.rook.io/v1:CephFilesystem",
+    "kubernetes:ceph.rook.io/v1:CephObjectStore", "kubernetes:ceph.rook.io/v1:CephObjectStoreUser", "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim",
+];
+
+async function build(args: Partial<RookCephArgs> = {}, withMonitoring = false) {
+    return runMocked(() => {
+        const provider = new k8s.Provider("k8s", { kubeconfig: "fake" });
+        const monitoring = withMonitoring
+            ? new k8s.helm.v3.Release("monitoring", { chart: "kube-prometheus-stack", version: "88.3.0", namespace: "monitoring" }, { provider })
+            : undefined;
+        return new RookCeph("st", {
+            provider, modelSyncCredentials: pulumi.secret(KEYS), endpoint: "https://s3.training.acme.example", monitoring, ...args,
+        });
+    });
+}
+
+const nameOf = (urn: string) => urn.split("::").pop();
+
+describe("RookCeph (component under mocks)", () => {
+    it("registers exactly these children, named from the component's name", async () => {
+        const rec = await build();
+        const children = rec.resources.filter((r) => r.parent === rec.one(COMPONENT).urn).map((r) => `${r.type} ${r.name}`).sort();
+        assert.deepEqual(children, [
+            "kubernetes:apps/v1:Deployment st-toolbox",
+            "kubernetes:batch/v1:Job st-models-versioning",
+            "kubernetes:ceph.rook.io/v1:CephBlockPool st-block-pool",
+            "kubernetes:ceph.rook.io/v1:CephCluster st-cluster",
+            "kubernetes:ceph.rook.io/v1:CephFilesystem st-filesystem",
+            "kubernetes:ceph.rook.io/v1:CephObjectStore st-object-store",
+            "kubernetes:ceph.rook.io/v1:CephObjectStoreUser st-model-sync-user",
+            "kubernetes:core/v1:Namespace st-namespace",
+            "kubernetes:core/v1:Secret st-model-sync-keys",
+            "kubernetes:core/v1:Service st-rgw-external",
+            "kubernetes:helm.sh/v3:Release st-operator",
+            "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim st-bucket-datasets",
+            "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim st-bucket-models",
+            "kubernetes:storage.k8s.io/v1:StorageClass st-sc-block",
+            "kubernetes:storage.k8s.io/v1:StorageClass st-sc-bucket",
+            "kubernetes:storage.k8s.io/v1:StorageClass st-sc-datasets",
+            "kubernetes:storage.k8s.io/v1:StorageClass st-sc-filesystem",
+        ]);
+    });
+
+    it("every child targets the given provider and has the component as parent", async () => {
+        const rec = await build();
+        const provider = rec.one("pulumi:providers:kubernetes");
+        const comp = rec.one(COMPONENT);
+        const children = rec.resources.filter((r) => r.parent === comp.urn);
+        assert.equal(children.length, 17);
+        for (const c of children) assert.ok(c.provider.startsWith(`${provider.urn}::`), `${c.name} provider ${c.provider}`);
+    });
+
+    it("operator release: rook-ceph chart pinned from charts.rook.io into its own namespace", async () => {
+        const rec = await build();
+        const rel = rec.inputs(rec.one("kubernetes:helm.sh/v3:Release", "st-operator"));
+        assert.equal(rel.chart, "rook-ceph");
+        assert.equal(rel.version, versions.charts.rookCeph);
+        assert.equal(rel.version, "v1.20.6");
+        assert.deepEqual(rel.repositoryOpts, { repo: chartRepos.rookCeph });
+        assert.equal(chartRepos.rookCeph, "https://charts.rook.io/release");
+        assert.equal(rel.namespace, "rook-ceph");
+        assert.equal(rel.values.crds.enabled, true);
+        assert.equal(rel.values.monitoring.enabled, false);
+    });
+
+    it("every custom resource depends on the operator release; pools, filesystem and store on the cluster", async () => {
+        const rec = await build();
+        const op = rec.one("kubernetes:helm.sh/v3:Release", "st-operator").urn;
+        const cluster = rec.one("kubernetes:ceph.rook.io/v1:CephCluster").urn;
+        const crs = rec.resources.filter((r) => CR_TYPES.includes(r.type));
+        assert.equal(crs.length, 7);
+        for (const r of crs) assert.ok(r.dependencies.includes(op), `${r.name} does not depend on the operator`);
+        for (const t of ["CephBlockPool", "CephFilesystem", "CephObjectStore"]) {
+            assert.ok(rec.one(`kubernetes:ceph.rook.io/v1:${t}`).dependencies.includes(cluster), `${t} does not depend on the CephCluster`);
+        }
+        const store = rec.one("kubernetes:ceph.rook.io/v1:CephObjectStore").urn;
+        for (const r of rec.ofType("kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim")) assert.ok(r.dependencies.includes(store));
+        const user = rec.one("kubernetes:ceph.rook.io/v1:CephObjectStoreUser");
+        assert.ok(user.dependencies.includes(rec.one("kubernetes:core/v1:Secret").urn));
+        assert.ok(rec.one("kubernetes:batch/v1:Job").dependencies.includes(rec.one("kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim", "bucket-models").urn));
+    });
+
+    it("protect: cluster, pools, filesystem, store, buckets, their StorageClasses, operator and namespace; buckets retained", async () => {
+        const rec = await build();
+        const protectedNames = rec.resources.filter((r) => r.protect).map((r) => r.name).sort();
+        assert.deepEqual(protectedNames, [
+            "st-block-pool", "st-bucket-datasets", "st-bucket-models", "st-cluster", "st-filesystem", "st-namespace", "st-object-store",
+            "st-operator", "st-sc-block", "st-sc-bucket", "st-sc-datasets", "st-sc-filesystem",
+        ]);
+        for (const r of rec.ofType("kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim")) assert.equal(r.retainOnDelete, true);
+        const off = await build({ protect: false });
+        assert.deepEqual(off.resources.filter((r) => r.protect).map((r) => r.name), []);
+    });
+
+    it("every custom resource validates against its CRD (schema and CEL)", async () => {
+        for (const rec of [await build(), await build({ monCount: 1, poolSize: 1, erasureCoding: false, allowMultiplePerNode: true, endpoint: undefined })]) {
+            const crs = rec.resources.filter((r) => CR_TYPES.includes(r.type));
+            for (const r of crs) {
+                assert.deepEqual(validateRecordedCustomResource(r.type, r.inputs), [], r.name);
+                const i = rec.inputs(r);
+                assert.deepEqual(celErrors({ apiVersion: i.apiVersion, kind: i.kind, metadata: i.metadata, spec: i.spec }), [], r.name);
+            }
+        }
+    });
+
+    it("the model-sync keys stay secret: the Secret's data and the component output", async () => {
+        const rec = await build();
+        const secret = rec.one("kubernetes:core/v1:Secret");
+        assert.ok(secret.inputs.stringData instanceof SecretValue, "stringData must be recorded as a secret");
+        assert.deepEqual(rec.inputs(secret).stringData, { AWS_ACCESS_KEY_ID: KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey });
+        assert.equal(rec.inputs(secret).metadata.name, "model-sync-s3-keys");
+        const creds = await settle(rec.value.modelStoreReadCredentials);
+        assert.equal(creds.secret, true);
+        assert.deepEqual(creds.value, KEYS);
+        // No key material anywhere in the recorded inputs outside secret markers.
+        const clear = JSON.stringify(rec.resources.map((r: RecordedResource) => maskSecrets(r.inputs)));
+        assert.ok(!clear.includes(KEYS.secretAccessKey) && !clear.includes(KEYS.accessKeyId));
+    });
+
+    it("publishes the model store at the configured endpoint, or the in-cluster RGW service", async () => {
+        assert.deepEqual((await build()).value.modelStore, { endpoint: "https://s3.training.acme.example", bucket: "models", region: "default" });
+        const inCluster = await build({ endpoint: undefined, region: "eu-private-1" });
+        assert.deepEqual(inCluster.value.modelStore, { endpoint: "http://rook-ceph-rgw-models.rook-ceph.svc", bucket: "models", region: "eu-private-1" });
+        assert.equal(inCluster.ofType("kubernetes:core/v1:Service").length, 0);
+    });
+
+    it("with a monitoring release: monitoring on in operator and cluster, both ordered after it", async () => {
+        const rec = await build({}, true);
+        const mon = rec.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "monitoring")!;
+        const op = rec.one("kubernetes:helm.sh/v3:Release", "st-operator");
+        const cluster = rec.one("kubernetes:ceph.rook.io/v1:CephCluster");
+        assert.ok(op.dependencies.includes(mon.urn));
+        assert.ok(cluster.dependencies.includes(mon.urn));
+        assert.equal(rec.inputs(op).values.monitoring.enabled, true);
+        assert.deepEqual(rec.inputs(cluster).spec.monitoring, { enabled: true });
+        const alerts = rec.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+        assert.equal(alerts.name, "st-alerts");
+        assert.ok(alerts.dependencies.includes(mon.urn));
+        assert.deepEqual(validateRecordedCustomResource(alerts.type, alerts.inputs), []);
+        const none = await build();
+        assert.equal(none.ofType("kubernetes:monitoring.coreos.com/v1:PrometheusRule").length, 0);
+        assert.deepEqual(none.inputs(none.one("kubernetes:ceph.rook.io/v1:CephCluster")).spec.monitoring, { enabled: false });
+    });
+
+    it("refuses a bucket list without models", async () => {
+        await assert.rejects(build({ buckets: ["datasets"] }), /args\.buckets must include "models"/);
+    });
+});
+
+describe("S3Credentials", () => {
+    it("generates the keys with the explicit random provider, as secrets", async () => {
+        const rec = await runMocked(() => {
+            const provider = new random.Provider("rnd");
+            return new S3Credentials("sync", { provider });
+        });
+        const provider = rec.one("pulumi:providers:random");
+        for (const t of ["random:index/randomString:RandomString", "random:index/randomPassword:RandomPassword"]) {
+            const r = rec.one(t);
+            assert.ok(r.provider.startsWith(`${provider.urn}::`), `${t} uses ${r.provider}`);
+            assert.equal(nameOf(r.parent), "sync");
+        }
+        assert.equal(rec.inputs(rec.one("random:index/randomString:RandomString")).length, 20);
+        assert.equal(rec.inputs(rec.one("random:index/randomPassword:RandomPassword")).length, 40);
+        assert.equal((await settle(rec.value.credentials)).secret, true);
+    });
+
+    it("takes the provider from opts.providers too", async () => {
+        const rec = await runMocked(() => new S3Credentials("sync", {}, { providers: { random: new random.Provider("rnd2") } }));
+        const provider = rec.one("pulumi:providers:random");
+        assert.ok(rec.one("random:index/randomString:RandomString").provider.startsWith(`${provider.urn}::`));
+    });
+
+    it("refuses to fall back to the default provider", async () => {
+        await assert.rejects(runMocked(() => new S3Credentials("sync")), /pass a random provider/);
+    });
+});
+
+function maskSecrets(v: unknown): unknown {
+    if (v instanceof SecretValue) return "[secret]";
+    if (Array.isArray(v)) return v.map(maskSecrets);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSecrets(x)]));
+    return v;
+}
