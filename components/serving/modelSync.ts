@@ -1,0 +1,258 @@
+/**
+ * Model hand-off (SPEC 5 "Serving", 6): copies exactly the catalogue's model versions from the
+ * training object store (read-only S3 credentials from the stack reference, as a Secret) to this
+ * stack's local store (S3, GCS or Blob through the writer's workload identity, or a volume), checks
+ * every sha256 the catalogue gives and fails the Job on a mismatch. The Job's name carries a hash
+ * of the catalogue, so a promotion replaces it; InferenceServices depend on it. A CronJob re-runs
+ * the same sync on a schedule to repair drift.
+ *
+ * Digest rule: a file artefact's sha256 is the file's; a directory artefact's (path ending in `/`)
+ * is the sha256 of its manifest, the lines `<sha256>  <relative path>` sorted by path (byte order),
+ * each ending in a newline (what `sha256sum` prints for the files, sorted).
+ */
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { versions } from "../../lib/versions";
+
+/** One catalogue entry as the sync needs it. */
+export interface SyncModel {
+    name: string;
+    version: string;
+    /** Path in the training models bucket; a trailing `/` marks a directory. */
+    artifactPath: string;
+    /** Expected digest (see the digest rule above); unverified when absent. */
+    sha256?: string;
+}
+
+/** Where this stack keeps its copy of the models. */
+export type LocalStore =
+    | { kind: "s3" | "gcs" | "azureblob"; uriPrefix: pulumi.Input<string>; region?: string }
+    | { kind: "pvc"; claimName: string; size: string; storageClass?: string };
+
+export interface ModelSyncArgs {
+    /** Provider of the target cluster (required). */
+    provider: k8s.Provider;
+    /** Namespace of the sync (the serving namespace). Required. */
+    namespace: pulumi.Input<string>;
+    /** The catalogue entries to copy. Required. */
+    models: SyncModel[];
+    /** The training object store (S3 API). Required. */
+    source: { endpoint: string; bucket: string; region: string };
+    /** Read-only credentials of the training store (a secret Output). Required. */
+    sourceCredentials: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>;
+    /** The local store. Required. */
+    store: LocalStore;
+    /** Service account the sync runs as (the writer identity, never the model reader). Required. */
+    writer: { serviceAccountName: string; annotations?: pulumi.Input<Record<string, string>>; podLabels?: Record<string, string> };
+    /** Cron schedule of the re-sync. Required. */
+    schedule: string;
+    /** Sync image. Default `versions.servingImages.modelSync`. */
+    image?: string;
+    /** Protect the local store volume (pvc stores) from deletion. Default false. */
+    protect?: boolean;
+    /** Resources that must exist before the copy runs (e.g. the bucket's IAM bindings). Default []. */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Pod label of the sync pods (network policies select it). */
+export const SYNC_POD_LABELS = { "app.kubernetes.io/name": "model-sync", "app.kubernetes.io/part-of": "hybridml" } as const;
+/** Mount path of the local store volume in the sync pod (pvc stores). */
+export const STORE_MOUNT = "/mnt/models";
+export const SOURCE_SECRET_NAME = "model-store-training-read";
+
+/** Storage URI prefix of a local store: s3://bucket, gs://bucket, https://account.blob.core.windows.net/container, pvc://claim. */
+export function storeUriPrefix(store: LocalStore): pulumi.Output<string> {
+    return store.kind === "pvc" ? pulumi.output(`pvc://${store.claimName}`) : pulumi.output(store.uriPrefix);
+}
+
+/** The storage URI of a model's local copy: exactly that version. */
+export function modelStorageUri(prefix: string, m: { name: string; version: string }): string {
+    return `${prefix.replace(/\/+$/, "")}/${m.name}/${m.version}`;
+}
+
+/** The 10-hex-digit hash in the Job's name: the catalogue (sorted by name) and the sync image. */
+export function catalogueHash(models: SyncModel[], image: string = versions.servingImages.modelSync): string {
+    const canonical = [...models].sort((a, b) => a.name.localeCompare(b.name))
+        .map((m) => [m.name, m.version, m.artifactPath, m.sha256 ?? ""]);
+    return crypto.createHash("sha256").update(JSON.stringify({ canonical, image })).digest("hex").slice(0, 10);
+}
+
+/** Name of the sync Job for this catalogue (DNS-1123, well under 63 characters). */
+export function syncJobName(models: SyncModel[], image?: string): string {
+    return `model-sync-${catalogueHash(models, image)}`;
+}
+
+/** Exit code of a digest mismatch: the Job fails at once (no retry), unlike a copy error (retried). */
+export const MISMATCH_EXIT = 3;
+
+/** The Job spec: retries for transient copy errors, none for a digest mismatch. */
+export function syncJobSpec(template: Record<string, any>): k8s.types.input.batch.v1.JobSpec {
+    return {
+        backoffLimit: 2,
+        activeDeadlineSeconds: 3600,
+        podFailurePolicy: { rules: [{ action: "FailJob", onExitCodes: { containerName: "sync", operator: "In", values: [MISMATCH_EXIT] } }] },
+        template,
+    };
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/**
+ * The sync script (POSIX sh in the rclone image): copy each model to `$DEST_ROOT/<name>/<version>`,
+ * verify its digest, remove the copy and exit `MISMATCH_EXIT` on a mismatch (the Job fails loudly, without retries);
+ * a copy error exits 1 (retried).
+ */
+export function syncScript(models: SyncModel[]): string {
+    const lines = [
+        "set -eu",
+        "fail() { echo \"model-sync: FATAL: $*\" >&2; exit 1; }",
+        `mismatch() { echo "model-sync: FATAL: $*" >&2; exit ${MISMATCH_EXIT}; }`,
+        "sync_model() {",
+        "  name=$1; version=$2; src=\"training:$SOURCE_BUCKET/$3\"; kind=$4; want=$5",
+        "  dst=\"$DEST_ROOT/$name/$version\"",
+        "  echo \"model-sync: $name $version: $src -> $dst\"",
+        "  rclone copy --checksum --retries 3 \"$src\" \"$dst\" || fail \"$name $version: copy from $src failed\"",
+        "  if [ -z \"$want\" ]; then echo \"model-sync: WARNING: $name $version has no sha256 in the catalogue: not verified\" >&2; return 0; fi",
+        "  rclone hashsum sha256 --download \"$dst\" | LC_ALL=C sort -k 2 > /tmp/manifest || fail \"$name $version: cannot hash $dst\"",
+        "  if [ \"$kind\" = file ]; then got=$(cut -d ' ' -f 1 /tmp/manifest); else got=$(sha256sum < /tmp/manifest | cut -d ' ' -f 1); fi",
+        "  if [ \"$got\" != \"$want\" ]; then",
+        "    rclone purge \"$dst\" || true",
+        "    mismatch \"$name $version: sha256 mismatch: catalogue says $want, the copy has $got (copy removed; check the artefact in the training store)\"",
+        "  fi",
+        "  echo \"model-sync: $name $version: sha256 $got verified\"",
+        "}",
+    ];
+    for (const m of [...models].sort((a, b) => a.name.localeCompare(b.name))) {
+        const kind = m.artifactPath.endsWith("/") ? "dir" : "file";
+        lines.push(`sync_model ${[m.name, m.version, m.artifactPath, kind, m.sha256 ?? ""].map(shellQuote).join(" ")}`);
+    }
+    lines.push(`echo "model-sync: ${models.length} model(s) in place"`);
+    return lines.join("\n") + "\n";
+}
+
+type EnvVar = { name: string; value?: string; valueFrom?: unknown };
+
+/** rclone settings of the destination (`local:` remote) and DEST_ROOT, from the store and its URI prefix. */
+export function destinationEnv(store: { kind: LocalStore["kind"]; region?: string }, uriPrefix: string): EnvVar[] {
+    const v = (name: string, value: string): EnvVar => ({ name, value });
+    const path = uriPrefix.replace(/^[a-z0-9]+:\/\//, "").replace(/\/+$/, "");
+    switch (store.kind) {
+        case "s3":
+            return [v("RCLONE_CONFIG_LOCAL_TYPE", "s3"), v("RCLONE_CONFIG_LOCAL_PROVIDER", "AWS"), v("RCLONE_CONFIG_LOCAL_ENV_AUTH", "true"),
+                v("RCLONE_CONFIG_LOCAL_REGION", store.region ?? ""), v("DEST_ROOT", `local:${path}`)];
+        case "gcs":
+            return [v("RCLONE_CONFIG_LOCAL_TYPE", "google cloud storage"), v("RCLONE_CONFIG_LOCAL_ENV_AUTH", "true"),
+                v("RCLONE_CONFIG_LOCAL_BUCKET_POLICY_ONLY", "true"), v("DEST_ROOT", `local:${path}`)];
+        case "azureblob": {
+            const m = /^([a-z0-9]+)\.blob\.core\.windows\.net\/(.+)$/.exec(path);
+            // In a preview the account is unknown: keep the shape, the value comes at deploy time.
+            const [account, container] = m ? [m[1], m[2]] : ["", path];
+            return [v("RCLONE_CONFIG_LOCAL_TYPE", "azureblob"), v("RCLONE_CONFIG_LOCAL_ACCOUNT", account),
+                v("RCLONE_CONFIG_LOCAL_ENV_AUTH", "true"), v("DEST_ROOT", `local:${container}`)];
+        }
+        case "pvc":
+            return [v("RCLONE_CONFIG_LOCAL_TYPE", "local"), v("DEST_ROOT", `local:${STORE_MOUNT}`)];
+    }
+}
+
+/** The sync pod (Job and CronJob share it): non-root, read-only root file system, no API token. */
+export function syncPodSpec(a: {
+    image: string; models: SyncModel[]; serviceAccountName: string; source: ModelSyncArgs["source"];
+    destination: pulumi.Input<EnvVar[]>; claimName?: string; podLabels?: Record<string, string>;
+}): Record<string, any> {
+    const secret = (key: string) => ({ valueFrom: { secretKeyRef: { name: SOURCE_SECRET_NAME, key } } });
+    const sourceEnv: EnvVar[] = [
+        { name: "RCLONE_CONFIG_TRAINING_TYPE", value: "s3" },
+        { name: "RCLONE_CONFIG_TRAINING_PROVIDER", value: "Ceph" },
+        { name: "RCLONE_CONFIG_TRAINING_ENDPOINT", value: a.source.endpoint },
+        { name: "RCLONE_CONFIG_TRAINING_REGION", value: a.source.region },
+        { name: "RCLONE_CONFIG_TRAINING_ACCESS_KEY_ID", ...secret("accessKeyId") },
+        { name: "RCLONE_CONFIG_TRAINING_SECRET_ACCESS_KEY", ...secret("secretAccessKey") },
+        { name: "SOURCE_BUCKET", value: a.source.bucket },
+        { name: "HOME", value: "/tmp" },
+        { name: "RCLONE_CONFIG", value: "/tmp/rclone.conf" },
+    ];
+    return {
+        metadata: { labels: { ...SYNC_POD_LABELS, ...(a.podLabels ?? {}) } },
+        spec: {
+            serviceAccountName: a.serviceAccountName,
+            automountServiceAccountToken: false,
+            restartPolicy: "Never",
+            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [{
+                name: "sync",
+                image: a.image,
+                command: ["/bin/sh", "-c", syncScript(a.models)],
+                env: pulumi.output(a.destination).apply((d) => [...sourceEnv, ...d]),
+                resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...(a.claimName ? [{ name: "models", mountPath: STORE_MOUNT }] : [])],
+            }],
+            volumes: [{ name: "tmp", emptyDir: {} }, ...(a.claimName ? [{ name: "models", persistentVolumeClaim: { claimName: a.claimName } }] : [])],
+        },
+    };
+}
+
+export class ModelSync extends pulumi.ComponentResource {
+    /** The one-off sync of this catalogue: InferenceServices depend on it. */
+    public readonly job: k8s.batch.v1.Job;
+    public readonly jobName: pulumi.Output<string>;
+    public readonly cronJob: k8s.batch.v1.CronJob;
+    /** Storage URI prefix of the local copies (append `/<name>/<version>`). */
+    public readonly uriPrefix: pulumi.Output<string>;
+    /** The local store volume (pvc stores only). */
+    public readonly claim: k8s.core.v1.PersistentVolumeClaim | undefined;
+
+    constructor(name: string, args: ModelSyncArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("hybridml:serving:ModelSync", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+        const image = args.image ?? versions.servingImages.modelSync;
+        const labels = { ...SYNC_POD_LABELS };
+        const secret = new k8s.core.v1.Secret(`${name}-source`, {
+            metadata: { name: SOURCE_SECRET_NAME, namespace: args.namespace, labels },
+            type: "Opaque",
+            stringData: {
+                accessKeyId: pulumi.secret(args.sourceCredentials.apply((c) => c.accessKeyId)),
+                secretAccessKey: pulumi.secret(args.sourceCredentials.apply((c) => c.secretAccessKey)),
+            },
+        }, child);
+        const sa = new k8s.core.v1.ServiceAccount(`${name}-writer`, {
+            metadata: { name: args.writer.serviceAccountName, namespace: args.namespace, labels, annotations: args.writer.annotations ?? {} },
+            automountServiceAccountToken: false,
+        }, child);
+        const store = args.store;
+        this.claim = store.kind === "pvc" ? new k8s.core.v1.PersistentVolumeClaim(`${name}-store`, {
+            metadata: { name: store.claimName, namespace: args.namespace, labels },
+            spec: {
+                accessModes: ["ReadWriteMany"],
+                resources: { requests: { storage: store.size } },
+                ...(store.storageClass ? { storageClassName: store.storageClass } : {}),
+            },
+        }, { ...child, retainOnDelete: true, protect: args.protect ?? false }) : undefined;
+        this.uriPrefix = storeUriPrefix(store);
+        const destination = this.uriPrefix.apply((p) => destinationEnv(store, p));
+        const template = syncPodSpec({
+            image, models: args.models, serviceAccountName: args.writer.serviceAccountName, source: args.source, destination,
+            claimName: store.kind === "pvc" ? store.claimName : undefined, podLabels: args.writer.podLabels,
+        });
+        const deps = [secret, sa, ...(this.claim ? [this.claim] : []), ...(args.dependsOn ?? [])];
+        this.job = new k8s.batch.v1.Job(`${name}-job`, {
+            metadata: { name: syncJobName(args.models, image), namespace: args.namespace, labels },
+            spec: syncJobSpec(template),
+        }, { ...child, dependsOn: deps, deleteBeforeReplace: true });
+        this.cronJob = new k8s.batch.v1.CronJob(`${name}-cron`, {
+            metadata: { name: "model-sync", namespace: args.namespace, labels },
+            spec: {
+                schedule: args.schedule,
+                concurrencyPolicy: "Forbid",
+                startingDeadlineSeconds: 600,
+                successfulJobsHistoryLimit: 1,
+                failedJobsHistoryLimit: 3,
+                jobTemplate: { metadata: { labels }, spec: syncJobSpec(template) },
+            },
+        }, { ...child, dependsOn: [...deps, this.job] });
+        this.jobName = this.job.metadata.name;
+        this.registerOutputs({ job: this.job, jobName: this.jobName, cronJob: this.cronJob, uriPrefix: this.uriPrefix, claim: this.claim });
+    }
+}

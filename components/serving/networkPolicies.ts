@@ -1,0 +1,132 @@
+/**
+ * Default-deny network policies of the serving namespace with exactly the allowances serving needs
+ * (SPEC 11): DNS for every pod; ingress to the predictors' logger port from the cluster; predictors
+ * to the feedback sink; the sink to the feedback stream; the model sync to the training store; and,
+ * Prometheus to the predictors' metrics ports; on clouds, predictors (storage initializer) and sync
+ * to the model bucket and the platform's workload-identity endpoint.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+type Peer = Record<string, unknown>;
+type Port = { protocol: "TCP" | "UDP"; port: pulumi.Input<number> };
+export interface PolicySpec { name: string; spec: Record<string, unknown> }
+
+/** A destination as `cidr:port` that serving pods must reach (identity endpoints, object stores). */
+export interface Endpoint { cidr: string; port: number }
+
+export interface ServingNetworkArgs {
+    /** Pod selector of the predictors. Required. */
+    predictors: Record<string, string>;
+    /** Port of the predictors' Service target (KServe's agent when the logger is on). Required. */
+    predictorPort: number;
+    /** Pod selector of the model sync. Required. */
+    sync: Record<string, string>;
+    /** Port of the training object store the sync reads (outside the cluster or in it). Required. */
+    trainingStorePort: number;
+    /** Feedback sink pods and port, and the stream port it writes to; none without a sink. */
+    sink?: { selector: Record<string, string>; port: number; streamPort: pulumi.Input<number> };
+    /** Prometheus: its namespace and the predictors' metrics ports it scrapes; none without monitoring. */
+    scrapers?: { namespace: string; ports: number[] };
+    /** Cloud model bucket and workload-identity endpoints (none where the copy is a volume). Default []. */
+    modelStore?: Endpoint[];
+}
+
+const anywhere = (cidr = "0.0.0.0/0"): Peer => ({ ipBlock: { cidr } });
+const inCluster: Peer = { namespaceSelector: {} };
+const tcp = (port: pulumi.Input<number>): Port => ({ protocol: "TCP", port });
+
+/** Workload-identity endpoints a pod must reach on each platform (link-local agents/metadata servers). */
+export function identityEndpoints(platform: string): Endpoint[] {
+    switch (platform) {
+        case "eks": return [{ cidr: "169.254.170.23/32", port: 80 }]; // EKS Pod Identity agent
+        case "gke": return [{ cidr: "169.254.169.254/32", port: 80 }, { cidr: "169.254.169.252/32", port: 988 }]; // GKE metadata server
+        default: return []; // AKS: projected token + Entra ID over 443; onprem/k3s: no cloud identity
+    }
+}
+
+/** The policies (pure). */
+export function servingNetworkPolicies(a: ServingNetworkArgs): PolicySpec[] {
+    const out: PolicySpec[] = [
+        { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+        {
+            name: "allow-dns",
+            spec: {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [{
+                    to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                    ports: [{ protocol: "UDP", port: 53 }, tcp(53)],
+                }],
+            },
+        },
+        {
+            name: "allow-predictor-ingress",
+            spec: { podSelector: { matchLabels: a.predictors }, policyTypes: ["Ingress"], ingress: [{ from: [inCluster], ports: [tcp(a.predictorPort)] }] },
+        },
+        {
+            name: "allow-sync-training-store",
+            spec: { podSelector: { matchLabels: a.sync }, policyTypes: ["Egress"], egress: [{ to: [anywhere(), inCluster], ports: [tcp(a.trainingStorePort)] }] },
+        },
+    ];
+    if (a.scrapers) {
+        out.push({
+            name: "allow-predictor-metrics",
+            spec: {
+                podSelector: { matchLabels: a.predictors },
+                policyTypes: ["Ingress"],
+                ingress: [{
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": a.scrapers.namespace } } }],
+                    ports: a.scrapers.ports.map(tcp),
+                }],
+            },
+        });
+    }
+    if (a.sink) {
+        out.push({
+            name: "allow-predictor-to-sink",
+            spec: { podSelector: { matchLabels: a.predictors }, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: { matchLabels: a.sink.selector } }], ports: [tcp(a.sink.port)] }] },
+        }, {
+            name: "allow-sink",
+            spec: {
+                podSelector: { matchLabels: a.sink.selector },
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [{ podSelector: { matchLabels: a.predictors } }], ports: [tcp(a.sink.port)] }],
+                egress: [{ to: [inCluster], ports: [tcp(a.sink.streamPort)] }],
+            },
+        });
+    }
+    if (a.modelStore && a.modelStore.length > 0) {
+        const egress = a.modelStore.map((e) => ({ to: [anywhere(e.cidr)], ports: [tcp(e.port)] }));
+        for (const [who, selector] of [["predictors", a.predictors], ["sync", a.sync]] as const) {
+            out.push({ name: `allow-${who}-model-store`, spec: { podSelector: { matchLabels: selector }, policyTypes: ["Egress"], egress } });
+        }
+    }
+    return out;
+}
+
+export interface NetworkPoliciesArgs {
+    /** Provider of the target cluster (required). */
+    provider: k8s.Provider;
+    /** The serving namespace. Required. */
+    namespace: pulumi.Input<string>;
+    /** What to allow. Required. */
+    rules: ServingNetworkArgs;
+}
+
+export class ServingNetworkPolicies extends pulumi.ComponentResource {
+    public readonly names: string[];
+
+    constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("hybridml:serving:NetworkPolicies", name, {}, opts);
+        const policies = servingNetworkPolicies(args.rules);
+        for (const p of policies) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-${p.name}`, {
+                metadata: { name: p.name, namespace: args.namespace, labels: { "app.kubernetes.io/part-of": "hybridml" } },
+                spec: p.spec as unknown as k8s.types.input.networking.v1.NetworkPolicySpec,
+            }, { parent: this, provider: args.provider });
+        }
+        this.names = policies.map((p) => p.name);
+        this.registerOutputs({ names: this.names });
+    }
+}

@@ -1,0 +1,95 @@
+/**
+ * The `serving` config section (SPEC 4, 5 "Serving"): runtimes, autoscaling, model sync, the
+ * default predictor resources and the local model store on clusters without a cloud bucket.
+ * Pure: no Pulumi imports.
+ */
+import { z } from "zod";
+
+/** KServe ClusterServingRuntimes the pinned runtime-configs chart can install (key in its values). */
+export const KSERVE_RUNTIMES = {
+    "kserve-tritonserver": "tritonserver",
+    "kserve-huggingfaceserver": "huggingfaceserver",
+    "kserve-sklearnserver": "sklearnserver",
+    "kserve-xgbserver": "xgbserver",
+    "kserve-lgbserver": "lgbserver",
+    "kserve-mlserver": "mlserver",
+    "kserve-torchserve": "torchserve",
+    "kserve-tensorflow-serving": "tensorflow",
+    "kserve-pmmlserver": "pmmlserver",
+    "kserve-paddleserver": "paddleserver",
+    "kserve-predictiveserver": "predictiveserver",
+    "kserve-autogluonserver": "autogluonserver",
+} as const;
+export type KserveRuntime = keyof typeof KSERVE_RUNTIMES;
+export const kserveRuntimeNames = Object.keys(KSERVE_RUNTIMES) as [KserveRuntime, ...KserveRuntime[]];
+
+const quantity = (what: string, example: string) => z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, {
+    message: `must be a Kubernetes ${what} quantity such as ${example}`,
+});
+const dnsName = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
+    message: "must be lower-case letters, digits and '-', start with a letter, at most 40 characters",
+});
+
+const cpuMemory = z.strictObject({
+    cpu: quantity("CPU", "500m"),
+    memory: quantity("memory", "4Gi"),
+});
+
+/** The `hybridml:serving` section. */
+export const servingSchema = z.strictObject({
+    /** Namespace of the InferenceServices, the model sync and the feedback sink. Default `models`. */
+    namespace: dnsName.default("models"),
+    /**
+     * ClusterServingRuntimes to install (those the catalogue names are always added). Default
+     * [kserve-tritonserver, kserve-huggingfaceserver, kserve-sklearnserver, kserve-xgbserver].
+     */
+    runtimes: z.array(z.enum(kserveRuntimeNames)).min(1)
+        .default(["kserve-tritonserver", "kserve-huggingfaceserver", "kserve-sklearnserver", "kserve-xgbserver"]),
+    /** Replicas per InferenceService (predictors with more than one get a PodDisruptionBudget). Default 1..3. */
+    minReplicas: z.number().int().min(1).default(1),
+    maxReplicas: z.number().int().min(1).default(3),
+    /** HPA metric of the predictors (Standard mode scales with the HPA: cpu or memory). Default cpu. */
+    scaleMetric: z.enum(["cpu", "memory"]).default("cpu"),
+    /** HPA target: average utilisation in percent of the request. Default 70. */
+    scaleTarget: z.number().int().min(10).max(100).default(70),
+    /** Cron schedule of the model re-sync (repairs drift). Default every 15 minutes. */
+    modelSyncSchedule: z.string().regex(/^(\S+\s+){4}\S+$/, { message: "must be a 5-field cron expression" }).default("*/15 * * * *"),
+    /** Requests and limits of each predictor container (GPU models add nvidia.com/gpu). Default 1 CPU/4Gi .. 2 CPU/8Gi. */
+    resources: z.strictObject({
+        requests: cpuMemory.default({ cpu: "1", memory: "4Gi" }),
+        limits: cpuMemory.default({ cpu: "2", memory: "8Gi" }),
+    }).prefault({}),
+    /**
+     * Local model copy on clusters without a cloud bucket (onprem, k3s): a ReadWriteMany volume.
+     * `storageClass` defaults to the cluster's default class (it must offer RWX); `size` to 100Gi.
+     */
+    localStore: z.strictObject({
+        storageClass: z.string().regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, { message: "must be a StorageClass name" }).optional(),
+        size: z.string().regex(/^\d+(Gi|Ti)$/, { message: "must be a size such as 100Gi" }).default("100Gi"),
+    }).prefault({}),
+});
+
+export type ServingConfig = z.output<typeof servingSchema>;
+
+const parseQuantity = (q: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti)?$/.exec(q);
+    if (!m) return NaN;
+    const unit = { m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 }[m[2] ?? ""] ?? 1;
+    return Number(m[1]) * unit;
+};
+
+/** Cross-field rules of the serving section: one line per problem naming the key, the value and the fix. */
+export function servingIssues(s: ServingConfig): string[] {
+    const out: string[] = [];
+    const k = (p: string) => `hybridml:serving.${p}`;
+    if (s.minReplicas > s.maxReplicas) {
+        out.push(`${k("maxReplicas")} must be >= minReplicas (got ${s.maxReplicas} < ${s.minReplicas})`);
+    }
+    if (new Set(s.runtimes).size !== s.runtimes.length) out.push(`${k("runtimes")} lists a runtime twice (got ${JSON.stringify(s.runtimes)})`);
+    for (const r of ["cpu", "memory"] as const) {
+        if (parseQuantity(s.resources.requests[r]) > parseQuantity(s.resources.limits[r])) {
+            out.push(`${k(`resources.limits.${r}`)} must be >= resources.requests.${r} (got ${s.resources.limits[r]} < ${s.resources.requests[r]})`);
+        }
+    }
+    return out;
+}
