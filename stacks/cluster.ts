@@ -14,19 +14,21 @@ export function stackTags(config: PlatformConfig): Record<string, string> {
     return { project: config.project, stack: config.stack, environment: config.environment, "managed-by": "pulumi" };
 }
 
+type CloudConfig = Extract<PlatformConfig["cluster"], { provider: "eks" | "gke" | "aks" }>;
+
 /** The arguments the three managed clouds share, from config. */
-export function cloudClusterArgs(config: PlatformConfig): CloudClusterArgs {
-    const c = config.cluster;
+export function cloudClusterArgs(config: PlatformConfig, c: CloudConfig): CloudClusterArgs {
     return {
-        region: c.region ?? "",
+        region: c.region,
         version: c.version,
-        publicEndpoint: c.publicEndpoint,
         authorizedCidrs: c.authorizedCidrs,
         network: c.network,
         systemPool: c.systemPool,
         gpuPool: c.gpuPool,
         protect: config.protectStateful,
+        production: config.environment === "prod",
         modelReader: { namespace: config.serving.namespace, serviceAccountName: "model-reader" },
+        modelWriter: { namespace: config.serving.namespace, serviceAccountName: "model-sync" },
         tags: stackTags(config),
     };
 }
@@ -42,18 +44,36 @@ export async function createCluster(
     switch (c.provider) {
         case "eks": {
             const { EksCluster } = await import("../components/clusters/eks");
-            return new EksCluster(name, { ...cloudClusterArgs(config), adminRoleArns: c.adminRoleArns }, opts);
+            return new EksCluster(name, {
+                ...cloudClusterArgs(config, c),
+                apiAccess: c.apiAccess,
+                deployerRoleArn: c.deployerRoleArn,
+                adminRoleArns: c.adminRoleArns,
+                modelBucketName: c.modelBucketName,
+            }, opts);
         }
         case "gke": {
             const { GkeCluster } = await import("../components/clusters/gke");
             return new GkeCluster(name, {
-                ...cloudClusterArgs(config), project: c.project ?? "", projectNumber: c.projectNumber ?? "",
+                ...cloudClusterArgs(config, c),
+                apiAccess: c.apiAccess,
+                project: c.project,
+                projectNumber: c.projectNumber,
+                modelBucketName: c.modelBucketName,
             }, opts);
         }
         case "aks": {
             const { AksCluster } = await import("../components/clusters/aks");
             return new AksCluster(name, {
-                ...cloudClusterArgs(config), tenantId: c.tenantId ?? "", adminGroupObjectIds: c.adminGroupObjectIds,
+                ...cloudClusterArgs(config, c),
+                apiAccess: c.apiAccess,
+                runnerVnetId: c.runnerVnetId,
+                tenantId: c.tenantId,
+                subscriptionId: c.subscriptionId,
+                adminGroupObjectIds: c.adminGroupObjectIds,
+                kubeloginMode: c.kubeloginMode,
+                storageAccountName: c.storageAccountName,
+                keyVaultName: c.keyVaultName,
             }, opts);
         }
         case "onprem": {
@@ -65,8 +85,14 @@ export async function createCluster(
         case "k3s": {
             const { K3sCluster } = await import("../components/clusters/k3s");
             return new K3sCluster(name, {
-                hosts: c.hosts, sshUser: c.sshUser, sshPort: c.sshPort,
-                sshPrivateKey: required(secrets.sshPrivateKey, "sshPrivateKey"), token: secrets.k3sToken, gpu: c.gpuPool,
+                hosts: c.hosts,
+                sshUser: c.sshUser,
+                sshPort: c.sshPort,
+                sshPrivateKey: required(secrets.sshPrivateKey, "sshPrivateKey"),
+                token: secrets.k3sToken,
+                gpu: c.gpuPool,
+                protect: config.protectStateful,
+                credentialRotation: c.credentialRotation,
             }, opts);
         }
     }

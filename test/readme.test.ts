@@ -8,6 +8,8 @@ import { configSchema, secretKeys } from "../config/schema";
 function leafKeys(schema: unknown, prefix = ""): string[] {
     let s = schema;
     while (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodPrefault) s = s.def.innerType;
+    // A section chosen by a discriminator (cluster.provider): the keys of every variant.
+    if (s instanceof z.ZodDiscriminatedUnion) return [...new Set((s.options as unknown[]).flatMap((o) => leafKeys(o, prefix)))];
     if (!(s instanceof z.ZodObject) || (prefix.split(".").length > 2 && prefix !== "")) return prefix ? [prefix] : [];
     return Object.entries(s.shape).flatMap(([k, v]) => leafKeys(v, prefix ? `${prefix}.${k}` : k));
 }

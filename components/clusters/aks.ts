@@ -1,209 +1,175 @@
 /**
  * AksCluster: an AKS cluster with Azure CNI overlay (Cilium), Entra ID authentication with Azure
  * RBAC, OIDC issuer + workload identity, KMS-encrypted secrets, a GPU agent pool that scales from
- * zero, and a versioned Blob container for the model copy (SPEC 5 "Clusters"). Yields the common
+ * zero, and a `BlobModelStore` in a resource group of its own (SPEC 5 "Clusters"). Yields the common
  * `Cluster` shape.
+ *
+ * The constructor composes one function per part: `aksNetwork` -> `aksIdentityAndKms` ->
+ * `aksControlPlane` (cluster, maintenance windows) -> `aksGpuPool`, then the model store.
  */
-import { createHash } from "node:crypto";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as network from "@pulumi/azure-native/network";
+import * as privatedns from "@pulumi/azure-native/privatedns";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider";
 import * as resources from "@pulumi/azure-native/resources";
-import * as storage from "@pulumi/azure-native/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { BlobModelStore, roleDefinitionId, storageAccountName } from "../storage/blobModelStore";
 import {
-    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, MODEL_READER, ObjectStore,
-} from "./types";
+    argError, authorizedRanges, carve, dnsLikeName, execKubeconfig, networkCidr, nthAddress, scopedName, shortHash, SYSTEM_NODE_LABEL, taintString,
+} from "./common";
+import { CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, MODEL_READER, MODEL_WRITER, ObjectStore } from "./types";
+
+export { roleDefinitionId, SYSTEM_NODE_LABEL };
+
+/**
+ * How the runner reaches the AKS API:
+ * - `public`: the public endpoint, answering only `authorizedCidrs` (Entra ID auth, no local accounts).
+ * - `private`: a private cluster whose private DNS zone (ours) is linked to the runner's VNet
+ *   (`runnerVnetId`), which is peered with the cluster's VNet, so a runner there reaches it on the first run.
+ */
+export type AksApiAccess = "public" | "private";
+
+/** kubelogin login methods that need no browser or device code. */
+export type KubeloginMode = "azurecli" | "workloadidentity" | "spn" | "msi";
 
 export interface AksClusterArgs extends CloudClusterArgs {
-    /** Entra ID tenant GUID of the cluster's users and of the Key Vault (config `hybridml:cluster.tenantId`). Required. */
+    /** Entra ID tenant GUID of the cluster's users and of the Key Vault. Required. */
     tenantId: string;
+    /** Azure subscription ID the stack deploys to: scopes the globally unique default names. Required. */
+    subscriptionId: string;
     /**
-     * Entra ID group object IDs that are cluster admins (config `hybridml:cluster.adminGroupObjectIds`).
-     * Default []. The identity running Pulumi must be in one of them (or hold an AKS RBAC role on the
-     * cluster) to deploy into the cluster, since local accounts are disabled.
+     * Entra ID group object IDs that are cluster admins. Default []. The identity running Pulumi must
+     * be in one of them (or hold an AKS RBAC role on the cluster), since local accounts are disabled.
      */
     adminGroupObjectIds?: string[];
+    /** API access (see `AksApiAccess`). Default `public`. */
+    apiAccess?: AksApiAccess;
+    /** Resource ID of the runner's VNet (`/subscriptions/.../virtualNetworks/<name>`). Required when apiAccess is `private`. */
+    runnerVnetId?: string;
+    /** kubelogin login method written into the kubeconfig. Default `azurecli` (az login, or azure/login with OIDC in CI). */
+    kubeloginMode?: KubeloginMode;
+    /** Storage account of the model store. Default `defaultStorageAccountName(name, subscriptionId)`. */
+    storageAccountName?: string;
+    /** Key Vault of the KMS key. Default `defaultKeyVaultName(name, subscriptionId)`. */
+    keyVaultName?: string;
+    /** Weekly maintenance window (UTC) for AKS upgrades and node OS patches. Default Sunday 02:00, 4 hours. */
+    maintenanceWindow?: { dayOfWeek: string; startTime: string; durationHours: number };
 }
 
 /** Built-in Azure role definitions (GUIDs are the same in every tenant). */
 export const AZURE_ROLES = {
-    /** Read blobs and list containers; nothing else. */
-    storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     /** Cryptographic operations with keys (what the AKS KMS plugin needs on an RBAC vault). */
     keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
     /** Join and manage network resources (the control plane's load balancers in the node subnet). */
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    /** Manage records in a private DNS zone (a private cluster with our own zone). */
+    privateDnsZoneContributor: "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
 } as const;
 
-/** The GPU taint in AKS node-pool form: `nvidia.com/gpu=true:NoSchedule`. */
-export const GPU_POOL_TAINT = `${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect}`;
 /** Agent pool names (lower-case alphanumerics, at most 12 characters on Linux). */
 export const POOL_NAMES = { system: "system", gpu: "gpu" } as const;
-/** The Blob container holding the model copy. */
-export const MODELS_CONTAINER = "models";
 /** Name of the etcd-encryption key in the cluster's Key Vault. */
 export const KMS_KEY_NAME = "etcd-encryption";
-/** Audience of Entra ID workload identity federation tokens. */
-export const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
-/** Days deleted blobs, blob versions and containers can be restored. */
-export const BLOB_RETENTION_DAYS = 30;
-/** Days a deleted Key Vault (and its key) can be recovered; purge protection holds it that long. */
+/** Days a deleted Key Vault (and its key) can be recovered; purge protection holds its name that long. */
 export const KEY_VAULT_RETENTION_DAYS = 90;
+/** Entra ID application of the AKS API server (the kubelogin `--server-id`), the same in every tenant. */
+export const AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
+/** Default maintenance window. */
+export const DEFAULT_MAINTENANCE_WINDOW = { dayOfWeek: "Sunday", startTime: "02:00", durationHours: 4 } as const;
+
+/** The GPU taint in AKS node-pool form: `nvidia.com/gpu=true:NoSchedule`. */
+export const GPU_POOL_TAINT = taintString(GPU_TAINT);
 
 /**
- * Validate what the config schema cannot see on its own, before anything is registered. Throws
- * an Error naming the config key and the fix.
+ * Default storage account name: `st` + the name's letters and digits + an 8-character hash of the
+ * subscription and name (3-24 lower-case alphanumerics): unique per subscription, so two
+ * organisations with the same stack name do not collide.
  */
-export function validateAksArgs(args: AksClusterArgs): void {
-    if (!args.tenantId) {
-        throw new Error("hybridml:cluster.tenantId is required for an AKS cluster: set it to the Entra ID tenant GUID");
-    }
-    apiServerAccessProfile(args.publicEndpoint ?? false, args.authorizedCidrs ?? []);
-    nodeSubnetCidr(args.network.vpcCidr);
-    dnsServiceIp(args.network.serviceCidr);
-}
-
-/** The cluster's `apiServerAccessProfile`. */
-export interface ApiServerAccess {
-    enablePrivateCluster: boolean;
-    /** `system`: AKS creates and links the private DNS zone of a private cluster. */
-    privateDNSZone?: string;
-    authorizedIPRanges?: string[];
+export function defaultStorageAccountName(name: string, subscriptionId: string): string {
+    return scopedName({ prefix: "st", readable: name, scope: [subscriptionId, name], max: 24, charset: "alnum" });
 }
 
 /**
- * API server access: a private cluster (private endpoint and private DNS zone) unless `publicEndpoint`,
- * in which case the public endpoint answers only `authorizedCidrs`. Throws when the public endpoint
- * would be open to everyone (a `/0` range, or no range at all).
+ * Default Key Vault name: `kv-<name>-<hash of subscription and name>` (3-24 letters, digits, single
+ * hyphens). Purge protection keeps a destroyed vault's name for 90 days: to redeploy within that
+ * time set `keyVaultName` (config `hybridml:cluster.keyVaultName`) or recover the vault.
  */
-export function apiServerAccessProfile(publicEndpoint: boolean, authorizedCidrs: string[]): ApiServerAccess {
-    const open = authorizedCidrs.filter((c) => c.trim().endsWith("/0"));
-    if (open.length > 0) {
-        throw new Error(
-            `hybridml:cluster.authorizedCidrs must not contain ${open.join(", ")}: that opens the AKS API server to the whole internet. ` +
-            "List the networks that need the API (VPN, CI runners), or set publicEndpoint to false.",
-        );
+export function defaultKeyVaultName(name: string, subscriptionId: string): string {
+    return scopedName({ prefix: "kv", readable: name, scope: [subscriptionId, name], max: 24, charset: "dns" });
+}
+
+/** Validates a Key Vault name; `arg` names the argument in the error. */
+export function keyVaultName(vault: string, arg = "AksCluster args.keyVaultName"): string {
+    if (!/^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/.test(vault)) {
+        throw new Error(`${arg}: ${JSON.stringify(vault)} is not a valid Key Vault name (3-24 letters, digits and single hyphens, starting with a letter)`);
     }
-    if (!publicEndpoint) return { enablePrivateCluster: true, privateDNSZone: "system" };
-    if (authorizedCidrs.length === 0) {
-        throw new Error(
-            "hybridml:cluster.authorizedCidrs must list at least one CIDR when hybridml:cluster.publicEndpoint is true " +
-            "(the public endpoint is reachable only from these networks); or set publicEndpoint to false.",
-        );
-    }
-    return { enablePrivateCluster: false, authorizedIPRanges: [...authorizedCidrs] };
-}
-
-/** Parse an IPv4 CIDR into its network address (as an unsigned 32-bit number) and prefix length. */
-function parseCidr(cidr: string, key: string): { base: number; prefix: number } {
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-    const octets = m ? m.slice(1, 5).map(Number) : [];
-    const prefix = m ? Number(m[5]) : NaN;
-    if (!m || octets.some((o) => o > 255) || prefix > 32) {
-        throw new Error(`hybridml:${key} must be an IPv4 CIDR block such as 10.40.0.0/16 (got "${cidr}")`);
-    }
-    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-    const size = 2 ** (32 - prefix);
-    return { base: address - (address % size), prefix };
-}
-
-function formatIp(n: number): string {
-    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
-}
-
-/**
- * The node subnet: the lower half of the VNet (`10.40.0.0/16` -> `10.40.0.0/17`). With CNI overlay
- * only nodes take VNet addresses; the upper half stays free for private endpoints and later subnets.
- */
-export function nodeSubnetCidr(vpcCidr: string): string {
-    const { base, prefix } = parseCidr(vpcCidr, "cluster.network.vpcCidr");
-    if (prefix > 27) {
-        throw new Error(`hybridml:cluster.network.vpcCidr is too small for an AKS node subnet (got "${vpcCidr}"): use a /27 or larger, e.g. /16`);
-    }
-    return `${formatIp(base)}/${prefix + 1}`;
-}
-
-/** The cluster DNS service address: the 10th address of the service CIDR, as AKS does by default. */
-export function dnsServiceIp(serviceCidr: string): string {
-    const { base, prefix } = parseCidr(serviceCidr, "cluster.network.serviceCidr");
-    if (prefix > 28) {
-        throw new Error(`hybridml:cluster.network.serviceCidr is too small (got "${serviceCidr}"): use a /28 or larger, e.g. /16`);
-    }
-    return formatIp(base + 10);
-}
-
-/** A short, stable hash of `s`, for names that must be unique and short. */
-function shortHash(s: string): string {
-    return createHash("sha256").update(s).digest("hex").slice(0, 6);
-}
-
-/**
- * Storage account name for the model copy: globally unique in Azure, 3-24 lower-case letters and
- * digits. `st` + the component name's letters and digits (at most 16) + a 6-character hash of the
- * whole name, so that names differing only in dropped characters do not collide.
- */
-export function storageAccountName(name: string): string {
-    const clean = name.toLowerCase().replace(/[^a-z0-9]/g, "");
-    return `st${clean.slice(0, 16)}${shortHash(name)}`;
-}
-
-/**
- * Key Vault name: globally unique, 3-24 letters, digits and single hyphens, starting with a letter.
- * `kv-` + the component name (at most 14 characters) + `-` + a 6-character hash of the whole name.
- */
-export function keyVaultName(name: string): string {
-    const clean = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-    const middle = clean.slice(0, 14).replace(/-+$/, "");
-    return middle ? `kv-${middle}-${shortHash(name)}` : `kv-${shortHash(name)}`;
+    return vault;
 }
 
 /** DNS prefix of the API server FQDN: 1-54 letters, digits and hyphens, starting and ending alphanumeric. */
 export function aksDnsPrefix(name: string): string {
-    const clean = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-    if (!clean) return `aks-${shortHash(name)}`;
-    if (clean.length <= 54) return clean;
-    return `${clean.slice(0, 47).replace(/-+$/, "")}-${shortHash(name)}`;
+    return dnsLikeName(name, 54) || `aks-${shortHash(name)}`;
 }
 
-/** `https://<account>.blob.core.windows.net/<container>`: the storage URI prefix KServe reads models from. */
-export function blobUriPrefix(accountName: string, containerName: string): string {
-    return `https://${accountName}.blob.core.windows.net/${containerName}`;
+/** The node subnet: the lower half of the VNet (`10.40.0.0/16` -> `10.40.0.0/17`); the upper half stays free. */
+export function nodeSubnetCidr(vpcCidr: string): string {
+    const arg = "AksCluster args.network.vpcCidr";
+    if (networkCidr(vpcCidr, arg).prefix > 27) throw new Error(`${arg}: ${vpcCidr} is too small for an AKS node subnet: use a /27 or larger, e.g. /16`);
+    return carve(vpcCidr, 1, 1, 0, arg)[0];
 }
 
-/** Annotations binding a Kubernetes service account to a managed identity (AKS workload identity). */
-export function workloadIdentityAnnotations(clientId: string): Record<string, string> {
-    return { "azure.workload.identity/client-id": clientId };
+/** The cluster DNS service address: the 10th address of the service CIDR, as AKS does by default. */
+export function dnsServiceIp(serviceCidr: string): string {
+    return nthAddress(serviceCidr, 10, "AksCluster args.network.serviceCidr");
 }
 
-/** Labels a pod needs for the workload identity webhook to inject the federated token. */
-export const WORKLOAD_IDENTITY_POD_LABELS: Record<string, string> = { "azure.workload.identity/use": "true" };
+/** `apiServerAccessProfile` for an access mode; `privateDnsZoneId` is our zone (private mode). */
+export function apiServerAccessProfile(name: string, access: AksApiAccess, cidrs: string[], privateDnsZoneId?: pulumi.Input<string>) {
+    const ranges = authorizedRanges("AksCluster", name, cidrs, access === "public",
+        "when args.apiAccess is public (the public endpoint answers only these networks)");
+    if (access === "public") return { enablePrivateCluster: false, authorizedIPRanges: ranges };
+    return { enablePrivateCluster: true, enablePrivateClusterPublicFQDN: false, privateDNSZone: privateDnsZoneId };
+}
 
-/** Subject of the federated credential: the Kubernetes service account `namespace/name`. */
-export function serviceAccountSubject(namespace: string, serviceAccountName: string): string {
-    return `system:serviceaccount:${namespace}:${serviceAccountName}`;
+/** The private DNS zone AKS uses for a private cluster in `location`. */
+export function privateDnsZoneName(location: string): string {
+    return `privatelink.${location.toLowerCase().replace(/\s+/g, "")}.azmk8s.io`;
+}
+
+/** Resource group and name of a VNet from its resource ID. */
+export function parseVnetId(id: string, name = "?"): { resourceGroupName: string; vnetName: string } {
+    const m = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)$/i.exec(id);
+    if (!m) throw argError("AksCluster", name, "runnerVnetId", `${JSON.stringify(id)} is not a VNet resource ID (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<name>)`);
+    return { resourceGroupName: m[1], vnetName: m[2] };
 }
 
 /**
- * Subscription ID of an Azure resource ID (`/subscriptions/<id>/...`). A string that is no resource
- * ID (Pulumi's mock runtime, which gives every resource the ID `<name>-id`) is returned whole.
+ * The cluster-user kubeconfig (from `listManagedClusterUserCredentials`, base64, `clusterUser` first)
+ * rebuilt with kubelogin's non-interactive `mode` instead of the device-code default.
  */
-export function subscriptionIdOf(resourceId: string): string {
-    return /^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1] ?? resourceId;
-}
-
-/** Full ID of a built-in role definition in the subscription of `resourceId`. */
-export function roleDefinitionId(resourceId: string, roleGuid: string): string {
-    return `/subscriptions/${subscriptionIdOf(resourceId)}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`;
+export function aksKubeconfig(kubeconfigs: { name: string; value: string }[], mode: KubeloginMode): string {
+    const entry = kubeconfigs.find((k) => k.name === "clusterUser") ?? kubeconfigs[0];
+    if (!entry) throw new Error("AKS returned no user kubeconfig for the cluster");
+    const doc = parseYaml(Buffer.from(entry.value, "base64").toString("utf8")) as {
+        clusters?: Array<{ name: string; cluster: { server: string; "certificate-authority-data"?: string } }>;
+    };
+    const cluster = doc.clusters?.[0];
+    if (!cluster) throw new Error("the AKS user kubeconfig names no cluster");
+    return execKubeconfig(cluster.name, cluster.cluster.server, cluster.cluster["certificate-authority-data"] ?? "", {
+        command: "kubelogin",
+        args: ["get-token", "--login", mode, "--server-id", AKS_SERVER_APP_ID],
+        installHint: "Install kubelogin: az aks install-cli, or https://azure.github.io/kubelogin/install.html",
+    });
 }
 
 /**
- * The cluster's OIDC issuer URL, which workload identity federation trusts. AKS reports it once the
- * cluster exists: in a preview of a new cluster it is unknown; after deployment its absence is an error.
+ * The cluster's OIDC issuer URL, which workload identity federation trusts. Unknown in a preview of
+ * a new cluster; after deployment its absence is an error.
  */
 export function oidcIssuerUrl(profile: { issuerURL?: string } | undefined, preview: boolean): pulumi.Output<string> {
     if (profile?.issuerURL) return pulumi.output(profile.issuerURL);
@@ -211,52 +177,204 @@ export function oidcIssuerUrl(profile: { issuerURL?: string } | undefined, previ
     throw new Error("the AKS cluster reports no OIDC issuer URL: oidcIssuerProfile.enabled must be true");
 }
 
-/**
- * Arguments of `listManagedClusterUserCredentials`: the cluster-user kubeconfig in `exec` format,
- * which authenticates through `kubelogin` with Entra ID tokens (the `azure` format relies on the
- * auth-provider plugin removed from kubectl; local accounts, hence static tokens, are disabled).
- */
-export function userCredentialsRequest(
-    resourceGroupName: pulumi.Input<string>,
-    clusterName: pulumi.Input<string>,
-): containerservice.ListManagedClusterUserCredentialsOutputArgs {
-    return { resourceGroupName, resourceName: clusterName, format: "exec" };
+type ChildFn = (extra?: pulumi.CustomResourceOptions) => pulumi.CustomResourceOptions;
+interface AksPlan { vaultName: string; accountName: string; access: AksApiAccess; runner?: { id: string; resourceGroupName: string; vnetName: string } }
+
+/** Validate the arguments and derive names. Throws naming `args.<key>`. */
+export function planAks(name: string, args: AksClusterArgs): AksPlan {
+    if (!/^[0-9a-f-]{36}$/i.test(args.tenantId)) throw argError("AksCluster", name, "tenantId", `must be the Entra ID tenant GUID (got ${JSON.stringify(args.tenantId)})`);
+    if (!/^[0-9a-f-]{36}$/i.test(args.subscriptionId)) throw argError("AksCluster", name, "subscriptionId", `must be the subscription GUID (got ${JSON.stringify(args.subscriptionId)})`);
+    const access = args.apiAccess ?? "public";
+    apiServerAccessProfile(name, access, args.authorizedCidrs ?? []);
+    nodeSubnetCidr(args.network.vpcCidr);
+    dnsServiceIp(args.network.serviceCidr);
+    let runner: AksPlan["runner"];
+    if (access === "private") {
+        if (!args.runnerVnetId) throw argError("AksCluster", name, "runnerVnetId", "is required when args.apiAccess is private: the runner's VNet gets the private DNS zone and a peering");
+        runner = { id: args.runnerVnetId, ...parseVnetId(args.runnerVnetId, name) };
+    }
+    return {
+        vaultName: keyVaultName(args.keyVaultName ?? defaultKeyVaultName(name, args.subscriptionId)),
+        accountName: storageAccountName(args.storageAccountName ?? defaultStorageAccountName(name, args.subscriptionId), "AksCluster args.storageAccountName"),
+        access,
+        runner,
+    };
 }
 
-/**
- * The kubeconfig out of `listManagedClusterUserCredentials` (base64-encoded, `clusterUser` first).
- * Asked for in `exec` format, it authenticates with `kubelogin` against Entra ID: no static token.
- */
-export function decodeKubeconfig(kubeconfigs: { name: string; value: string }[]): string {
-    const entry = kubeconfigs.find((k) => k.name === "clusterUser") ?? kubeconfigs[0];
-    if (!entry) throw new Error("AKS returned no user kubeconfig for the cluster");
-    return Buffer.from(entry.value, "base64").toString("utf8");
+/** VNet and node subnet; in private mode also the peering with the runner's VNet and our private DNS zone. */
+export function aksNetwork(name: string, args: AksClusterArgs, plan: AksPlan, rg: resources.ResourceGroup, child: ChildFn) {
+    const tags = args.tags ?? {};
+    const vnet = new network.VirtualNetwork(`${name}-vnet`, {
+        resourceGroupName: rg.name, location: args.region, addressSpace: { addressPrefixes: [args.network.vpcCidr] }, tags,
+    }, child());
+    const nodeSubnet = new network.Subnet(`${name}-nodes`, {
+        resourceGroupName: rg.name,
+        virtualNetworkName: vnet.name,
+        addressPrefix: nodeSubnetCidr(args.network.vpcCidr),
+        // Egress goes through the cluster's load balancer, not Azure's implicit default outbound access.
+        defaultOutboundAccess: false,
+    }, child());
+    const runnerPath: pulumi.Resource[] = [];
+    let dnsZone: privatedns.PrivateZone | undefined;
+    if (plan.runner) {
+        const runner = plan.runner;
+        dnsZone = new privatedns.PrivateZone(`${name}-api-dns`, {
+            resourceGroupName: rg.name, privateZoneName: privateDnsZoneName(args.region), location: "Global", tags,
+        }, child());
+        for (const [id, vnetId] of [["cluster", vnet.id], ["runner", pulumi.output(runner.id)]] as const) {
+            runnerPath.push(new privatedns.VirtualNetworkLink(`${name}-api-dns-${id}`, {
+                resourceGroupName: rg.name, privateZoneName: dnsZone.name, location: "Global",
+                virtualNetwork: { id: vnetId }, registrationEnabled: false, tags,
+            }, child()));
+        }
+        runnerPath.push(
+            new network.VirtualNetworkPeering(`${name}-to-runner`, {
+                resourceGroupName: rg.name, virtualNetworkName: vnet.name, remoteVirtualNetwork: { id: runner.id }, allowVirtualNetworkAccess: true,
+            }, child()),
+            new network.VirtualNetworkPeering(`${name}-from-runner`, {
+                resourceGroupName: runner.resourceGroupName, virtualNetworkName: runner.vnetName, remoteVirtualNetwork: { id: vnet.id }, allowVirtualNetworkAccess: true,
+            }, child()),
+        );
+    }
+    return { vnet, nodeSubnet, dnsZone, runnerPath };
 }
 
-/**
- * An AKS cluster with everything the platform needs from it.
- *
- * - Networking: a VNet (`network.vpcCidr`) with a node subnet (its lower half); Azure CNI overlay, so
- *   pods take addresses from `network.podCidr`, not from the VNet; Cilium dataplane and network
- *   policy. Egress through the cluster's standard load balancer, which is zone-redundant:
- *   `network.natPerZone` has no meaning on AKS.
- * - Control plane: a user-assigned identity (Network Contributor on the node subnet, Key Vault
- *   Crypto User on the KMS vault, both granted before the cluster is created), Entra ID
- *   authentication with Azure RBAC and no local accounts, OIDC issuer and workload identity, secrets
- *   encrypted in etcd with a Key Vault key (KMS), automatic patch upgrades and node OS security
- *   patches. Private cluster unless `publicEndpoint` (then reachable only from `authorizedCidrs`);
- *   with a private cluster, Pulumi must run from a network that reaches the VNet.
- * - Pools: an untainted System pool across `network.zones` (it also runs the platform's non-GPU
- *   workloads: cert-manager, KServe, monitoring, as the system pools of EKS and GKE do), and a separate GPU
- *   pool (autoscaled, from zero when `gpuPool.minSize` is 0) tainted and labelled like every
- *   platform's GPU nodes. AKS's own GPU driver install is skipped: the NVIDIA GPU operator installs
- *   driver and container toolkit (`gpu.driver` and `gpu.toolkit` are `operator`).
- * - Kubeconfig: the cluster-user kubeconfig in exec format (kubelogin, Entra ID tokens), as a
- *   secret. kubelogin's login method follows `AAD_LOGIN_METHOD` (e.g. `azurecli`, `workloadidentity`).
- * - Model store: a ZRS StorageV2 account (no public blob access, no shared keys, TLS 1.2, HTTPS only)
- *   with versioning and soft delete, and a private `models` container, both retained on delete;
- *   readable (only) by a `model-reader` managed identity federated with a Kubernetes service account.
- */
+/** The control plane's identity, the KMS vault and key, and the grants the cluster needs before it exists. */
+export function aksIdentityAndKms(name: string, args: AksClusterArgs, plan: AksPlan, rg: resources.ResourceGroup, net: ReturnType<typeof aksNetwork>, child: ChildFn, protect: boolean) {
+    const tags = args.tags ?? {};
+    const builtInRole = (guid: string) => rg.id.apply((id) => roleDefinitionId(id, guid));
+    const identity = new managedidentity.UserAssignedIdentity(`${name}-control-plane`, { resourceGroupName: rg.name, location: args.region, tags }, child());
+    const grant = (id: string, role: string, scope: pulumi.Input<string>) => new authorization.RoleAssignment(`${name}-control-plane-${id}`, {
+        principalId: identity.principalId, principalType: "ServicePrincipal", roleDefinitionId: builtInRole(role), scope,
+    }, child());
+    const grants = [grant("subnet", AZURE_ROLES.networkContributor, net.nodeSubnet.id)];
+    if (net.dnsZone) grants.push(grant("dns", AZURE_ROLES.privateDnsZoneContributor, net.dnsZone.id));
+
+    // Deleting the key or vault makes the cluster's secrets unrecoverable: purge protection and `protect`.
+    const vault = new keyvault.Vault(`${name}-kms`, {
+        vaultName: plan.vaultName,
+        resourceGroupName: rg.name,
+        location: args.region,
+        properties: {
+            tenantId: args.tenantId,
+            sku: { family: "A", name: "standard" },
+            enableRbacAuthorization: true,
+            enableSoftDelete: true,
+            softDeleteRetentionInDays: KEY_VAULT_RETENTION_DAYS,
+            enablePurgeProtection: true,
+            // keyVaultNetworkAccess "Public": the KMS plugin reaches the vault over its public endpoint; access is by Entra ID RBAC only.
+            publicNetworkAccess: "Enabled",
+        },
+        tags,
+    }, child({ protect }));
+    // No rotation policy: AKS KMS pins a key version (`keyId`), so rotation is a deliberate update.
+    const key = new keyvault.Key(`${name}-kms-key`, {
+        resourceGroupName: rg.name, vaultName: vault.name, keyName: KMS_KEY_NAME, properties: { kty: "RSA", keySize: 2048 }, tags,
+    }, child({ protect }));
+    grants.push(grant("kms", AZURE_ROLES.keyVaultCryptoUser, vault.id));
+    return { identity, vault, key, grants };
+}
+
+/** The managed cluster (system pool inline) and its maintenance windows. */
+export function aksControlPlane(name: string, args: AksClusterArgs, plan: AksPlan, rg: resources.ResourceGroup, net: ReturnType<typeof aksNetwork>, kms: ReturnType<typeof aksIdentityAndKms>, child: ChildFn, protect: boolean) {
+    const tags = args.tags ?? {};
+    const zones = args.network.zones.length > 0 ? args.network.zones : undefined;
+    const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
+        resourceGroupName: rg.name,
+        location: args.region,
+        kubernetesVersion: args.version,
+        dnsPrefix: aksDnsPrefix(name),
+        // Standard tier (uptime SLA) in production; Free elsewhere.
+        sku: { name: "Base", tier: args.production ? "Standard" : "Free" },
+        identity: { type: "UserAssigned", userAssignedIdentities: [kms.identity.id] },
+        enableRBAC: true,
+        aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId, adminGroupObjectIDs: args.adminGroupObjectIds ?? [] },
+        disableLocalAccounts: true,
+        oidcIssuerProfile: { enabled: true },
+        securityProfile: {
+            workloadIdentity: { enabled: true },
+            azureKeyVaultKms: { enabled: true, keyId: kms.key.keyUriWithVersion, keyVaultNetworkAccess: "Public" },
+        },
+        networkProfile: {
+            networkPlugin: "azure",
+            networkPluginMode: "overlay",
+            networkDataplane: "cilium",
+            networkPolicy: "cilium",
+            podCidr: args.network.podCidr,
+            serviceCidr: args.network.serviceCidr,
+            dnsServiceIP: dnsServiceIp(args.network.serviceCidr),
+            outboundType: "loadBalancer",
+            loadBalancerSku: "standard",
+        },
+        apiServerAccessProfile: apiServerAccessProfile(name, plan.access, args.authorizedCidrs ?? [], net.dnsZone?.id),
+        autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "SecurityPatch" },
+        agentPoolProfiles: [{
+            name: POOL_NAMES.system,
+            mode: "System",
+            type: "VirtualMachineScaleSets",
+            osType: "Linux",
+            vmSize: args.systemPool.instanceType,
+            orchestratorVersion: args.version,
+            enableAutoScaling: true,
+            count: args.systemPool.minSize,
+            minCount: args.systemPool.minSize,
+            maxCount: args.systemPool.maxSize,
+            availabilityZones: zones,
+            vnetSubnetID: net.nodeSubnet.id,
+            nodeLabels: { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value },
+            tags,
+        }],
+        tags,
+    }, child({
+        protect,
+        dependsOn: [...kms.grants, ...net.runnerPath],
+        ignoreChanges: ["agentPoolProfiles[0].count"], // the autoscaler owns the node count
+    }));
+    const window = args.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW;
+    const maintenance = ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"].map((configName) =>
+        new containerservice.MaintenanceConfiguration(`${name}-${configName.replace(/^aksManaged|Schedule$/g, "").toLowerCase()}`, {
+            resourceGroupName: rg.name,
+            resourceName: cluster.name,
+            configName,
+            maintenanceWindow: {
+                schedule: { weekly: { dayOfWeek: window.dayOfWeek, intervalWeeks: 1 } },
+                startTime: window.startTime,
+                durationHours: window.durationHours,
+                utcOffset: "+00:00",
+            },
+        }, child()));
+    return { cluster, maintenance };
+}
+
+/** The GPU agent pool: tainted, labelled, autoscaled (from zero when minSize is 0), driver left to the GPU operator. */
+export function aksGpuPool(name: string, args: AksClusterArgs, rg: resources.ResourceGroup, net: ReturnType<typeof aksNetwork>, cluster: containerservice.ManagedCluster, child: ChildFn) {
+    return new containerservice.AgentPool(`${name}-gpu`, {
+        resourceGroupName: rg.name,
+        resourceName: cluster.name,
+        agentPoolName: POOL_NAMES.gpu,
+        mode: "User",
+        type: "VirtualMachineScaleSets",
+        osType: "Linux",
+        // Ubuntu: the node OS the GPU operator's driver containers support.
+        osSKU: "Ubuntu",
+        vmSize: args.gpuPool.instanceType,
+        orchestratorVersion: args.version,
+        osDiskSizeGB: args.gpuPool.diskSizeGb,
+        enableAutoScaling: true,
+        count: args.gpuPool.minSize,
+        minCount: args.gpuPool.minSize,
+        maxCount: args.gpuPool.maxSize,
+        // No zones: GPU sizes are often not offered in every zone, so take capacity anywhere in the region.
+        vnetSubnetID: net.nodeSubnet.id,
+        nodeTaints: [GPU_POOL_TAINT],
+        nodeLabels: { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value },
+        // AKS is told not to install the NVIDIA driver: the GPU operator installs driver and toolkit.
+        gpuProfile: { driver: "None" },
+        tags: args.tags ?? {},
+    }, child({ ignoreChanges: ["count"] })); // the autoscaler owns the node count
+}
+
+/** An AKS cluster with everything the platform needs from it (see the module comment). */
 export class AksCluster extends pulumi.ComponentResource implements Cluster {
     public readonly provider: k8s.Provider;
     public readonly kubeconfig: pulumi.Output<string>;
@@ -265,268 +383,61 @@ export class AksCluster extends pulumi.ComponentResource implements Cluster {
     public readonly objectStore: ObjectStore;
     /** The AKS cluster's name. */
     public readonly clusterName: pulumi.Output<string>;
-    /** The resource group holding the cluster, its network, key vault and model storage. */
+    /** The resource group holding the cluster, its network and key vault (the model store has its own). */
     public readonly resourceGroupName: pulumi.Output<string>;
+    /** The model store's own (protected, retained) resource group. */
+    public readonly modelResourceGroupName: pulumi.Output<string>;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        validateAksArgs(args);
+        const plan = planAks(name, args);
         super("hybridml:clusters:AksCluster", name, {}, opts);
-
         const protect = args.protect ?? true;
-        const tags = args.tags ?? {};
-        const location = args.region;
-        const reader = args.modelReader ?? MODEL_READER;
 
-        const azureProvider = new AzureProvider(`${name}-azure`, { location }, { parent: this });
-        /** Options of an Azure child, with `extra` merged in. */
-        const child = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions =>
-            pulumi.mergeOptions({ parent: this, provider: azureProvider }, extra);
+        const azureProvider = this.getProvider("azure-native:index:Provider")
+            ?? new AzureProvider(`${name}-azure`, { location: args.region, subscriptionId: args.subscriptionId }, { parent: this });
+        const child: ChildFn = (extra = {}) => pulumi.mergeOptions({ parent: this, provider: azureProvider }, extra);
 
-        const rg = new resources.ResourceGroup(`${name}-rg`, { location, tags }, child());
-        const resourceGroupName = rg.name;
-        /** ID of a built-in role in this subscription (taken from the resource group's ID). */
-        const builtInRole = (guid: string) => rg.id.apply((id) => roleDefinitionId(id, guid));
-
-        // Networking.
-        const vnet = new network.VirtualNetwork(`${name}-vnet`, {
-            resourceGroupName,
-            location,
-            addressSpace: { addressPrefixes: [args.network.vpcCidr] },
-            tags,
-        }, child());
-        const nodeSubnet = new network.Subnet(`${name}-nodes`, {
-            resourceGroupName,
-            virtualNetworkName: vnet.name,
-            addressPrefix: nodeSubnetCidr(args.network.vpcCidr),
-            // Egress goes through the cluster's load balancer, not Azure's implicit default outbound access.
-            defaultOutboundAccess: false,
-        }, child());
-
-        // Control-plane identity, with what it needs before the cluster exists.
-        const controlPlane = new managedidentity.UserAssignedIdentity(`${name}-control-plane`, {
-            resourceGroupName,
-            location,
-            tags,
-        }, child());
-        const subnetGrant = new authorization.RoleAssignment(`${name}-control-plane-subnet`, {
-            principalId: controlPlane.principalId,
-            principalType: "ServicePrincipal",
-            roleDefinitionId: builtInRole(AZURE_ROLES.networkContributor),
-            scope: nodeSubnet.id,
-        }, child());
-
-        // Secrets encryption (KMS). Deleting the key or vault makes the cluster's secrets unrecoverable,
-        // hence purge protection and `protect`. The name is fixed, so a purged name is only free again
-        // after KEY_VAULT_RETENTION_DAYS.
-        const vault = new keyvault.Vault(`${name}-kms`, {
-            vaultName: keyVaultName(name),
-            resourceGroupName,
-            location,
-            properties: {
-                tenantId: args.tenantId,
-                sku: { family: "A", name: "standard" },
-                enableRbacAuthorization: true,
-                enableSoftDelete: true,
-                softDeleteRetentionInDays: KEY_VAULT_RETENTION_DAYS,
-                enablePurgeProtection: true,
-                // keyVaultNetworkAccess "Public": the KMS plugin reaches the vault over its public endpoint
-                // (AKS does not support a vault firewall in this mode); access is by Entra ID RBAC only.
-                publicNetworkAccess: "Enabled",
-            },
-            tags,
-        }, child({ protect }));
-        // No rotation policy: AKS KMS pins a key version (`keyId`), so rotation is a deliberate update.
-        const key = new keyvault.Key(`${name}-kms-key`, {
-            resourceGroupName,
-            vaultName: vault.name,
-            keyName: KMS_KEY_NAME,
-            properties: { kty: "RSA", keySize: 2048 },
-            tags,
-        }, child({ protect }));
-        const kmsGrant = new authorization.RoleAssignment(`${name}-control-plane-kms`, {
-            principalId: controlPlane.principalId,
-            principalType: "ServicePrincipal",
-            roleDefinitionId: builtInRole(AZURE_ROLES.keyVaultCryptoUser),
-            scope: vault.id,
-        }, child());
-
-        const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
-            resourceGroupName,
-            location,
-            kubernetesVersion: args.version,
-            dnsPrefix: aksDnsPrefix(name),
-            identity: { type: "UserAssigned", userAssignedIdentities: [controlPlane.id] },
-            enableRBAC: true,
-            aadProfile: {
-                managed: true,
-                enableAzureRBAC: true,
-                tenantID: args.tenantId,
-                adminGroupObjectIDs: args.adminGroupObjectIds ?? [],
-            },
-            disableLocalAccounts: true,
-            oidcIssuerProfile: { enabled: true },
-            securityProfile: {
-                workloadIdentity: { enabled: true },
-                azureKeyVaultKms: { enabled: true, keyId: key.keyUriWithVersion, keyVaultNetworkAccess: "Public" },
-            },
-            networkProfile: {
-                networkPlugin: "azure",
-                networkPluginMode: "overlay",
-                networkDataplane: "cilium",
-                networkPolicy: "cilium",
-                podCidr: args.network.podCidr,
-                serviceCidr: args.network.serviceCidr,
-                dnsServiceIP: dnsServiceIp(args.network.serviceCidr),
-                outboundType: "loadBalancer",
-                loadBalancerSku: "standard",
-            },
-            apiServerAccessProfile: apiServerAccessProfile(args.publicEndpoint ?? false, args.authorizedCidrs ?? []),
-            autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "SecurityPatch" },
-            agentPoolProfiles: [{
-                name: POOL_NAMES.system,
-                mode: "System",
-                type: "VirtualMachineScaleSets",
-                osType: "Linux",
-                vmSize: args.systemPool.instanceType,
-                orchestratorVersion: args.version,
-                enableAutoScaling: true,
-                count: args.systemPool.minSize,
-                minCount: args.systemPool.minSize,
-                maxCount: args.systemPool.maxSize,
-                availabilityZones: args.network.zones,
-                vnetSubnetID: nodeSubnet.id,
-                tags,
-            }],
-            tags,
-        }, child({
-            protect,
-            dependsOn: [subnetGrant, kmsGrant],
-            // The autoscaler owns the node count.
-            ignoreChanges: ["agentPoolProfiles[0].count"],
-        }));
-
-        const gpuPool = new containerservice.AgentPool(`${name}-gpu`, {
-            resourceGroupName,
-            resourceName: cluster.name,
-            agentPoolName: POOL_NAMES.gpu,
-            mode: "User",
-            type: "VirtualMachineScaleSets",
-            osType: "Linux",
-            // Ubuntu: the node OS the GPU operator's driver containers support.
-            osSKU: "Ubuntu",
-            vmSize: args.gpuPool.instanceType,
-            orchestratorVersion: args.version,
-            osDiskSizeGB: args.gpuPool.diskSizeGb,
-            enableAutoScaling: true,
-            count: args.gpuPool.minSize,
-            minCount: args.gpuPool.minSize,
-            maxCount: args.gpuPool.maxSize,
-            // No zones: GPU sizes are often not offered in every zone, so take capacity anywhere in the region.
-            vnetSubnetID: nodeSubnet.id,
-            nodeTaints: [GPU_POOL_TAINT],
-            nodeLabels: { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value },
-            // This SDK has the agent pool's gpuProfile, so AKS is told not to install the NVIDIA driver
-            // (`driver: "None"`, the successor of the `SkipGPUDriverInstall=true` node-pool tag): the GPU
-            // operator installs driver and container toolkit, hence gpuFacts(..., "operator") below.
-            gpuProfile: { driver: "None" },
-            tags,
-        }, child({ ignoreChanges: ["count"] })); // the autoscaler owns the node count
-
-        this.clusterName = cluster.name;
-        this.resourceGroupName = resourceGroupName;
+        const rg = new resources.ResourceGroup(`${name}-rg`, { location: args.region, tags: args.tags ?? {} }, child());
+        const net = aksNetwork(name, args, plan, rg, child);
+        const kms = aksIdentityAndKms(name, args, plan, rg, net, child, protect);
+        const cp = aksControlPlane(name, args, plan, rg, net, kms, child, protect);
+        const gpuPool = aksGpuPool(name, args, rg, net, cp.cluster, child);
 
         const credentials = containerservice.listManagedClusterUserCredentialsOutput(
-            userCredentialsRequest(resourceGroupName, cluster.name),
+            { resourceGroupName: rg.name, resourceName: cp.cluster.name, format: "exec" },
             { parent: this, provider: azureProvider },
         );
-        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply(decodeKubeconfig));
-        // Depending on the GPU pool makes workloads wait for it and be deleted before it.
-        this.provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: this.kubeconfig,
-            clusterIdentifier: cluster.id,
-        }, { parent: this, dependsOn: [gpuPool] });
+        const mode = args.kubeloginMode ?? "azurecli";
+        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => aksKubeconfig(k, mode)));
+        // Workloads wait for both pools and are deleted before them.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, clusterIdentifier: cp.cluster.id },
+            { parent: this, dependsOn: [cp.cluster, gpuPool] });
 
-        // Model store.
-        const accountName = storageAccountName(name);
-        const account = new storage.StorageAccount(`${name}-models`, {
-            accountName,
-            resourceGroupName,
-            location,
-            kind: "StorageV2",
-            sku: { name: "Standard_ZRS" },
-            accessTier: "Hot",
-            allowBlobPublicAccess: false,
-            allowSharedKeyAccess: false,
-            defaultToOAuthAuthentication: true,
-            allowCrossTenantReplication: false,
-            minimumTlsVersion: "TLS1_2",
-            enableHttpsTrafficOnly: true,
-            encryption: {
-                keySource: "Microsoft.Storage",
-                services: { blob: { enabled: true, keyType: "Account" } },
-            },
-            tags,
-        }, child({ protect, retainOnDelete: true }));
-        new storage.BlobServiceProperties(`${name}-models-blob`, {
-            resourceGroupName,
-            accountName: account.name,
-            blobServicesName: "default",
-            isVersioningEnabled: true,
-            deleteRetentionPolicy: { enabled: true, days: BLOB_RETENTION_DAYS },
-            containerDeleteRetentionPolicy: { enabled: true, days: BLOB_RETENTION_DAYS },
-        }, child());
-        const container = new storage.BlobContainer(`${name}-models-container`, {
-            resourceGroupName,
-            accountName: account.name,
-            containerName: MODELS_CONTAINER,
-            publicAccess: "None",
-        }, child({ protect, retainOnDelete: true }));
-
-        // Read-only identity for serving pods: managed identity <- federated Kubernetes service account.
-        const readerIdentity = new managedidentity.UserAssignedIdentity(`${name}-model-reader`, {
-            resourceGroupName,
-            location,
-            tags,
-        }, child());
-        new managedidentity.FederatedIdentityCredential(`${name}-model-reader-federation`, {
-            resourceGroupName,
-            resourceName: readerIdentity.name,
-            issuer: cluster.oidcIssuerProfile.apply((profile) => oidcIssuerUrl(profile, pulumi.runtime.isDryRun())),
-            subject: serviceAccountSubject(reader.namespace, reader.serviceAccountName),
-            audiences: [WORKLOAD_IDENTITY_AUDIENCE],
-        }, child());
-        new authorization.RoleAssignment(`${name}-model-reader-blob`, {
-            principalId: readerIdentity.principalId,
-            principalType: "ServicePrincipal",
-            roleDefinitionId: builtInRole(AZURE_ROLES.storageBlobDataReader),
-            scope: container.id,
-        }, child());
+        const store = new BlobModelStore(`${name}-models`, {
+            location: args.region,
+            resourceGroupName: `${dnsLikeName(name, 70)}-models`,
+            accountName: plan.accountName,
+            oidcIssuerUrl: cp.cluster.oidcIssuerProfile.apply((p) => oidcIssuerUrl(p, pulumi.runtime.isDryRun())),
+            reader: args.modelReader ?? MODEL_READER,
+            writer: args.modelWriter ?? MODEL_WRITER,
+            protect,
+            tags: args.tags,
+        }, { parent: this, providers: { "azure-native": azureProvider } });
 
         this.gpu = gpuFacts(args.gpuPool, "operator");
-        // The names are ours (set above); taking them through the container's ID makes readers wait for it.
-        const onceContainerExists = <T>(value: T) => container.id.apply(() => value);
-        this.objectStore = {
-            kind: "azureblob",
-            bucket: onceContainerExists(MODELS_CONTAINER),
-            uriPrefix: onceContainerExists(blobUriPrefix(accountName, MODELS_CONTAINER)),
-            region: args.region,
-            readIdentity: {
-                namespace: reader.namespace,
-                serviceAccountName: reader.serviceAccountName,
-                serviceAccountAnnotations: readerIdentity.clientId.apply(workloadIdentityAnnotations),
-                podLabels: { ...WORKLOAD_IDENTITY_POD_LABELS },
-            },
-        };
-
+        this.objectStore = store.objectStore;
+        this.clusterName = cp.cluster.name;
+        this.resourceGroupName = rg.name;
+        this.modelResourceGroupName = store.resourceGroupName;
         this.registerOutputs({
-            clusterName: this.clusterName,
-            resourceGroupName: this.resourceGroupName,
+            provider: this.provider,
             kubeconfig: this.kubeconfig,
             platform: this.platform,
             gpu: this.gpu,
-            modelBucket: this.objectStore.bucket,
-            modelUriPrefix: this.objectStore.uriPrefix,
-            modelReaderClientId: readerIdentity.clientId,
+            objectStore: this.objectStore,
+            clusterName: this.clusterName,
+            resourceGroupName: this.resourceGroupName,
+            modelResourceGroupName: this.modelResourceGroupName,
         });
     }
 }

@@ -1,47 +1,71 @@
 /**
- * EksCluster: an EKS cluster with private nodes, a scale-from-zero GPU pool and an S3 model bucket
+ * EksCluster: an EKS cluster with private nodes, a scale-from-zero GPU pool and an S3 model store
  * (SPEC 5 "Clusters"), yielding the common `Cluster` shape.
  *
- * Everything the constructor registers is described by the pure functions below it (CIDRs, IAM
- * documents, tags, Helm values, kubeconfig), which are unit-tested without mocks.
+ * The constructor composes small functions, one per part, each returning what the next needs:
+ * `eksNetwork` -> `eksControlPlane` -> `eksNodeGroups` -> `eksAutoscaler`, plus the `S3ModelStore`
+ * component. The values (CIDRs, IAM documents, tags, Helm values, names) come from pure functions.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartRepos, versions } from "../../lib/versions";
-import { CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, MODEL_READER, ObjectStore } from "./types";
+import { chartRepos, clusterPins, MinorPins, supportedMinors } from "../../lib/versions";
+import { awsPartition, S3ModelStore } from "../storage/s3ModelStore";
+import {
+    apiTaintEffect, argError, authorizedRanges, carve, networkCidr, scopedName, secretExecKubeconfig, SYSTEM_NODE_LABEL,
+} from "./common";
+import {
+    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, GpuPoolArgs, MODEL_READER, MODEL_WRITER, ObjectStore, PoolArgs,
+} from "./types";
+
+export { SYSTEM_NODE_LABEL };
+
+/** How the runner reaches the EKS API: `public` (plus private) limited to `authorizedCidrs`, or `private` only. */
+export type EksApiAccess = "public" | "private";
 
 export interface EksClusterArgs extends CloudClusterArgs {
+    /**
+     * IAM role that runs `pulumi up` (the deployer). It gets cluster-admin through an explicit access
+     * entry (the creator's implicit admin is turned off, so no entry is created twice). Its account
+     * also scopes the default bucket name. Required.
+     */
+    deployerRoleArn: string;
+    /**
+     * API access: `public` (endpoint reachable from `authorizedCidrs` only, plus the private endpoint
+     * for the nodes) or `private` (only from networks routed to the VPC: not reachable by a runner
+     * outside it on the first run). Default `public`.
+     */
+    apiAccess?: EksApiAccess;
     /** EKS cluster name (unique per account and region). Default: the component name. */
     clusterName?: string;
-    /**
-     * IAM role ARNs given cluster-admin through EKS access entries (AmazonEKSClusterAdminPolicy,
-     * cluster scope). The identity running `pulumi up` is admin already as the cluster creator. Default [].
-     */
+    /** Further IAM role ARNs given cluster-admin (never the deployer again). Default []. */
     adminRoleArns?: string[];
-    /**
-     * Globally unique name of the S3 model bucket. Default `<name>-models` (the component name), which
-     * suits most stacks; set it when that name is taken.
-     */
+    /** Globally unique S3 bucket name. Default `defaultModelBucketName(name, account of deployerRoleArn, region)`. */
     modelBucketName?: string;
+    /** EKS support policy at the end of standard support. Default `STANDARD` (upgrade; no extended-support charge). */
+    supportType?: "STANDARD" | "EXTENDED";
     /** Retention of the control-plane log group, in days. Default 90. */
     logRetentionDays?: number;
 }
 
-/** Label on the system nodes; the cluster-autoscaler runs there. */
-export const SYSTEM_NODE_LABEL = { key: "hybridml.io/node-pool", value: "system" } as const;
 /** Where the cluster-autoscaler runs and the service account its pod identity is bound to. */
 export const CLUSTER_AUTOSCALER = { namespace: "kube-system", serviceAccountName: "cluster-autoscaler" } as const;
-/** Service accounts of the add-ons that get their own pod identity. */
+/** Node label cluster-autoscaler reads to know a node has a GPU before the device plugin reports it. */
+export const EKS_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator";
 const VPC_CNI_SERVICE_ACCOUNT = "aws-node";
 const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
 const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+/** EKS takes over the self-managed add-ons it bootstraps, and owns their configuration afterwards. */
+const addonConflictResolution = { resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" } as const;
 
-/** An EKS cluster and its VPC, node groups, add-ons, autoscaler and model bucket. */
+type Child = pulumi.CustomResourceOptions;
+const withDeps = (o: Child, dependsOn: pulumi.Input<pulumi.Resource>[]): Child => pulumi.mergeOptions(o, { dependsOn });
+
+/** An EKS cluster and its VPC, node groups, add-ons, autoscaler and model store. */
 export class EksCluster extends pulumi.ComponentResource implements Cluster {
     public readonly provider: k8s.Provider;
     public readonly kubeconfig: pulumi.Output<string>;
-    public readonly platform: "eks";
+    public readonly platform = "eks" as const;
     public readonly gpu: GpuFacts;
     public readonly objectStore: ObjectStore;
     /** Name of the EKS cluster. */
@@ -53,322 +77,47 @@ export class EksCluster extends pulumi.ComponentResource implements Cluster {
     public readonly privateSubnetIds: pulumi.Output<string>[];
     /** KMS key encrypting the cluster's Kubernetes secrets. */
     public readonly secretsKeyArn: pulumi.Output<string>;
-    /** IAM role that reads the model bucket (bound to `objectStore.readIdentity` by pod identity). */
-    public readonly modelReaderRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        const endpoint = endpointAccess(args.publicEndpoint ?? false, args.authorizedCidrs ?? []);
-        const cidrs = subnetCidrs(args.network.vpcCidr, args.network.zones.length);
-        const clusterName = args.clusterName ?? name;
-        const bucketName = modelBucketName(args.modelBucketName ?? `${name}-models`);
-        const adminRoles = (args.adminRoleArns ?? []).map((arn) => ({ arn, id: iamRoleName(arn) }));
+        const plan = planEks(name, args); // every argument check, before anything is registered
         super("hybridml:clusters:EksCluster", name, {}, opts);
 
+        // The caller's AWS provider (opts.provider/providers: credentials, an assumed role) wins; else our own.
+        const awsProvider = this.getProvider("aws:index:Provider")
+            ?? new aws.Provider(`${name}-aws`, { region: args.region, defaultTags: { tags: args.tags ?? {} } }, { parent: this });
+        const child: Child = { parent: this, provider: awsProvider };
         const protect = args.protect ?? true;
-        const reader = args.modelReader ?? MODEL_READER;
-        const { region, network } = args;
-        const policyArn = (path: string) => `arn:${awsPartition(region)}:iam::aws:policy/${path}`;
 
-        const awsProvider = new aws.Provider(`${name}-aws`, {
-            region,
-            defaultTags: { tags: args.tags ?? {} },
-        }, { parent: this });
-        const child: pulumi.CustomResourceOptions = { parent: this, provider: awsProvider };
-        const stateful = pulumi.mergeOptions(child, { protect });
+        const net = eksNetwork(name, args, plan, child);
+        const cp = eksControlPlane(name, args, plan, net, child, protect);
+        const nodes = eksNodeGroups(name, args, plan, net, cp, child);
 
-        // Network: nodes in private subnets, public subnets only for load balancers and NAT.
-        const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
-            cidrBlock: network.vpcCidr,
-            enableDnsHostnames: true,
-            enableDnsSupport: true,
-            tags: { Name: clusterName },
-        }, child);
-        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { Name: clusterName } }, child);
-        const publicSubnets = network.zones.map((zone, i) => new aws.ec2.Subnet(`${name}-public-${zone}`, {
-            vpcId: vpc.id,
-            availabilityZone: zone,
-            cidrBlock: cidrs.public[i],
-            mapPublicIpOnLaunch: false,
-            tags: { Name: `${clusterName}-public-${zone}`, "kubernetes.io/role/elb": "1" },
-        }, child));
-        const privateSubnets = network.zones.map((zone, i) => new aws.ec2.Subnet(`${name}-private-${zone}`, {
-            vpcId: vpc.id,
-            availabilityZone: zone,
-            cidrBlock: cidrs.private[i],
-            mapPublicIpOnLaunch: false,
-            tags: { Name: `${clusterName}-private-${zone}`, "kubernetes.io/role/internal-elb": "1" },
-        }, child));
-
-        const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, tags: { Name: `${clusterName}-public` } }, child);
-        new aws.ec2.Route(`${name}-public-default`, {
-            routeTableId: publicRoutes.id,
-            destinationCidrBlock: "0.0.0.0/0",
-            gatewayId: igw.id,
-        }, child);
-        publicSubnets.forEach((subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${network.zones[i]}`, {
-            routeTableId: publicRoutes.id,
-            subnetId: subnet.id,
-        }, child));
-
-        const natZones = network.natPerZone ? network.zones : network.zones.slice(0, 1);
-        const natGateways = natZones.map((zone, i) => {
-            const eip = new aws.ec2.Eip(`${name}-nat-${zone}`, { domain: "vpc", tags: { Name: `${clusterName}-nat-${zone}` } }, child);
-            return new aws.ec2.NatGateway(`${name}-nat-${zone}`, {
-                allocationId: eip.id,
-                subnetId: publicSubnets[i].id,
-                tags: { Name: `${clusterName}-nat-${zone}` },
-            }, pulumi.mergeOptions(child, { dependsOn: [igw] }));
+        this.kubeconfig = secretExecKubeconfig(cp.cluster.name, cp.cluster.endpoint, cp.cluster.certificateAuthority.data, {
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", plan.clusterName, "--region", args.region, "--output", "json"],
         });
-        const egress: pulumi.Resource[] = [];
-        privateSubnets.forEach((subnet, i) => {
-            const zone = network.zones[i];
-            const table = new aws.ec2.RouteTable(`${name}-private-${zone}`, {
-                vpcId: vpc.id,
-                tags: { Name: `${clusterName}-private-${zone}` },
-            }, child);
-            egress.push(
-                new aws.ec2.Route(`${name}-private-${zone}-default`, {
-                    routeTableId: table.id,
-                    destinationCidrBlock: "0.0.0.0/0",
-                    natGatewayId: natGateways[network.natPerZone ? i : 0].id,
-                }, child),
-                new aws.ec2.RouteTableAssociation(`${name}-private-${zone}`, { routeTableId: table.id, subnetId: subnet.id }, child),
-            );
+        // Workloads wait for the nodes and the deployer's access, and are deleted before both.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, {
+            parent: this, dependsOn: [nodes.system, nodes.gpu, ...cp.deployerAccess],
         });
+        eksAutoscaler(name, args, plan, cp, nodes, child, this.provider);
 
-        // Control plane: secrets envelope-encrypted with our key, access entries only.
-        const secretsKey = new aws.kms.Key(`${name}-secrets`, {
-            description: `Envelope encryption of Kubernetes secrets in EKS cluster ${clusterName}`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-        }, stateful);
-        new aws.kms.Alias(`${name}-secrets`, { name: `alias/${clusterName}-secrets`, targetKeyId: secretsKey.keyId }, child);
+        const store = new S3ModelStore(`${name}-models`, {
+            bucketName: plan.bucketName,
+            region: args.region,
+            clusterName: cp.cluster.name,
+            reader: args.modelReader ?? MODEL_READER,
+            writer: args.modelWriter ?? MODEL_WRITER,
+            protect,
+        }, { parent: this, providers: { aws: awsProvider } });
 
-        const clusterRole = new aws.iam.Role(`${name}-cluster`, {
-            description: `EKS control plane of ${clusterName}`,
-            assumeRolePolicy: JSON.stringify(serviceTrustPolicy("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"])),
-        }, child);
-        const clusterRoleAccess = [
-            new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, {
-                role: clusterRole.name,
-                policyArn: policyArn("AmazonEKSClusterPolicy"),
-            }, child),
-            new aws.iam.RolePolicy(`${name}-cluster-secrets-key`, {
-                role: clusterRole.name,
-                policy: secretsKey.arn.apply((arn) => JSON.stringify(secretsKeyPolicy(arn))),
-            }, child),
-        ];
-        const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane`, {
-            name: `/aws/eks/${clusterName}/cluster`,
-            retentionInDays: args.logRetentionDays ?? 90,
-        }, child);
-
-        const cluster = new aws.eks.Cluster(`${name}-cluster`, {
-            name: clusterName,
-            version: args.version,
-            roleArn: clusterRole.arn,
-            vpcConfig: {
-                subnetIds: privateSubnets.map((s) => s.id),
-                ...endpoint,
-            },
-            // Pods take VPC addresses through the VPC CNI, so network.podCidr has no use on EKS.
-            kubernetesNetworkConfig: { serviceIpv4Cidr: network.serviceCidr },
-            encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] },
-            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
-            enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
-            deletionProtection: protect,
-        }, pulumi.mergeOptions(stateful, { dependsOn: [...clusterRoleAccess, logGroup] }));
-        const onCluster = { clusterName: cluster.name };
-
-        adminRoles.forEach(({ arn, id }) => {
-            const entry = new aws.eks.AccessEntry(`${name}-admin-${id}`, { ...onCluster, principalArn: arn, type: "STANDARD" }, child);
-            new aws.eks.AccessPolicyAssociation(`${name}-admin-${id}`, {
-                ...onCluster,
-                principalArn: entry.principalArn,
-                policyArn: `arn:${awsPartition(region)}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-                accessScope: { type: "cluster" },
-            }, child);
-        });
-
-        // Workload identities: one role per service account, bound by EKS pod identity.
-        const podRole = (id: string, description: string, managedPolicy?: string) => {
-            const role = new aws.iam.Role(`${name}-${id}`, {
-                description,
-                assumeRolePolicy: JSON.stringify(podIdentityTrustPolicy()),
-            }, child);
-            const attachments = managedPolicy === undefined ? [] : [new aws.iam.RolePolicyAttachment(`${name}-${id}`, {
-                role: role.name,
-                policyArn: policyArn(managedPolicy),
-            }, child)];
-            return { role, attachments };
-        };
-
-        // Add-ons the nodes need to join come before the node groups; the rest need nodes to run on.
-        const podIdentityAgent = new aws.eks.Addon(`${name}-pod-identity-agent`, {
-            ...onCluster,
-            addonName: "eks-pod-identity-agent",
-            ...addonConflictResolution,
-        }, child);
-        const cni = podRole("vpc-cni", `VPC CNI of ${clusterName}`, "AmazonEKS_CNI_Policy");
-        const vpcCni = new aws.eks.Addon(`${name}-vpc-cni`, {
-            ...onCluster,
-            addonName: "vpc-cni",
-            podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: VPC_CNI_SERVICE_ACCOUNT }],
-            ...addonConflictResolution,
-        }, pulumi.mergeOptions(child, { dependsOn: [podIdentityAgent, ...cni.attachments] }));
-        const kubeProxy = new aws.eks.Addon(`${name}-kube-proxy`, { ...onCluster, addonName: "kube-proxy", ...addonConflictResolution }, child);
-
-        const nodeRole = new aws.iam.Role(`${name}-node`, {
-            description: `EKS nodes of ${clusterName}`,
-            assumeRolePolicy: JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com", ["sts:AssumeRole"])),
-        }, child);
-        const nodeRoleAccess = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"].map((policy) =>
-            new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: policyArn(policy) }, child));
-
-        const nodeGroupOptions = pulumi.mergeOptions(child, {
-            dependsOn: [...nodeRoleAccess, ...egress, podIdentityAgent, vpcCni, kubeProxy],
-            ignoreChanges: ["scalingConfig.desiredSize"],
-        });
-        const nodeGroupBase = {
-            ...onCluster,
-            version: cluster.version,
-            nodeRoleArn: nodeRole.arn,
-            subnetIds: privateSubnets.map((s) => s.id),
-            updateConfig: { maxUnavailable: 1 },
-        };
-        const systemNodes = new aws.eks.NodeGroup(`${name}-system`, {
-            ...nodeGroupBase,
-            amiType: amiType(args.systemPool.instanceType, false),
-            instanceTypes: [args.systemPool.instanceType],
-            scalingConfig: nodeGroupScaling(args.systemPool),
-            labels: { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value },
-        }, nodeGroupOptions);
-        const gpuNodes = new aws.eks.NodeGroup(`${name}-gpu`, {
-            ...nodeGroupBase,
-            amiType: amiType(args.gpuPool.instanceType, true),
-            instanceTypes: [args.gpuPool.instanceType],
-            diskSize: args.gpuPool.diskSizeGb,
-            scalingConfig: nodeGroupScaling(args.gpuPool),
-            labels: { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value },
-            taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: eksTaintEffect(GPU_TAINT.effect) }],
-        }, nodeGroupOptions);
-
-        const afterNodes = pulumi.mergeOptions(child, { dependsOn: [systemNodes] });
-        new aws.eks.Addon(`${name}-coredns`, { ...onCluster, addonName: "coredns", ...addonConflictResolution }, afterNodes);
-        const ebs = podRole("ebs-csi", `EBS CSI driver of ${clusterName}`, "service-role/AmazonEBSCSIDriverPolicy");
-        new aws.eks.Addon(`${name}-ebs-csi`, {
-            ...onCluster,
-            addonName: "aws-ebs-csi-driver",
-            podIdentityAssociations: [{ roleArn: ebs.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }],
-            ...addonConflictResolution,
-        }, pulumi.mergeOptions(afterNodes, { dependsOn: ebs.attachments }));
-
-        // Scale from zero: the autoscaler reads the GPU nodes' shape from tags on the node group's ASG.
-        const asgTags: pulumi.Resource[] = [];
-        for (const [pool, nodeGroup, tags] of [
-            ["system", systemNodes, autoscalerAsgTags(clusterName)],
-            ["gpu", gpuNodes, autoscalerAsgTags(clusterName, args.gpuPool.gpuCount)],
-        ] as const) {
-            const asgName = nodeGroup.resources.apply((r) => r[0].autoscalingGroups[0].name);
-            for (const tag of tags) {
-                asgTags.push(new aws.autoscaling.Tag(`${name}-${pool}-asg-${tag.id}`, {
-                    autoscalingGroupName: asgName,
-                    tag: { key: tag.key, value: tag.value, propagateAtLaunch: false },
-                }, child));
-            }
-        }
-
-        this.kubeconfig = pulumi.secret(pulumi
-            .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
-            .apply(([n, url, ca]) => eksKubeconfig(n, url, ca.data, region)));
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
-
-        const autoscaler = podRole("cluster-autoscaler", `cluster-autoscaler of ${clusterName}`);
-        new aws.iam.RolePolicy(`${name}-cluster-autoscaler`, {
-            role: autoscaler.role.name,
-            policy: cluster.arn.apply((arn) => JSON.stringify(clusterAutoscalerPolicy(clusterName, arn))),
-        }, child);
-        const autoscalerIdentity = new aws.eks.PodIdentityAssociation(`${name}-cluster-autoscaler`, {
-            ...onCluster,
-            namespace: CLUSTER_AUTOSCALER.namespace,
-            serviceAccount: CLUSTER_AUTOSCALER.serviceAccountName,
-            roleArn: autoscaler.role.arn,
-        }, child);
-        new k8s.helm.v3.Release(`${name}-cluster-autoscaler`, {
-            name: "cluster-autoscaler",
-            chart: "cluster-autoscaler",
-            version: versions.clusterAutoscalerChart,
-            repositoryOpts: { repo: chartRepos.clusterAutoscaler },
-            namespace: CLUSTER_AUTOSCALER.namespace,
-            values: clusterAutoscalerValues(clusterName, region),
-        }, { parent: this, provider: this.provider, dependsOn: [autoscalerIdentity, podIdentityAgent, systemNodes, ...asgTags] });
-
-        // Model bucket: this stack's copy of the approved models, readable only by the model reader.
-        const modelsKey = new aws.kms.Key(`${name}-models`, {
-            description: `Encryption of the model bucket ${bucketName}`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-        }, stateful);
-        new aws.kms.Alias(`${name}-models`, { name: `alias/${clusterName}-models`, targetKeyId: modelsKey.keyId }, child);
-        const bucket = new aws.s3.Bucket(`${name}-models`, {
-            bucket: bucketName,
-            forceDestroy: false,
-        }, pulumi.mergeOptions(stateful, { retainOnDelete: true }));
-        const onBucket = { bucket: bucket.bucket };
-        new aws.s3.BucketOwnershipControls(`${name}-models`, { ...onBucket, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(`${name}-models`, {
-            ...onBucket,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        }, child);
-        new aws.s3.BucketVersioning(`${name}-models`, { ...onBucket, versioningConfiguration: { status: "Enabled" } }, child);
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-models`, {
-            ...onBucket,
-            rules: [{
-                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: modelsKey.arn },
-                bucketKeyEnabled: true,
-            }],
-        }, child);
-        new aws.s3.BucketPolicy(`${name}-models`, {
-            ...onBucket,
-            policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))),
-        }, pulumi.mergeOptions(child, { dependsOn: [publicAccessBlock] }));
-
-        const modelReader = podRole("model-reader", `Reads the model bucket ${bucketName}`);
-        new aws.iam.RolePolicy(`${name}-model-reader`, {
-            role: modelReader.role.name,
-            policy: pulumi.all([bucket.arn, modelsKey.arn]).apply(([b, k]) => JSON.stringify(modelReadPolicy(b, k, region))),
-        }, child);
-        new aws.eks.PodIdentityAssociation(`${name}-model-reader`, {
-            ...onCluster,
-            namespace: reader.namespace,
-            serviceAccount: reader.serviceAccountName,
-            roleArn: modelReader.role.arn,
-        }, child);
-
-        this.platform = "eks";
         this.gpu = gpuFacts(args.gpuPool, "platform");
-        this.objectStore = {
-            kind: "s3",
-            bucket: bucket.bucket,
-            uriPrefix: pulumi.interpolate`s3://${bucket.bucket}`,
-            region,
-            readIdentity: {
-                namespace: reader.namespace,
-                serviceAccountName: reader.serviceAccountName,
-                serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
-                podLabels: {},
-            },
-        };
-        this.clusterName = cluster.name;
-        this.endpoint = cluster.endpoint;
-        this.vpcId = vpc.id;
-        this.privateSubnetIds = privateSubnets.map((s) => s.id);
-        this.secretsKeyArn = secretsKey.arn;
-        this.modelReaderRoleArn = modelReader.role.arn;
-
+        this.objectStore = store.objectStore;
+        this.clusterName = cp.cluster.name;
+        this.endpoint = cp.cluster.endpoint;
+        this.vpcId = net.vpc.id;
+        this.privateSubnetIds = net.privateSubnets.map((s) => s.id);
+        this.secretsKeyArn = cp.secretsKey.arn;
         this.registerOutputs({
             provider: this.provider,
             kubeconfig: this.kubeconfig,
@@ -380,91 +129,284 @@ export class EksCluster extends pulumi.ComponentResource implements Cluster {
             vpcId: this.vpcId,
             privateSubnetIds: this.privateSubnetIds,
             secretsKeyArn: this.secretsKeyArn,
-            modelReaderRoleArn: this.modelReaderRoleArn,
         });
     }
 }
 
-/** EKS takes over the self-managed add-ons it bootstraps, and owns their configuration afterwards. */
-const addonConflictResolution = { resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" } as const;
+// ---------------------------------------------------------------------------------------------
+// Parts
+// ---------------------------------------------------------------------------------------------
+
+/** Everything derived from the arguments (validated), before any resource exists. */
+export interface EksPlan {
+    clusterName: string;
+    bucketName: string;
+    accountId: string;
+    partition: string;
+    zones: string[];
+    subnets: { private: string[]; public: string[] };
+    endpoint: { endpointPrivateAccess: true; endpointPublicAccess: boolean; publicAccessCidrs?: string[] };
+    deployer: { arn: string; id: string };
+    admins: { arn: string; id: string }[];
+    pins: MinorPins;
+}
+
+/** Validate the arguments and derive names, CIDRs and pins. Throws naming `args.<key>`. */
+export function planEks(name: string, args: EksClusterArgs): EksPlan {
+    const pins = clusterPins[args.version];
+    if (!pins) throw argError("EksCluster", name, "version", `${args.version} has no pinned add-on and autoscaler versions (supported: ${supportedMinors().join(", ")})`);
+    const access = args.apiAccess ?? "public";
+    const cidrs = authorizedRanges("EksCluster", name, args.authorizedCidrs ?? [], access === "public",
+        "when args.apiAccess is public (EKS would otherwise open the endpoint to 0.0.0.0/0)");
+    const deployerId = iamRoleName(args.deployerRoleArn, name, "deployerRoleArn");
+    const admins = (args.adminRoleArns ?? []).map((arn, i) => ({ arn, id: iamRoleName(arn, name, `adminRoleArns[${i}]`) }));
+    admins.forEach(({ arn }, i) => {
+        if (arn === args.deployerRoleArn) throw argError("EksCluster", name, `adminRoleArns[${i}]`, `is the deployer (args.deployerRoleArn), which already has an access entry: remove it`);
+        if (admins.findIndex((a) => a.arn === arn) !== i) throw argError("EksCluster", name, `adminRoleArns[${i}]`, `lists ${arn} twice`);
+    });
+    const zones = args.network.zones;
+    if (zones.length < 2) throw argError("EksCluster", name, "network.zones", `must list at least 2 availability zones for EKS (got ${zones.length})`);
+    const accountId = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(args.deployerRoleArn)![1];
+    return {
+        clusterName: args.clusterName ?? name,
+        bucketName: args.modelBucketName ?? defaultModelBucketName(name, accountId, args.region),
+        accountId,
+        partition: awsPartition(args.region),
+        zones,
+        subnets: subnetCidrs(args.network.vpcCidr, zones.length),
+        endpoint: access === "public"
+            ? { endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: cidrs }
+            : { endpointPrivateAccess: true, endpointPublicAccess: false },
+        deployer: { arn: args.deployerRoleArn, id: deployerId },
+        admins,
+        pins,
+    };
+}
+
+/** The VPC: private subnets for nodes (one per zone), public ones for load balancers and NAT. */
+export function eksNetwork(name: string, args: EksClusterArgs, plan: EksPlan, child: Child) {
+    const { zones, subnets, clusterName } = plan;
+    const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
+        cidrBlock: args.network.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: clusterName },
+    }, child);
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { Name: clusterName } }, child);
+    const subnet = (kind: "public" | "private", zone: string, i: number) => new aws.ec2.Subnet(`${name}-${kind}-${zone}`, {
+        vpcId: vpc.id,
+        availabilityZone: zone,
+        cidrBlock: subnets[kind][i],
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${clusterName}-${kind}-${zone}`, [kind === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"]: "1" },
+    }, child);
+    const publicSubnets = zones.map((z, i) => subnet("public", z, i));
+    const privateSubnets = zones.map((z, i) => subnet("private", z, i));
+
+    const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, tags: { Name: `${clusterName}-public` } }, child);
+    new aws.ec2.Route(`${name}-public-default`, { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id }, child);
+    publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${zones[i]}`, { routeTableId: publicRoutes.id, subnetId: s.id }, child));
+
+    const natZones = args.network.natPerZone ? zones : zones.slice(0, 1);
+    const natGateways = natZones.map((zone, i) => {
+        const eip = new aws.ec2.Eip(`${name}-nat-${zone}`, { domain: "vpc", tags: { Name: `${clusterName}-nat-${zone}` } }, child);
+        return new aws.ec2.NatGateway(`${name}-nat-${zone}`, {
+            allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: `${clusterName}-nat-${zone}` },
+        }, withDeps(child, [igw]));
+    });
+    const egress: pulumi.Resource[] = [];
+    privateSubnets.forEach((s, i) => {
+        const zone = zones[i];
+        const table = new aws.ec2.RouteTable(`${name}-private-${zone}`, { vpcId: vpc.id, tags: { Name: `${clusterName}-private-${zone}` } }, child);
+        egress.push(
+            new aws.ec2.Route(`${name}-private-${zone}-default`, {
+                routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: natGateways[args.network.natPerZone ? i : 0].id,
+            }, child),
+            new aws.ec2.RouteTableAssociation(`${name}-private-${zone}`, { routeTableId: table.id, subnetId: s.id }, child),
+        );
+    });
+    return { vpc, publicSubnets, privateSubnets, egress };
+}
+export type EksNetwork = ReturnType<typeof eksNetwork>;
+
+/** An IAM role for a service (`ec2`, `eks`) or a pod-identity role, with managed policies attached. */
+function role(name: string, id: string, description: string, trust: PolicyDocument, managed: string[], plan: EksPlan, child: Child) {
+    const r = new aws.iam.Role(`${name}-${id}`, { description, assumeRolePolicy: JSON.stringify(trust) }, child);
+    const attachments = managed.map((policy) => new aws.iam.RolePolicyAttachment(`${name}-${id}-${policy.split("/").pop()}`, {
+        role: r.name, policyArn: `arn:${plan.partition}:iam::aws:policy/${policy}`,
+    }, child));
+    return { role: r, attachments };
+}
+
+/**
+ * Control plane: secrets envelope-encrypted with our key, access entries only (the creator gets no
+ * implicit admin: the deployer's entry is explicit), pinned core add-ons, the chosen endpoint access.
+ */
+export function eksControlPlane(name: string, args: EksClusterArgs, plan: EksPlan, net: EksNetwork, child: Child, protect: boolean) {
+    const { clusterName } = plan;
+    const stateful = pulumi.mergeOptions(child, { protect });
+    const secretsKey = new aws.kms.Key(`${name}-secrets`, {
+        description: `Envelope encryption of Kubernetes secrets in EKS cluster ${clusterName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+    }, stateful);
+    new aws.kms.Alias(`${name}-secrets`, { name: `alias/${clusterName}-secrets`, targetKeyId: secretsKey.keyId }, child);
+
+    const clusterRole = role(name, "cluster", `EKS control plane of ${clusterName}`,
+        serviceTrustPolicy("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]), ["AmazonEKSClusterPolicy"], plan, child);
+    const keyAccess = new aws.iam.RolePolicy(`${name}-cluster-secrets-key`, {
+        role: clusterRole.role.name,
+        policy: secretsKey.arn.apply((arn) => JSON.stringify(secretsKeyPolicy(arn))),
+    }, child);
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane`, {
+        name: `/aws/eks/${clusterName}/cluster`, retentionInDays: args.logRetentionDays ?? 90,
+    }, child);
+
+    const cluster = new aws.eks.Cluster(`${name}-cluster`, {
+        name: clusterName,
+        version: args.version,
+        roleArn: clusterRole.role.arn,
+        vpcConfig: { subnetIds: net.privateSubnets.map((s) => s.id), ...plan.endpoint },
+        // Pods take VPC addresses through the VPC CNI, so network.podCidr has no use on EKS.
+        kubernetesNetworkConfig: { serviceIpv4Cidr: args.network.serviceCidr },
+        encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] },
+        // No implicit creator admin: the deployer's access entry below is the only one (no 409 on a second entry).
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+        upgradePolicy: { supportType: args.supportType ?? "STANDARD" },
+        enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+        deletionProtection: protect,
+    }, pulumi.mergeOptions(stateful, { dependsOn: [...clusterRole.attachments, keyAccess, logGroup] }));
+    const onCluster = { clusterName: cluster.name };
+
+    const adminPolicy = `arn:${plan.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
+    const accessFor = (id: string, arn: string) => {
+        const entry = new aws.eks.AccessEntry(`${name}-${id}`, { ...onCluster, principalArn: arn, type: "STANDARD" }, child);
+        return new aws.eks.AccessPolicyAssociation(`${name}-${id}`, {
+            ...onCluster, principalArn: entry.principalArn, policyArn: adminPolicy, accessScope: { type: "cluster" },
+        }, child);
+    };
+    const deployerAccess = [accessFor(`deployer-${plan.deployer.id}`, plan.deployer.arn)];
+    plan.admins.forEach(({ arn, id }) => accessFor(`admin-${id}`, arn));
+
+    const addon = (addonName: keyof MinorPins["eksAddons"], extra: Partial<aws.eks.AddonArgs>, opts: Child) =>
+        new aws.eks.Addon(`${name}-${addonName}`, {
+            ...onCluster, addonName, addonVersion: plan.pins.eksAddons[addonName], ...addonConflictResolution, ...extra,
+        }, opts);
+    const podRole = (id: string, description: string, managed: string[] = []) =>
+        role(name, id, description, podIdentityTrustPolicy(), managed, plan, child);
+    // Add-ons the nodes need to join come before the node groups; the rest need nodes to run on.
+    const podIdentityAgent = addon("eks-pod-identity-agent", {}, child);
+    const cni = podRole("vpc-cni", `VPC CNI of ${clusterName}`, ["AmazonEKS_CNI_Policy"]);
+    const vpcCni = addon("vpc-cni", { podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: VPC_CNI_SERVICE_ACCOUNT }] },
+        withDeps(child, [podIdentityAgent, ...cni.attachments]));
+    const kubeProxy = addon("kube-proxy", {}, child);
+    return { cluster, secretsKey, deployerAccess, podIdentityAgent, bootAddons: [podIdentityAgent, vpcCni, kubeProxy], addon, podRole };
+}
+export type EksControlPlane = ReturnType<typeof eksControlPlane>;
+
+/** Managed node groups (system and GPU) and the add-ons that need nodes. */
+export function eksNodeGroups(name: string, args: EksClusterArgs, plan: EksPlan, net: EksNetwork, cp: EksControlPlane, child: Child) {
+    const { clusterName } = plan;
+    const nodeRole = role(name, "node", `EKS nodes of ${clusterName}`, serviceTrustPolicy("ec2.amazonaws.com", ["sts:AssumeRole"]),
+        ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"], plan, child);
+    const options = pulumi.mergeOptions(child, {
+        dependsOn: [...nodeRole.attachments, ...net.egress, ...cp.bootAddons],
+        ignoreChanges: ["scalingConfig.desiredSize"], // the autoscaler owns it
+    });
+    const base = {
+        clusterName: cp.cluster.name,
+        version: cp.cluster.version,
+        nodeRoleArn: nodeRole.role.arn,
+        subnetIds: net.privateSubnets.map((s) => s.id),
+        updateConfig: { maxUnavailable: 1 },
+    };
+    const system = new aws.eks.NodeGroup(`${name}-system`, {
+        ...base,
+        amiType: amiType(args.systemPool.instanceType, false),
+        instanceTypes: [args.systemPool.instanceType],
+        scalingConfig: nodeGroupScaling(args.systemPool),
+        labels: { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value },
+    }, options);
+    const gpu = new aws.eks.NodeGroup(`${name}-gpu`, {
+        ...base,
+        amiType: amiType(args.gpuPool.instanceType, true),
+        instanceTypes: [args.gpuPool.instanceType],
+        diskSize: args.gpuPool.diskSizeGb,
+        scalingConfig: nodeGroupScaling(args.gpuPool),
+        labels: gpuNodeLabels(args.gpuPool),
+        taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: apiTaintEffect(GPU_TAINT.effect) }],
+    }, options);
+
+    const afterNodes = withDeps(child, [system]);
+    cp.addon("coredns", {}, afterNodes);
+    const ebs = cp.podRole("ebs-csi", `EBS CSI driver of ${clusterName}`, ["service-role/AmazonEBSCSIDriverPolicy"]);
+    cp.addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebs.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] },
+        withDeps(afterNodes, ebs.attachments));
+    return { system, gpu };
+}
+export type EksNodeGroups = ReturnType<typeof eksNodeGroups>;
+
+/** cluster-autoscaler (chart pinned per Kubernetes minor) with its pod identity and the ASG tags it scales from zero with. */
+export function eksAutoscaler(name: string, args: EksClusterArgs, plan: EksPlan, cp: EksControlPlane, nodes: EksNodeGroups, child: Child, provider: k8s.Provider) {
+    const { clusterName } = plan;
+    const asgTags: pulumi.Resource[] = [];
+    for (const [pool, nodeGroup, tags] of [
+        ["system", nodes.system, autoscalerAsgTags(clusterName)],
+        ["gpu", nodes.gpu, autoscalerAsgTags(clusterName, args.gpuPool)],
+    ] as const) {
+        const asgName = nodeGroup.resources.apply((r) => r[0].autoscalingGroups[0].name);
+        for (const tag of tags) {
+            asgTags.push(new aws.autoscaling.Tag(`${name}-${pool}-asg-${tag.id}`, {
+                autoscalingGroupName: asgName, tag: { key: tag.key, value: tag.value, propagateAtLaunch: false },
+            }, child));
+        }
+    }
+    const autoscaler = cp.podRole("cluster-autoscaler", `cluster-autoscaler of ${clusterName}`);
+    const policy = new aws.iam.RolePolicy(`${name}-cluster-autoscaler`, {
+        role: autoscaler.role.name,
+        policy: cp.cluster.arn.apply((arn) => JSON.stringify(clusterAutoscalerPolicy(clusterName, arn))),
+    }, child);
+    const identity = new aws.eks.PodIdentityAssociation(`${name}-cluster-autoscaler`, {
+        clusterName: cp.cluster.name,
+        namespace: CLUSTER_AUTOSCALER.namespace,
+        serviceAccount: CLUSTER_AUTOSCALER.serviceAccountName,
+        roleArn: autoscaler.role.arn,
+    }, withDeps(child, [policy]));
+    const release = new k8s.helm.v3.Release(`${name}-cluster-autoscaler`, {
+        name: "cluster-autoscaler",
+        chart: "cluster-autoscaler",
+        version: plan.pins.clusterAutoscalerChart,
+        repositoryOpts: { repo: chartRepos.clusterAutoscaler },
+        namespace: CLUSTER_AUTOSCALER.namespace,
+        values: clusterAutoscalerValues(clusterName, args.region),
+    }, { parent: child.parent, provider, dependsOn: [identity, cp.podIdentityAgent, nodes.system, ...asgTags] });
+    return { release, asgTags };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Pure functions
 // ---------------------------------------------------------------------------------------------
 
 /**
- * API server exposure: always reachable from the VPC; public only when asked, and then only from
- * `authorizedCidrs`. An open CIDR (/0) is refused whether or not the endpoint is public.
+ * Default model bucket name: `<name>-models-<hash of account, region, name>` (at most 63). S3 names
+ * are global: the hash makes two accounts (or two regions) with the same stack name never collide.
  */
-export function endpointAccess(publicEndpoint: boolean, authorizedCidrs: string[]): {
-    endpointPrivateAccess: true;
-    endpointPublicAccess: boolean;
-    publicAccessCidrs?: string[];
-} {
-    for (const cidr of authorizedCidrs) {
-        const { prefix } = parseCidr(cidr, "cluster.authorizedCidrs");
-        if (prefix === 0) {
-            throw new Error(`cluster.authorizedCidrs must not contain ${cidr}: it opens the Kubernetes API to the whole internet; list the networks that need it`);
-        }
-    }
-    if (!publicEndpoint) return { endpointPrivateAccess: true, endpointPublicAccess: false };
-    if (authorizedCidrs.length === 0) {
-        throw new Error("cluster.authorizedCidrs must list at least one CIDR when cluster.publicEndpoint is true (EKS would otherwise open the endpoint to 0.0.0.0/0)");
-    }
-    return { endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: [...authorizedCidrs] };
-}
-
-function parseCidr(cidr: string, key: string): { address: number; prefix: number } {
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-    const octets = m ? m.slice(1, 5).map(Number) : [];
-    const prefix = m ? Number(m[5]) : NaN;
-    if (!m || octets.some((o) => o > 255) || prefix > 32) {
-        throw new Error(`${key}: ${cidr} is not an IPv4 CIDR such as 10.0.0.0/16`);
-    }
-    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-    return { address, prefix };
-}
-
-function formatCidr(address: number, prefix: number): string {
-    const octets = [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256);
-    return `${octets.join(".")}/${prefix}`;
+export function defaultModelBucketName(name: string, accountId: string, region: string): string {
+    return scopedName({ prefix: "", readable: `${name}-models`, scope: [accountId, region, name], max: 63, charset: "dns" });
 }
 
 /**
  * Subnet CIDRs for `zoneCount` zones inside `vpcCidr`. The VPC is split into 2^k blocks (the
- * smallest k with 2^k > zoneCount): one private block per zone (nodes, and pods through the VPC CNI,
- * so they get the space) and the last block cut into sixteenths, the first `zoneCount` of which are
- * the public subnets (load balancers and NAT gateways). 10.0.0.0/16 over 3 zones gives private
- * /18s 10.0.0.0, 10.0.64.0, 10.0.128.0 and public /22s 10.0.192.0, 10.0.196.0, 10.0.200.0.
+ * smallest k with 2^k > zoneCount): one private block per zone (nodes, and pods through the VPC CNI)
+ * and the last block cut into sixteenths, the first `zoneCount` of which are the public subnets.
+ * 10.0.0.0/16 over 3 zones gives private /18s 10.0.0.0, 10.0.64.0, 10.0.128.0 and public /22s
+ * 10.0.192.0, 10.0.196.0, 10.0.200.0.
  */
 export function subnetCidrs(vpcCidr: string, zoneCount: number): { private: string[]; public: string[] } {
-    const { address, prefix } = parseCidr(vpcCidr, "cluster.network.vpcCidr");
-    if (address % 2 ** (32 - prefix) !== 0) {
-        throw new Error(`cluster.network.vpcCidr: ${vpcCidr} has host bits set; use its network address (e.g. 10.0.0.0/16)`);
-    }
-    if (!Number.isInteger(zoneCount) || zoneCount < 2) {
-        throw new Error(`cluster.network.zones must list at least 2 availability zones for EKS (got ${zoneCount})`);
-    }
-    const blockBits = Math.ceil(Math.log2(zoneCount + 1));
-    const privatePrefix = prefix + blockBits;
-    const publicPrefix = privatePrefix + 4;
-    if (publicPrefix > 28) {
-        throw new Error(`cluster.network.vpcCidr: ${vpcCidr} is too small for ${zoneCount} zones; use a /20 or larger (a /16 is typical)`);
-    }
-    const blockSize = 2 ** (32 - privatePrefix);
-    const publicBase = address + blockSize * (2 ** blockBits - 1);
-    const zones = [...Array(zoneCount).keys()];
-    return {
-        private: zones.map((i) => formatCidr(address + i * blockSize, privatePrefix)),
-        public: zones.map((i) => formatCidr(publicBase + i * 2 ** (32 - publicPrefix), publicPrefix)),
-    };
-}
-
-/** The AWS partition of a region (arn:aws, arn:aws-cn, arn:aws-us-gov). */
-export function awsPartition(region: string): string {
-    if (region.startsWith("cn-")) return "aws-cn";
-    if (region.startsWith("us-gov-")) return "aws-us-gov";
-    return "aws";
+    const arg = "EksCluster args.network.vpcCidr";
+    const { prefix } = networkCidr(vpcCidr, arg);
+    if (!Number.isInteger(zoneCount) || zoneCount < 2) throw new Error(`EksCluster args.network.zones must list at least 2 availability zones (got ${zoneCount})`);
+    const bits = Math.ceil(Math.log2(zoneCount + 1));
+    if (prefix + bits + 4 > 28) throw new Error(`${arg}: ${vpcCidr} is too small for ${zoneCount} zones; use a /20 or larger (a /16 is typical)`);
+    const lastBlock = carve(vpcCidr, bits, 1, 2 ** bits - 1, arg)[0];
+    return { private: carve(vpcCidr, bits, zoneCount, 0, arg), public: carve(lastBlock, 4, zoneCount, 0, arg) };
 }
 
 /** EKS AMI for an instance type: AL2023, NVIDIA variant for GPU pools, ARM for Graviton families (m7g, g5g). */
@@ -474,28 +416,20 @@ export function amiType(instanceType: string, gpu: boolean): string {
 }
 
 /** Node group scaling: start at the minimum; the autoscaler owns the desired size from then on. */
-export function nodeGroupScaling(pool: { minSize: number; maxSize: number }) {
+export function nodeGroupScaling(pool: PoolArgs) {
     return { minSize: pool.minSize, maxSize: pool.maxSize, desiredSize: pool.minSize };
 }
 
-/** Kubernetes taint effect (NoSchedule) as the EKS API spells it (NO_SCHEDULE). */
-export function eksTaintEffect(effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute"): string {
-    return effect.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+/** Labels of the GPU nodes: the platform's GPU label and the accelerator label cluster-autoscaler reads. */
+export function gpuNodeLabels(pool: Pick<GpuPoolArgs, "gpuType">): Record<string, string> {
+    return { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value, [EKS_ACCELERATOR_LABEL]: pool.gpuType };
 }
 
 /** Name of an IAM role from its ARN (`arn:aws:iam::123456789012:role/path/Name` -> `Name`). */
-export function iamRoleName(arn: string): string {
+export function iamRoleName(arn: string, name = "?", arg = "adminRoleArns"): string {
     const m = /^arn:aws(-[a-z-]+)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(arn);
-    if (!m) throw new Error(`cluster.adminRoleArns: ${arn} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+    if (!m) throw argError("EksCluster", name, arg, `${JSON.stringify(arn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
     return m[2];
-}
-
-/** Validates an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens). */
-export function modelBucketName(bucket: string): string {
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes("..")) {
-        throw new Error(`model bucket name ${JSON.stringify(bucket)} is not a valid S3 bucket name (3-63 characters: a-z, 0-9, '.', '-'); set modelBucketName`);
-    }
-    return bucket;
 }
 
 type PolicyDocument = { Version: "2012-10-17"; Statement: Record<string, unknown>[] };
@@ -518,39 +452,6 @@ export function secretsKeyPolicy(keyArn: string): PolicyDocument {
     };
 }
 
-/** Read-only access to one bucket, and to its key only through S3 in the bucket's region. */
-export function modelReadPolicy(bucketArn: string, keyArn: string, region: string): PolicyDocument {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            { Sid: "ListModels", Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn },
-            { Sid: "ReadModels", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${bucketArn}/*` },
-            {
-                Sid: "DecryptModels",
-                Effect: "Allow",
-                Action: ["kms:Decrypt"],
-                Resource: keyArn,
-                Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
-            },
-        ],
-    };
-}
-
-/** Bucket policy refusing any request not made over TLS. */
-export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
-    return {
-        Version: "2012-10-17",
-        Statement: [{
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [bucketArn, `${bucketArn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-        }],
-    };
-}
-
 /** ASG tag marking a group as owned by the cluster; the autoscaler only scales groups carrying it. */
 export function autoscalerOwnerTag(clusterName: string): string {
     return `k8s.io/cluster-autoscaler/${clusterName}`;
@@ -569,14 +470,9 @@ export function clusterAutoscalerPolicy(clusterName: string, clusterArn: string)
                 Sid: "Discover",
                 Effect: "Allow",
                 Action: [
-                    "autoscaling:DescribeAutoScalingGroups",
-                    "autoscaling:DescribeAutoScalingInstances",
-                    "autoscaling:DescribeLaunchConfigurations",
-                    "autoscaling:DescribeScalingActivities",
-                    "autoscaling:DescribeTags",
-                    "ec2:DescribeImages",
-                    "ec2:DescribeInstanceTypes",
-                    "ec2:DescribeLaunchTemplateVersions",
+                    "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeTags",
+                    "ec2:DescribeImages", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplateVersions",
                     "ec2:GetInstanceTypesFromInstanceRequirements",
                 ],
                 Resource: "*",
@@ -595,20 +491,22 @@ export function clusterAutoscalerPolicy(clusterName: string, clusterArn: string)
 
 /**
  * Tags for a node group's ASG: auto-discovery by cluster-autoscaler and, for the GPU pool (when
- * `gpuCount` is given), the node template that lets it scale that pool up from zero nodes.
+ * given), the node template (labels incl. the accelerator label, taint, GPU count) that lets it
+ * scale that pool up from zero nodes and recognise GPU nodes before the device plugin starts.
  */
-export function autoscalerAsgTags(clusterName: string, gpuCount?: number): { id: string; key: string; value: string }[] {
+export function autoscalerAsgTags(clusterName: string, gpuPool?: Pick<GpuPoolArgs, "gpuType" | "gpuCount">): { id: string; key: string; value: string }[] {
     const template = "k8s.io/cluster-autoscaler/node-template";
     const tags = [
         { id: "enabled", key: "k8s.io/cluster-autoscaler/enabled", value: "true" },
         { id: "owner", key: autoscalerOwnerTag(clusterName), value: "owned" },
     ];
-    if (gpuCount === undefined) return tags;
+    if (gpuPool === undefined) return tags;
     return [
         ...tags,
         { id: "template-label", key: `${template}/label/${GPU_NODE_LABEL.key}`, value: GPU_NODE_LABEL.value },
+        { id: "template-accelerator", key: `${template}/label/${EKS_ACCELERATOR_LABEL}`, value: gpuPool.gpuType },
         { id: "template-taint", key: `${template}/taint/${GPU_TAINT.key}`, value: `${GPU_TAINT.value}:${GPU_TAINT.effect}` },
-        { id: "template-gpus", key: `${template}/resources/nvidia.com/gpu`, value: String(gpuCount) },
+        { id: "template-gpus", key: `${template}/resources/nvidia.com/gpu`, value: String(gpuPool.gpuCount) },
     ];
 }
 
@@ -627,31 +525,6 @@ export function clusterAutoscalerValues(clusterName: string, region: string): Re
         },
         priorityClassName: "system-cluster-critical",
         nodeSelector: { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value },
-        resources: {
-            requests: { cpu: "100m", memory: "300Mi" },
-            limits: { cpu: "500m", memory: "600Mi" },
-        },
+        resources: { requests: { cpu: "100m", memory: "300Mi" }, limits: { cpu: "500m", memory: "600Mi" } },
     };
-}
-
-/** Kubeconfig for an EKS cluster, authenticating with `aws eks get-token` (no static credentials). */
-export function eksKubeconfig(clusterName: string, endpoint: string, caData: string, region: string): string {
-    return JSON.stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": caData } }],
-        users: [{
-            name: clusterName,
-            user: {
-                exec: {
-                    apiVersion: "client.authentication.k8s.io/v1beta1",
-                    command: "aws",
-                    args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"],
-                    interactiveMode: "Never",
-                },
-            },
-        }],
-        contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
-        "current-context": clusterName,
-    }, null, 2);
 }

@@ -9,13 +9,27 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { K3sHostConfig } from "../../config/schema";
 import { versions } from "../../lib/versions";
+import { argError, taintString } from "./common";
 import type { ExistingGpuPoolArgs } from "./onprem";
 import { Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, ObjectStore } from "./types";
 
-/** The k3s install script (it installs the release named by INSTALL_K3S_VERSION). */
-export const K3S_INSTALL_URL = "https://get.k3s.io";
+/** One host k3s is installed on. */
+export interface K3sHost {
+    /** Node name (DNS-1123). */
+    name: string;
+    /** Address that Pulumi reaches over SSH and the agents reach on 6443. */
+    address: string;
+    /** `server` (control plane) or `agent`. */
+    role: "server" | "agent";
+    /** The host has NVIDIA GPUs: it is labelled `GPU_NODE_LABEL` and tainted `GPU_TAINT`. */
+    gpu: boolean;
+}
+
+/** The k3s install script of the pinned release (its own tag, not get.k3s.io's newest) and its sha256. */
+export const K3S_INSTALL_SCRIPT = versions.k3sInstallScript;
+/** Service account whose long-lived token the kubeconfig carries (no expiring client certificate). */
+export const DEPLOYER_SERVICE_ACCOUNT = { namespace: "kube-system", name: "hybridml-deployer", secret: "hybridml-deployer-token" } as const;
 /** k3s supervisor/API port that joining nodes and the kubeconfig use. */
 export const K3S_API_PORT = 6443;
 /** Where k3s writes the admin kubeconfig on servers (mode 0600, so it is read with sudo). */
@@ -24,6 +38,8 @@ export const K3S_KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
 export const INSTALL_MARKER_PATH = "/var/lib/rancher/k3s/hybridml-install-id";
 /** Command that prints the admin kubeconfig of a server. */
 export const KUBECONFIG_READ_COMMAND = `sudo cat ${K3S_KUBECONFIG_PATH}`;
+/** The k3s server's CA certificate, which the service-account kubeconfig trusts. */
+export const K3S_SERVER_CA_PATH = "/var/lib/rancher/k3s/server/tls/server-ca.crt";
 
 /**
  * Where k3s keeps its embedded containerd, for the GPU operator's container toolkit on k3s hosts
@@ -44,7 +60,7 @@ export interface K3sClusterArgs {
      * servers join it as control-plane members, agents as workers. Required, non-empty, unique names
      * (config `cluster.hosts`).
      */
-    hosts: K3sHostConfig[];
+    hosts: K3sHost[];
     /** SSH user with passwordless sudo on every host. Required (config `cluster.sshUser`, default there `ubuntu`). */
     sshUser: string;
     /** SSH port. Required (config `cluster.sshPort`, default there 22). */
@@ -66,6 +82,13 @@ export interface K3sClusterArgs {
     gpu: ExistingGpuPoolArgs;
     /** Packaged k3s components to disable on servers (`--disable`). Default ["traefik"]. */
     disableComponents?: string[];
+    /**
+     * Protect the installs (deleting one uninstalls k3s from its host and, on servers, deletes the
+     * cluster's etcd data). Default true (config `protectStateful`).
+     */
+    protect?: boolean;
+    /** Bump to issue a new deployer token (the kubeconfig's credential). Default 1. */
+    credentialRotation?: number;
 }
 
 /** What `installCommand` needs besides the host. */
@@ -94,9 +117,9 @@ export function serverUrl(address: string): string {
 }
 
 /** The arguments given to the k3s install script (`sh -s - <these>`). */
-export function k3sArgs(host: K3sHostConfig, opts: InstallOptions): string[] {
+export function k3sArgs(host: K3sHost, opts: InstallOptions): string[] {
     if (host.role === "agent" && opts.joinAddress === undefined) {
-        throw new Error(`k3s host ${host.name}: an agent cannot be the initial server; list a server first in cluster.hosts`);
+        throw new Error(`K3sCluster: host ${host.name} is an agent but no server to join was given (args.hosts must start with a server)`);
     }
     const args: string[] = [host.role];
     if (host.role === "server") {
@@ -118,37 +141,46 @@ export function k3sArgs(host: K3sHostConfig, opts: InstallOptions): string[] {
     return args;
 }
 
-/** The install script without its marker line (what `installId` hashes). */
-function installBody(host: K3sHostConfig, opts: InstallOptions): string[] {
+/**
+ * The install script without its marker line. Downloads the pinned release's own install script,
+ * checks its sha256 (when pinned in lib/versions.ts), and runs it; the script itself checks the k3s
+ * binary against the release's sha256sum.
+ */
+function installBody(host: K3sHost, opts: InstallOptions): string[] {
     const env = [`INSTALL_K3S_VERSION=${shellQuote(opts.version)}`];
     if (host.role === "agent") env.push(`K3S_URL=${serverUrl(opts.joinAddress!)}`);
     const args = k3sArgs(host, opts);
+    const sha = K3S_INSTALL_SCRIPT.sha256;
     return [
         "set -eu",
         // The join token arrives on stdin: it is never part of the command line, the process list or the logs.
         `K3S_TOKEN="$(cat)"`,
         `[ -n "$K3S_TOKEN" ] || { echo "k3s join token missing on stdin" >&2; exit 1; }`,
         "export K3S_TOKEN",
-        `curl -sfL ${K3S_INSTALL_URL} | ${env.join(" ")} sh -s - ${args.map(shellQuote).join(" ")}`,
+        `SCRIPT="$(mktemp)"; trap 'rm -f "$SCRIPT"' EXIT`,
+        `curl -sfL ${shellQuote(K3S_INSTALL_SCRIPT.url)} -o "$SCRIPT"`,
+        ...(sha ? [`echo "${sha}  $SCRIPT" | sha256sum -c - >/dev/null || { echo "k3s install script does not match its pinned sha256" >&2; exit 1; }`] : []),
+        `${env.join(" ")} sh "$SCRIPT" ${args.map(shellQuote).join(" ")}`,
         // An empty download makes `sh` succeed silently: check the pinned release really is installed.
         `/usr/local/bin/k3s --version | grep -qF ${shellQuote(opts.version)}`,
     ];
 }
 
 /**
- * Identifies one install (host, role, flags, version). The install writes it to `INSTALL_MARKER_PATH`;
- * the uninstall of a replaced install (an upgrade: create-before-delete) then finds the new id and
- * leaves the freshly installed k3s alone.
+ * Identifies one install (host, role, version and the flags that need a reinstall). The install
+ * writes it to `INSTALL_MARKER_PATH`; the uninstall of a replaced install (an upgrade:
+ * create-before-delete) then finds the new id and leaves the freshly installed k3s alone. The GPU
+ * flags are left out: they only act when a node registers, and `nodeConfigCommand` applies a change.
  */
-export function installId(host: K3sHostConfig, opts: InstallOptions): string {
-    return createHash("sha256").update(installBody(host, opts).join("\n")).digest("hex").slice(0, 16);
+export function installId(host: K3sHost, opts: InstallOptions): string {
+    return createHash("sha256").update(installBody({ ...host, gpu: false }, opts).join("\n")).digest("hex").slice(0, 16);
 }
 
 /**
  * The `create` script for a host: the official install script at the pinned version, reading the
  * join token from stdin (`K3S_TOKEN="$(cat)"`). Idempotent: re-running it upgrades or reconfigures.
  */
-export function installCommand(host: K3sHostConfig, opts: InstallOptions): string {
+export function installCommand(host: K3sHost, opts: InstallOptions): string {
     return [
         ...installBody(host, opts),
         `echo ${installId(host, opts)} | sudo tee ${INSTALL_MARKER_PATH} >/dev/null`,
@@ -156,7 +188,7 @@ export function installCommand(host: K3sHostConfig, opts: InstallOptions): strin
 }
 
 /** The k3s uninstall script for a host's role. */
-export function uninstallScript(role: K3sHostConfig["role"]): string {
+export function uninstallScript(role: K3sHost["role"]): string {
     return role === "server" ? "/usr/local/bin/k3s-uninstall.sh" : "/usr/local/bin/k3s-agent-uninstall.sh";
 }
 
@@ -164,7 +196,7 @@ export function uninstallScript(role: K3sHostConfig["role"]): string {
  * The `delete` script: runs the k3s uninstall script, but only if the host still carries this
  * install's id (a replacement has already installed over it otherwise).
  */
-export function uninstallCommand(host: K3sHostConfig, opts: InstallOptions): string {
+export function uninstallCommand(host: K3sHost, opts: InstallOptions): string {
     const script = uninstallScript(host.role);
     const id = installId(host, opts);
     return [
@@ -186,19 +218,62 @@ export function rewriteKubeconfigServer(raw: string, address: string): string {
         (_m, prefix: string) => `${prefix}${host}`);
 }
 
-/** Fail early, naming the config key, on hosts the component cannot install. */
-export function validateK3sHosts(name: string, hosts: readonly K3sHostConfig[]): void {
-    if (hosts.length === 0) {
-        throw new Error(`K3sCluster ${name}: cluster.hosts is empty: list at least one host, the first with role "server"`);
-    }
+/** Fail early, naming the argument, on hosts the component cannot install. */
+export function validateK3sHosts(name: string, hosts: readonly K3sHost[]): void {
+    if (hosts.length === 0) throw argError("K3sCluster", name, "hosts", "is empty: list at least one host, the first with role \"server\"");
     if (hosts[0].role !== "server") {
-        throw new Error(`K3sCluster ${name}: the first of cluster.hosts (${hosts[0].name}) has role "${hosts[0].role}": put a server first`);
+        throw argError("K3sCluster", name, "hosts[0].role", `is "${hosts[0].role}" (host ${hosts[0].name}): the first host initialises the cluster, put a server first`);
     }
     const seen = new Set<string>();
-    for (const h of hosts) {
-        if (seen.has(h.name)) throw new Error(`K3sCluster ${name}: cluster.hosts names ${h.name} twice: host names must be unique`);
+    hosts.forEach((h, i) => {
+        if (seen.has(h.name)) throw argError("K3sCluster", name, `hosts[${i}].name`, `repeats ${h.name}: host names must be unique`);
         seen.add(h.name);
-    }
+    });
+}
+
+/**
+ * Labels and taints of a node as `gpu` says, applied with `kubectl --overwrite` on the first server
+ * (k3s's `--node-label`/`--node-taint` act only when a node first registers): adding or removing
+ * `gpu` on a host takes effect on the next `pulumi up`. Waits for the node to register first.
+ */
+export function nodeConfigCommand(host: K3sHost): string {
+    const k = "sudo k3s kubectl";
+    const node = shellQuote(host.name);
+    const wait = `for i in $(seq 1 60); do ${k} get node ${node} >/dev/null 2>&1 && break; sleep 5; done`;
+    const apply = host.gpu
+        ? [
+            `${k} label node ${node} ${shellQuote(`${GPU_NODE_LABEL.key}=${GPU_NODE_LABEL.value}`)} --overwrite`,
+            `${k} taint node ${node} ${shellQuote(taintString(GPU_TAINT))} --overwrite`,
+        ]
+        : [
+            `${k} label node ${node} ${shellQuote(`${GPU_NODE_LABEL.key}-`)} || true`,
+            `${k} taint node ${node} ${shellQuote(`${GPU_TAINT.key}:${GPU_TAINT.effect}-`)} || true`,
+        ];
+    return ["set -eu", wait, ...apply].join("\n");
+}
+
+/**
+ * Prints a kubeconfig whose credential is a long-lived service-account token (cluster-admin, a
+ * `kubernetes.io/service-account-token` Secret that does not expire) instead of k3s's admin client
+ * certificate, which expires after a year while the copy in Pulumi state would not be refreshed.
+ * Rotate by bumping `credentialRotation` (the Secret is recreated).
+ */
+export function deployerKubeconfigCommand(rotation: number): string {
+    const k = "sudo k3s kubectl";
+    const sa = DEPLOYER_SERVICE_ACCOUNT;
+    return [
+        "set -eu",
+        `${k} -n ${sa.namespace} create serviceaccount ${sa.name} --dry-run=client -o yaml | ${k} apply -f - >/dev/null`,
+        `${k} create clusterrolebinding ${sa.name} --clusterrole=cluster-admin --serviceaccount=${sa.namespace}:${sa.name} --dry-run=client -o yaml | ${k} apply -f - >/dev/null`,
+        `if [ "$(${k} -n ${sa.namespace} get secret ${sa.secret} -o jsonpath='{.metadata.annotations.hybridml\\.io/rotation}' 2>/dev/null || true)" != "${rotation}" ]; then`,
+        `  ${k} -n ${sa.namespace} delete secret ${sa.secret} --ignore-not-found >/dev/null`,
+        `  printf '%s\\n' 'apiVersion: v1' 'kind: Secret' 'type: kubernetes.io/service-account-token' 'metadata:' '  name: ${sa.secret}' '  namespace: ${sa.namespace}' '  annotations:' '    kubernetes.io/service-account.name: ${sa.name}' '    hybridml.io/rotation: "${rotation}"' | ${k} apply -f - >/dev/null`,
+        "fi",
+        `TOKEN=""; for i in $(seq 1 30); do TOKEN="$(${k} -n ${sa.namespace} get secret ${sa.secret} -o jsonpath='{.data.token}' | base64 -d)"; [ -n "$TOKEN" ] && break; sleep 2; done`,
+        `[ -n "$TOKEN" ] || { echo "no token in secret ${sa.secret}" >&2; exit 1; }`,
+        `CA="$(sudo base64 -w0 ${K3S_SERVER_CA_PATH})"`,
+        `printf 'apiVersion: v1\\nkind: Config\\nclusters:\\n- name: k3s\\n  cluster:\\n    server: "https://127.0.0.1:${K3S_API_PORT}"\\n    certificate-authority-data: %s\\nusers:\\n- name: ${sa.name}\\n  user:\\n    token: %s\\ncontexts:\\n- name: k3s\\n  context: {cluster: k3s, user: ${sa.name}}\\ncurrent-context: k3s\\n' "$CA" "$TOKEN"`,
+    ].join("\n");
 }
 
 /** A k3s cluster installed on hosts over SSH, yielding the common `Cluster` shape. */
@@ -215,6 +290,7 @@ export class K3sCluster extends pulumi.ComponentResource implements Cluster {
 
         const version = args.version ?? versions.k3s;
         const disableComponents = args.disableComponents ?? ["traefik"];
+        const protect = args.protect ?? true;
         const privateKey = pulumi.secret(args.sshPrivateKey);
         // Explicit providers (never the ambient default): those passed in `opts.providers`, else our own.
         const commandProvider = this.getProvider("command:remote:Command") ?? new command.Provider(`${name}-command`, {}, { parent: this });
@@ -224,11 +300,13 @@ export class K3sCluster extends pulumi.ComponentResource implements Cluster {
                 parent: this,
                 provider: this.getProvider("random:index/randomPassword:RandomPassword") ?? new random.Provider(`${name}-random`, {}, { parent: this }),
             }).result);
-        const connection = (h: K3sHostConfig): command.types.input.remote.ConnectionArgs =>
+        // The connection is state like any input: a new key or port updates the commands (re-running the
+        // idempotent install), so a later destroy connects with the current key, not a rotated-away one.
+        const connection = (h: K3sHost): command.types.input.remote.ConnectionArgs =>
             ({ host: h.address, port: args.sshPort, user: args.sshUser, privateKey });
 
         const [first, ...joiners] = args.hosts;
-        const install = (h: K3sHostConfig, o: InstallOptions, dependsOn: pulumi.Resource[]) => new command.remote.Command(`${name}-${h.name}-install`, {
+        const install = (h: K3sHost, o: InstallOptions, dependsOn: pulumi.Resource[]) => new command.remote.Command(`${name}-${h.name}-install`, {
             connection: connection(h),
             create: installCommand(h, o),
             delete: uninstallCommand(h, o),
@@ -238,35 +316,43 @@ export class K3sCluster extends pulumi.ComponentResource implements Cluster {
             parent: this,
             provider: commandProvider,
             dependsOn,
+            protect,
             additionalSecretOutputs: ["stdin"],
-            // A replacement re-runs the install and then the old delete; the marker guard keeps that safe
-            // for version/flag changes. SSH details and the token are used at create only: changing them
-            // must not reinstall (rotate a k3s token with `k3s token rotate`).
-            ignoreChanges: ["connection", "stdin"],
+            // The token is used at join only: rotate a k3s token with `k3s token rotate`, not by reinstalling.
+            ignoreChanges: ["stdin"],
         });
 
         const firstInstall = install(first, { version, disableComponents }, []);
         const joined = joiners.map((h) => install(h, { version, joinAddress: first.address, disableComponents }, [firstInstall]));
+        const installs = [firstInstall, ...joined];
 
-        // The installed @pulumi/command has no `logging` option: a secret `create` and a secret `stdout`
-        // keep the kubeconfig out of the diff and the state in clear text.
+        // Labels and taints follow `gpu` on every run where it changes (run on the first server).
+        const nodeConfigs = args.hosts.map((h, i) => new command.remote.Command(`${name}-${h.name}-node`, {
+            connection: connection(first),
+            create: nodeConfigCommand(h),
+            triggers: [h.gpu, installs[i].id],
+        }, { parent: this, provider: commandProvider, dependsOn: [installs[i]] }));
+
+        // A secret `create` and a secret `stdout` keep the credential out of the diff and the state in clear text.
+        const rotation = args.credentialRotation ?? 1;
         const read = new command.remote.Command(`${name}-kubeconfig`, {
             connection: connection(first),
-            create: pulumi.secret(KUBECONFIG_READ_COMMAND),
-            triggers: [firstInstall.id],
+            create: pulumi.secret(deployerKubeconfigCommand(rotation)),
+            triggers: [firstInstall.id, rotation],
         }, { parent: this, provider: commandProvider, dependsOn: [firstInstall], additionalSecretOutputs: ["stdout"] });
 
         this.kubeconfig = pulumi.secret(read.stdout.apply((raw) => rewriteKubeconfigServer(raw, first.address)));
         this.gpu = gpuFacts(args.gpu, "operator");
         // Depending on every install makes a destroy remove the workloads before any host is uninstalled.
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig },
-            { parent: this, dependsOn: [firstInstall, ...joined] });
+            { parent: this, dependsOn: [...installs, ...nodeConfigs] });
 
         this.registerOutputs({
             provider: this.provider,
             kubeconfig: this.kubeconfig,
             platform: this.platform,
             gpu: this.gpu,
+            objectStore: this.objectStore,
         });
     }
 }

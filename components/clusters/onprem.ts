@@ -49,6 +49,7 @@ export class OnPremCluster extends pulumi.ComponentResource implements Cluster {
             kubeconfig: this.kubeconfig,
             platform: this.platform,
             gpu: this.gpu,
+            objectStore: this.objectStore,
         });
     }
 }

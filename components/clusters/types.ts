@@ -4,7 +4,17 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterProvider, GpuSharing } from "../../config/schema";
+
+/** Where a cluster comes from (config `hybridml:cluster.provider`). */
+export type ClusterPlatform = "eks" | "gke" | "aks" | "onprem" | "k3s";
+
+/** How GPUs are shared between pods (applied by the GPU operator's device plugin). */
+export type GpuSharing =
+    | { mode: "none" }
+    /** Each GPU is advertised `replicas` times. */
+    | { mode: "time-slicing"; replicas: number }
+    /** The GPU operator's mig-manager applies `profile` (e.g. `all-1g.10gb`). */
+    | { mode: "mig"; profile: string };
 
 /** Label put on every GPU node on every platform, so that workloads select GPU nodes identically. */
 export const GPU_NODE_LABEL = { key: "hybridml.io/node-pool", value: "gpu" } as const;
@@ -35,8 +45,8 @@ export interface GpuFacts {
     sharing: GpuSharing;
 }
 
-/** Workload identity that lets serving pods read the model bucket, with no static keys. */
-export interface ModelReadIdentity {
+/** A cloud identity bound to a Kubernetes service account (workload identity), with no static keys. */
+export interface ModelIdentity {
     /** Kubernetes namespace and service account the cloud identity is bound to. */
     namespace: string;
     serviceAccountName: string;
@@ -46,6 +56,15 @@ export interface ModelReadIdentity {
     podLabels: Record<string, string>;
 }
 
+/** Workload identity that lets serving pods read the model bucket (read-only). */
+export type ModelReadIdentity = ModelIdentity;
+/**
+ * Workload identity of the model sync: may list, read and write (not delete versions of) the model
+ * bucket; on EKS also encrypt with the bucket key. Bound to `MODEL_WRITER.serviceAccountName` in
+ * the serving namespace. Only the model-sync job uses it; serving pods use `readIdentity`.
+ */
+export type ModelWriteIdentity = ModelIdentity;
+
 /** The cloud object store holding this stack's copy of the approved models. */
 export interface ObjectStore {
     kind: "s3" | "gcs" | "azureblob";
@@ -54,8 +73,10 @@ export interface ObjectStore {
     /** Storage URI prefix KServe reads from: s3://bucket, gs://bucket, https://account.blob.core.windows.net/container. */
     uriPrefix: pulumi.Output<string>;
     region: string;
-    /** Identity with read-only access to the bucket. */
+    /** Identity with read-only access to the bucket (serving pods). */
     readIdentity: ModelReadIdentity;
+    /** Identity that may write the bucket (the model sync, service account `model-sync`). */
+    writeIdentity: ModelWriteIdentity;
 }
 
 /** What every cluster component yields. */
@@ -64,7 +85,7 @@ export interface Cluster {
     readonly provider: k8s.Provider;
     /** Kubeconfig (secret) using exec-based auth where the platform has it. */
     readonly kubeconfig: pulumi.Output<string>;
-    readonly platform: ClusterProvider;
+    readonly platform: ClusterPlatform;
     readonly gpu: GpuFacts;
     /**
      * The cloud model bucket and its read identity. Undefined on onprem and k3s, where the
@@ -99,6 +120,8 @@ export function gpuFacts(
 
 /** Default namespace and service account that serving workloads use to read models. */
 export const MODEL_READER = { namespace: "models", serviceAccountName: "model-reader" } as const;
+/** Default namespace and service account of the model sync, which writes the model bucket. */
+export const MODEL_WRITER = { namespace: "models", serviceAccountName: "model-sync" } as const;
 
 /** A node pool as the cluster components take it. */
 export interface PoolArgs {
@@ -122,22 +145,29 @@ export interface GpuPoolArgs extends PoolArgs {
 
 /** Arguments shared by the managed-cloud clusters (EksCluster, GkeCluster, AksCluster). */
 export interface CloudClusterArgs {
-    /** Region (AWS, GCP) or location (Azure). */
+    /** Region (AWS, GCP) or location (Azure). Required. */
     region: string;
-    /** Kubernetes minor version, e.g. "1.34". */
+    /** Kubernetes minor version, e.g. "1.34". Required. */
     version: string;
-    /** Expose the API server publicly, only to `authorizedCidrs`. Default false (private endpoint only). */
-    publicEndpoint?: boolean;
-    /** CIDRs allowed to reach the public endpoint. Must be non-empty when publicEndpoint is true. Default []. */
+    /**
+     * CIDRs allowed to reach the API server where the access mode uses authorised networks (see each
+     * cluster's `apiAccess`). Never a /0. Default [].
+     */
     authorizedCidrs?: string[];
-    /** VPC/VNet address space, pod and service CIDRs, zones. */
+    /** VPC/VNet address space, pod and service CIDRs, zones (explicit: no per-region guess). Required. */
     network: { vpcCidr: string; podCidr: string; serviceCidr: string; zones: string[]; natPerZone: boolean };
+    /** System node pool. Required. */
     systemPool: PoolArgs;
+    /** GPU node pool. Required. */
     gpuPool: GpuPoolArgs;
-    /** Protect the cluster, its key and the model bucket from deletion. Default true. */
+    /** Protect the cluster, its keys and the model store from deletion. Default true. */
     protect?: boolean;
     /** Namespace/service account bound to the model read identity. Default `MODEL_READER`. */
     modelReader?: { namespace: string; serviceAccountName: string };
+    /** Namespace/service account bound to the model write identity (model sync). Default `MODEL_WRITER`. */
+    modelWriter?: { namespace: string; serviceAccountName: string };
+    /** Environment `prod` turns on the production control-plane settings (tier, upgrade policy). Default false. */
+    production?: boolean;
     /** Tags/labels put on every cloud resource that takes them. Default {}. */
     tags?: Record<string, string>;
 }

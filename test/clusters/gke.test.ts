@@ -1,404 +1,142 @@
-import * as assert from "node:assert/strict";
-import * as k8s from "@pulumi/kubernetes";
+import assert from "node:assert/strict";
+import * as gcp from "@pulumi/gcp";
 import {
-    GkeCluster, GkeClusterArgs, gcpLabels, gkeClusterName, gkeGpuTaint, gkeKubeconfig, gkeServiceAgent, gkeTaintEffect,
-    kubeconfigDocument, modelBucketName, NODE_SERVICE_ACCOUNT_ROLES, SECONDARY_RANGES, serviceAccountId, validateGkeArgs,
-    workloadIdentityMember,
+    defaultModelBucketName, GKE_APIS, gkeClusterName, gkeEndpointConfig, GkeCluster, GkeClusterArgs, gkeKubeconfig, gcpLabels,
+    serviceAccountId, WEBHOOK_PORTS,
 } from "../../components/clusters/gke";
-import { GPU_NODE_LABEL, MODEL_READER } from "../../components/clusters/types";
+import { GPU_NODE_LABEL } from "../../components/clusters/types";
 import { runProgram } from "../../tools/plan/recorder";
 import { Recorded, RecordedResource, runMocked, settle } from "../helpers/run";
 
-const T = {
-    component: "hybridml:clusters:GkeCluster",
-    gcpProvider: "pulumi:providers:gcp",
-    k8sProvider: "pulumi:providers:kubernetes",
-    network: "gcp:compute/network:Network",
-    subnet: "gcp:compute/subnetwork:Subnetwork",
-    router: "gcp:compute/router:Router",
-    nat: "gcp:compute/routerNat:RouterNat",
-    keyRing: "gcp:kms/keyRing:KeyRing",
-    key: "gcp:kms/cryptoKey:CryptoKey",
-    keyMember: "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
-    account: "gcp:serviceaccount/account:Account",
-    projectMember: "gcp:projects/iAMMember:IAMMember",
-    saMember: "gcp:serviceaccount/iAMMember:IAMMember",
-    cluster: "gcp:container/cluster:Cluster",
-    nodePool: "gcp:container/nodePool:NodePool",
-    bucket: "gcp:storage/bucket:Bucket",
-    bucketMember: "gcp:storage/bucketIAMMember:BucketIAMMember",
-} as const;
-
-function baseArgs(): GkeClusterArgs {
+function gkeArgs(overrides: Partial<GkeClusterArgs> = {}): GkeClusterArgs {
     return {
         region: "europe-west4",
         version: "1.34",
         project: "acme-ml-prod",
         projectNumber: "123456789012",
-        network: {
-            vpcCidr: "10.40.0.0/16", podCidr: "100.64.0.0/14", serviceCidr: "172.20.0.0/16",
-            zones: ["europe-west4-a", "europe-west4-b", "europe-west4-c"], natPerZone: true,
-        },
+        network: { vpcCidr: "10.42.0.0/20", podCidr: "10.128.0.0/14", serviceCidr: "10.132.0.0/20", zones: [], natPerZone: false },
         systemPool: { instanceType: "e2-standard-4", minSize: 2, maxSize: 4 },
-        gpuPool: {
-            instanceType: "g2-standard-8", gpuType: "nvidia-l4", gpuCount: 2, minSize: 0, maxSize: 3,
-            diskSizeGb: 200, sharing: { mode: "none" },
-        },
-        tags: { Environment: "Prod", "managed-by": "pulumi" },
+        gpuPool: { instanceType: "g2-standard-8", gpuType: "nvidia-l4", gpuCount: 1, minSize: 0, maxSize: 6, diskSizeGb: 200, sharing: { mode: "none" } },
+        ...overrides,
     };
 }
 
-/** The provider reference (`urn::id`) of a recorded provider resource, as children record it. */
-function refersTo(child: RecordedResource, provider: RecordedResource): boolean {
-    return child.provider.startsWith(`${provider.urn}::`);
-}
-
-describe("GkeCluster", () => {
-    let rec: Recorded<GkeCluster>;
-    let inputs: (type: string, nameSuffix?: string) => Record<string, any>;
-
-    before(async () => {
-        rec = await runMocked(() => new GkeCluster("prod", baseArgs()));
-        inputs = (type, nameSuffix) => rec.inputs(rec.one(type, nameSuffix));
+describe("clusters/gke: pure functions", () => {
+    it("endpoint config per access mode: DNS endpoint open to IAM, IP endpoints private; authorized networks need ranges", () => {
+        const dns = gkeEndpointConfig("g", "dns", [], "172.16.0.0/28");
+        assert.deepEqual(dns.controlPlaneEndpointsConfig, { dnsEndpointConfig: { allowExternalTraffic: true }, ipEndpointsConfig: { enabled: true } });
+        assert.equal(dns.privateClusterConfig.enablePrivateEndpoint, true);
+        const nets = gkeEndpointConfig("g", "authorizedNetworks", ["203.0.113.0/24"], "172.16.0.0/28");
+        assert.equal(nets.privateClusterConfig.enablePrivateEndpoint, false);
+        assert.equal(nets.controlPlaneEndpointsConfig.dnsEndpointConfig.allowExternalTraffic, false);
+        assert.deepEqual(nets.masterAuthorizedNetworksConfig.cidrBlocks, [{ cidrBlock: "203.0.113.0/24", displayName: "authorized 203.0.113.0/24" }]);
+        assert.throws(() => gkeEndpointConfig("g", "authorizedNetworks", [], "172.16.0.0/28"), /GkeCluster g: args\.authorizedCidrs must list at least one CIDR/);
+        assert.throws(() => gkeEndpointConfig("g", "dns", ["0.0.0.0/0"], "172.16.0.0/28"), /args\.authorizedCidrs must not contain 0\.0\.0\.0\/0/);
+        assert.throws(() => gkeEndpointConfig("g", "dns", [], "172.16.0.0/24"), /GkeCluster g: args\.masterCidr must be a \/28/);
     });
 
-    it("registers exactly the expected resource types", () => {
-        const types = rec.types().filter((t) => t !== "pulumi:pulumi:Stack");
-        assert.deepEqual(types, Object.values(T).sort());
-        assert.equal(rec.ofType(T.nodePool).length, 2);
-        assert.equal(rec.ofType(T.account).length, 2);
-        assert.equal(rec.ofType(T.projectMember).length, NODE_SERVICE_ACCOUNT_ROLES.length);
-        assert.equal(rec.ofType(T.gcpProvider).length, 1);
-        assert.equal(rec.ofType(T.k8sProvider).length, 1);
+    it("kubeconfig: gke-gcloud-auth-plugin; no CA data on the DNS endpoint (publicly trusted certificate)", () => {
+        const dns = JSON.parse(gkeKubeconfig("c", "https://gke-x.goog", undefined));
+        assert.deepEqual(dns.clusters[0].cluster, { server: "https://gke-x.goog" });
+        assert.equal(dns.users[0].user.exec.command, "gke-gcloud-auth-plugin");
+        const ip = JSON.parse(gkeKubeconfig("c", "https://10.0.0.2", "Q0E="));
+        assert.equal(ip.clusters[0].cluster["certificate-authority-data"], "Q0E=");
     });
 
-    it("parents every child on the component and derives names from it", () => {
-        const component = rec.one(T.component);
-        for (const r of rec.resources.filter((x) => x.parent === component.urn)) {
-            assert.match(r.name, /^prod-/, `${r.type} ${r.name}`);
-        }
-        const children = rec.resources.filter((r) => r !== component && r.type !== "pulumi:pulumi:Stack");
-        assert.ok(children.length > 0);
-        for (const r of children) assert.equal(r.parent, component.urn, `${r.type} ${r.name} is not a child of the component`);
-    });
-
-    it("gives every gcp:* resource the component's explicit GCP provider", () => {
-        const gcpProvider = rec.one(T.gcpProvider);
-        assert.deepEqual({ project: rec.inputs(gcpProvider).project, region: rec.inputs(gcpProvider).region },
-            { project: "acme-ml-prod", region: "europe-west4" });
-        const gcpResources = rec.resources.filter((r) => r.type.startsWith("gcp:"));
-        assert.ok(gcpResources.length >= 15);
-        for (const r of gcpResources) {
-            assert.notEqual(r.provider, "", `${r.type} ${r.name} has no provider`);
-            assert.ok(refersTo(r, gcpProvider), `${r.type} ${r.name} uses ${r.provider}`);
-        }
-    });
-
-    it("builds a VPC-native network with secondary ranges, Private Google Access and Cloud NAT", () => {
-        assert.equal(inputs(T.network).autoCreateSubnetworks, false);
-        const subnet = inputs(T.subnet);
-        assert.equal(subnet.ipCidrRange, "10.40.0.0/16");
-        assert.equal(subnet.privateIpGoogleAccess, true);
-        assert.deepEqual(subnet.secondaryIpRanges, [
-            { rangeName: SECONDARY_RANGES.pods, ipCidrRange: "100.64.0.0/14" },
-            { rangeName: SECONDARY_RANGES.services, ipCidrRange: "172.20.0.0/16" },
-        ]);
-        const nat = inputs(T.nat);
-        assert.equal(nat.sourceSubnetworkIpRangesToNat, "LIST_OF_SUBNETWORKS");
-        assert.deepEqual(nat.subnetworks[0].sourceIpRangesToNats, ["ALL_IP_RANGES"]);
-    });
-
-    it("creates a private, regional, VPC-native cluster with the default pool removed", () => {
-        const c = inputs(T.cluster);
-        assert.equal(c.location, "europe-west4");
-        assert.equal(c.removeDefaultNodePool, true);
-        assert.equal(c.initialNodeCount, 1);
-        assert.deepEqual(c.releaseChannel, { channel: "REGULAR" });
-        assert.equal(c.minMasterVersion, undefined, "versions follow the release channel");
-        assert.equal(c.networkingMode, "VPC_NATIVE");
-        assert.deepEqual(c.ipAllocationPolicy, { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" });
-        assert.deepEqual(c.privateClusterConfig, {
-            enablePrivateNodes: true, enablePrivateEndpoint: true, masterIpv4CidrBlock: "172.16.0.0/28",
-        });
-        assert.deepEqual(c.masterAuthorizedNetworksConfig.cidrBlocks, []);
-        assert.equal(c.network, rec.one(T.network).name + "-id");
-        assert.equal(c.subnetwork, rec.one(T.subnet).name + "-id");
-    });
-
-    it("enables Workload Identity, Dataplane V2 and shielded nodes, and labels the cluster", () => {
-        const c = inputs(T.cluster);
-        assert.deepEqual(c.workloadIdentityConfig, { workloadPool: "acme-ml-prod.svc.id.goog" });
-        assert.equal(c.datapathProvider, "ADVANCED_DATAPATH");
-        assert.equal(c.enableShieldedNodes, true);
-        assert.deepEqual(c.resourceLabels, { environment: "prod", "managed-by": "pulumi" });
-    });
-
-    it("encrypts secrets with the created KMS key, granted to the GKE service agent first", () => {
-        const key = rec.one(T.key);
-        assert.equal(rec.inputs(key).rotationPeriod, "7776000s");
-        const c = rec.one(T.cluster);
-        assert.deepEqual(rec.inputs(c).databaseEncryption, { state: "ENCRYPTED", keyName: `${key.name}-id` });
-        const grant = rec.one(T.keyMember);
-        assert.deepEqual(rec.inputs(grant), {
-            cryptoKeyId: `${key.name}-id`,
-            role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member: "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com",
-        });
-        assert.ok(c.dependencies.includes(grant.urn), "the cluster must wait for the key grant");
-    });
-
-    it("protects the cluster and its key, with deletion protection on", () => {
-        const c = rec.one(T.cluster);
-        assert.equal(c.protect, true);
-        assert.equal(rec.inputs(c).deletionProtection, true);
-        assert.equal(rec.one(T.key).protect, true);
-    });
-
-    it("gives the nodes a least-privilege service account", () => {
-        const sa = rec.one(T.account, "-nodes");
-        assert.equal(rec.inputs(sa).accountId, "prod-nodes");
-        const email = "prod-nodes@project.iam.gserviceaccount.com";
-        const grants = rec.ofType(T.projectMember).map((r) => rec.inputs(r));
-        assert.deepEqual(grants.map((g) => g.role).sort(), [...NODE_SERVICE_ACCOUNT_ROLES].sort());
-        for (const g of grants) {
-            assert.equal(g.member, `serviceAccount:${email}`);
-            assert.equal(g.project, "acme-ml-prod");
-        }
-        for (const pool of rec.ofType(T.nodePool)) {
-            const nc = rec.inputs(pool).nodeConfig;
-            assert.equal(nc.serviceAccount, email);
-            assert.deepEqual(nc.oauthScopes, ["https://www.googleapis.com/auth/cloud-platform"]);
-            for (const g of rec.ofType(T.projectMember)) assert.ok(pool.dependencies.includes(g.urn));
-        }
-    });
-
-    it("builds the GPU pool with managed drivers, taint, label and autoscaling from zero", () => {
-        const gpu = inputs(T.nodePool, "-gpu");
-        assert.equal(gpu.cluster, `${rec.one(T.cluster).name}-id`);
-        assert.equal(gpu.location, "europe-west4");
-        assert.deepEqual(gpu.nodeLocations, ["europe-west4-a", "europe-west4-b", "europe-west4-c"]);
-        assert.deepEqual(gpu.autoscaling, { totalMinNodeCount: 0, totalMaxNodeCount: 3, locationPolicy: "ANY" });
-        assert.equal(gpu.initialNodeCount, 0);
-        assert.deepEqual(gpu.management, { autoRepair: true, autoUpgrade: true });
-        const nc = gpu.nodeConfig;
-        assert.equal(nc.machineType, "g2-standard-8");
-        assert.equal(nc.diskSizeGb, 200);
-        assert.deepEqual(nc.guestAccelerators, [
-            { type: "nvidia-l4", count: 2, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } },
-        ]);
-        assert.deepEqual(nc.taints, [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }]);
-        assert.deepEqual(nc.labels, { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value });
-        assert.deepEqual(nc.shieldedInstanceConfig, { enableSecureBoot: true, enableIntegrityMonitoring: true });
-        assert.deepEqual(nc.workloadMetadataConfig, { mode: "GKE_METADATA" });
-    });
-
-    it("builds an untainted, autoscaled system pool", () => {
-        const sys = inputs(T.nodePool, "-system");
-        assert.deepEqual(sys.autoscaling, { totalMinNodeCount: 2, totalMaxNodeCount: 4, locationPolicy: "BALANCED" });
-        assert.equal(sys.nodeConfig.machineType, "e2-standard-4");
-        assert.equal(sys.nodeConfig.taints, undefined);
-        assert.equal(sys.nodeConfig.guestAccelerators, undefined);
-        assert.deepEqual(sys.nodeConfig.workloadMetadataConfig, { mode: "GKE_METADATA" });
-    });
-
-    it("yields GPU facts with platform-managed driver and toolkit", () => {
-        assert.equal(rec.value.platform, "gke");
-        assert.deepEqual(rec.value.gpu, {
-            nodeSelector: { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value },
-            taint: { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" },
-            driver: "platform", toolkit: "platform", gpuType: "nvidia-l4", gpusPerNode: 2,
-            minNodes: 0, maxNodes: 3, sharing: { mode: "none" },
-        });
-    });
-
-    it("creates a versioned, private, retained and protected model bucket", () => {
-        const bucket = rec.one(T.bucket);
-        assert.deepEqual(rec.inputs(bucket), {
-            name: "acme-ml-prod-prod-models",
-            location: "europe-west4",
-            uniformBucketLevelAccess: true,
-            publicAccessPrevention: "enforced",
-            versioning: { enabled: true },
-            forceDestroy: false,
-            labels: { environment: "prod", "managed-by": "pulumi" },
-        });
-        assert.equal(bucket.retainOnDelete, true);
-        assert.equal(bucket.protect, true);
-    });
-
-    it("grants the model reader read-only access to the bucket through Workload Identity", async () => {
-        const reader = rec.one(T.account, "-model-reader");
-        assert.equal(rec.inputs(reader).accountId, "prod-model-reader");
-        const email = "prod-model-reader@project.iam.gserviceaccount.com";
-        assert.deepEqual(inputs(T.bucketMember), {
-            bucket: "acme-ml-prod-prod-models", role: "roles/storage.objectViewer", member: `serviceAccount:${email}`,
-        });
-        const wi = rec.one(T.saMember);
-        assert.deepEqual(rec.inputs(wi), {
-            serviceAccountId: `projects/acme-ml-prod/serviceAccounts/${email}`,
-            role: "roles/iam.workloadIdentityUser",
-            member: "serviceAccount:acme-ml-prod.svc.id.goog[models/model-reader]",
-        });
-        assert.ok(wi.dependencies.includes(rec.one(T.cluster).urn), "the Workload Identity pool exists once the cluster does");
-
-        const store = rec.value.objectStore;
-        assert.equal(store.kind, "gcs");
-        assert.equal(store.region, "europe-west4");
-        assert.equal((await settle(store.bucket)).value, "acme-ml-prod-prod-models");
-        assert.equal((await settle(store.uriPrefix)).value, "gs://acme-ml-prod-prod-models");
-        assert.equal(store.readIdentity.namespace, MODEL_READER.namespace);
-        assert.equal(store.readIdentity.serviceAccountName, MODEL_READER.serviceAccountName);
-        assert.deepEqual(store.readIdentity.podLabels, {});
-        assert.deepEqual((await settle(store.readIdentity.serviceAccountAnnotations)).value, { "iam.gke.io/gcp-service-account": email });
-    });
-
-    it("returns a secret kubeconfig that authenticates with gke-gcloud-auth-plugin", async () => {
-        const { value, secret, known } = await settle(rec.value.kubeconfig);
-        assert.equal(secret, true);
-        assert.equal(known, true);
-        const doc = JSON.parse(value as string);
-        assert.equal(doc.clusters[0].cluster.server, "https://10.0.0.2");
-        assert.equal(doc.clusters[0].name, "prod");
-        assert.equal(doc.users[0].user.exec.command, "gke-gcloud-auth-plugin");
-        assert.equal(doc.users[0].user.exec.apiVersion, "client.authentication.k8s.io/v1beta1");
-        assert.equal(doc.users[0].user.exec.provideClusterInfo, true);
-        assert.equal((await settle(rec.value.clusterName)).value, "prod");
-    });
-
-    it("builds the k8s provider from the secret kubeconfig, after the node pools", () => {
-        const p = rec.one(T.k8sProvider);
-        assert.equal(p.name, "prod-k8s");
-        assert.equal(p.provider, "", "a provider resource takes no provider");
-        const raw = p.inputs.kubeconfig;
-        assert.ok(raw !== null && typeof raw === "object" && "value" in raw, "kubeconfig input must be a secret");
-        assert.equal(JSON.parse(rec.inputs(p).kubeconfig).users[0].user.exec.command, "gke-gcloud-auth-plugin");
-        for (const pool of rec.ofType(T.nodePool)) assert.ok(p.dependencies.includes(pool.urn), `k8s provider must wait for ${pool.name}`);
-    });
-
-    it("makes every kubernetes:* resource, its own and its consumers', use the cluster's k8s provider", async () => {
-        const r = await runMocked(() => {
-            const cluster = new GkeCluster("prod", baseArgs());
-            new k8s.core.v1.Namespace("models", { metadata: { name: "models" } }, { provider: cluster.provider });
-            return cluster;
-        });
-        const p = r.one(T.k8sProvider);
-        const kube = r.resources.filter((x) => x.type.startsWith("kubernetes:"));
-        assert.equal(kube.length, 1, "the component creates no Kubernetes resources of its own, the consumer one");
-        for (const x of kube) assert.ok(refersTo(x, p), `${x.type} ${x.name} uses ${x.provider}`);
-    });
-
-    it("opens a public endpoint only to the authorized networks", async () => {
-        const r = await runMocked(() => new GkeCluster("prod", {
-            ...baseArgs(), publicEndpoint: true, authorizedCidrs: ["203.0.113.0/24", "198.51.100.7/32"], releaseChannel: "STABLE",
-        }));
-        const c = r.inputs(r.one(T.cluster));
-        assert.equal(c.privateClusterConfig.enablePrivateNodes, true);
-        assert.equal(c.privateClusterConfig.enablePrivateEndpoint, false);
-        assert.deepEqual(c.masterAuthorizedNetworksConfig.cidrBlocks.map((b: { cidrBlock: string }) => b.cidrBlock),
-            ["203.0.113.0/24", "198.51.100.7/32"]);
-        assert.equal(c.masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled, false);
-        assert.deepEqual(c.releaseChannel, { channel: "STABLE" });
-    });
-
-    it("binds a custom model reader and honours protect: false", async () => {
-        const r = await runMocked(() => new GkeCluster("dev", {
-            ...baseArgs(), protect: false, modelReader: { namespace: "serving", serviceAccountName: "kserve-reader" },
-            network: { ...baseArgs().network, zones: [] },
-        }));
-        assert.equal(r.inputs(r.one(T.saMember)).member, "serviceAccount:acme-ml-prod.svc.id.goog[serving/kserve-reader]");
-        const c = r.one(T.cluster);
-        assert.equal(c.protect, false);
-        assert.equal(r.inputs(c).deletionProtection, false);
-        assert.equal(r.inputs(c).nodeLocations, undefined, "no zones: GKE's default zones of the region");
-        assert.equal(r.one(T.bucket).protect, false);
-        assert.equal(r.one(T.bucket).retainOnDelete, true, "the bucket is retained even when not protected");
-        assert.equal(r.value.objectStore.readIdentity.serviceAccountName, "kserve-reader");
-    });
-
-    it("knows the bucket and cluster names at preview", async () => {
-        const r = await runMocked(() => new GkeCluster("prod", baseArgs()), { preview: true });
-        assert.equal(r.inputs(r.one(T.bucket)).name, "acme-ml-prod-prod-models");
-        assert.equal(r.inputs(r.one(T.cluster)).name, "prod");
-        assert.equal(r.inputs(r.one(T.saMember)).member, "serviceAccount:acme-ml-prod.svc.id.goog[models/model-reader]");
-    });
-
-    it("throws on 0.0.0.0/0 and registers nothing", async () => {
-        const result = await runProgram(() => new GkeCluster("prod", {
-            ...baseArgs(), publicEndpoint: true, authorizedCidrs: ["10.0.0.0/8", "0.0.0.0/0"],
-        }), { project: "hybridml", stack: "test", preview: false });
-        assert.match(result.error?.message ?? "", /hybridml:cluster\.authorizedCidrs must not contain 0\.0\.0\.0\/0/);
-        assert.deepEqual(result.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+    it("names fit GCP's limits", () => {
+        assert.equal(gkeClusterName("Prod_GCP"), "prod-gcp");
+        const long = "a-very-long-stack-name-for-the-production-serving-cluster";
+        assert.ok(gkeClusterName(long).length <= 40);
+        assert.match(serviceAccountId(long, "nodes"), /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
+        assert.equal(defaultModelBucketName("prod-gcp", "acme-ml-prod"), "acme-ml-prod-prod-gcp-models");
+        assert.notEqual(defaultModelBucketName("prod-gcp", "acme-a"), defaultModelBucketName("prod-gcp", "acme-b"));
+        assert.ok(defaultModelBucketName(long, "acme-ml-production-project").length <= 63);
+        assert.throws(() => gcpLabels({ "a.b": "1", "a_b": "2" }, "g"), /GkeCluster g: args\.tags "a\.b" and "a_b" both become the GCP label "a_b"/);
     });
 });
 
-describe("GkeCluster pure functions", () => {
-    it("validateGkeArgs rejects open and missing authorized networks, accepts the rest", () => {
-        assert.throws(() => validateGkeArgs({ ...baseArgs(), authorizedCidrs: ["0.0.0.0/0"] }), /authorizedCidrs must not contain 0\.0\.0\.0\/0/);
-        assert.throws(() => validateGkeArgs({ ...baseArgs(), publicEndpoint: true, authorizedCidrs: [] }),
-            /authorizedCidrs must list at least one CIDR when hybridml:cluster\.publicEndpoint is true/);
-        assert.doesNotThrow(() => validateGkeArgs(baseArgs()));
-        assert.doesNotThrow(() => validateGkeArgs({ ...baseArgs(), publicEndpoint: true, authorizedCidrs: ["203.0.113.0/24"] }));
+describe("clusters/gke: GkeCluster", () => {
+    let run: Recorded<GkeCluster>;
+    let component: RecordedResource;
+    before(async () => {
+        run = await runMocked(() => new GkeCluster("prod", gkeArgs()));
+        component = run.one("hybridml:clusters:GkeCluster");
     });
+    const inputs = (type: string, nameSuffix?: string) => run.inputs(run.one(type, nameSuffix));
 
-    it("kubeconfigDocument uses exec auth with gke-gcloud-auth-plugin and the cluster CA", () => {
-        const doc = kubeconfigDocument("prod", "34.1.2.3", "Q0E=") as any;
-        assert.deepEqual(doc.clusters, [{ name: "prod", cluster: { server: "https://34.1.2.3", "certificate-authority-data": "Q0E=" } }]);
-        assert.equal(doc["current-context"], "prod");
-        assert.deepEqual(doc.contexts, [{ name: "prod", context: { cluster: "prod", user: "prod" } }]);
-        const exec = doc.users[0].user.exec;
-        assert.equal(exec.apiVersion, "client.authentication.k8s.io/v1beta1");
-        assert.equal(exec.command, "gke-gcloud-auth-plugin");
-        assert.equal(exec.provideClusterInfo, true);
-        assert.match(exec.installHint, /gke-gcloud-auth-plugin/);
-        assert.equal(JSON.stringify(doc).includes("token"), false, "no static credentials");
-    });
-
-    it("gkeKubeconfig is a secret", async () => {
-        const { value, secret } = await settle(gkeKubeconfig("c", "10.0.0.2", "Q0E="));
-        assert.equal(secret, true);
-        assert.equal(JSON.parse(value as string).clusters[0].cluster.server, "https://10.0.0.2");
-    });
-
-    it("gcpLabels lower-cases tags into valid GCP labels and rejects collisions", () => {
-        assert.deepEqual(gcpLabels({ Environment: "Prod", "Cost Center": "ML/Platform", "1st": "x" }),
-            { environment: "prod", cost_center: "ml_platform", t_1st: "x" });
-        assert.deepEqual(gcpLabels(), {});
-        const long = gcpLabels({ ["k".repeat(80)]: "v".repeat(80) });
-        for (const [k, v] of Object.entries(long)) {
-            assert.match(k, /^[a-z][a-z0-9_-]{0,62}$/);
-            assert.ok(v.length <= 63);
+    it("enables the project's APIs first: network, key, cluster and bucket wait for them", () => {
+        const services = run.ofType("gcp:projects/service:Service");
+        assert.deepEqual(services.map((r) => run.inputs(r).service).sort(), [...GKE_APIS].sort());
+        for (const s of services) assert.equal(run.inputs(s).disableOnDestroy, false);
+        const urns = services.map((s) => s.urn);
+        for (const [type, name] of [["gcp:compute/network:Network", undefined], ["gcp:kms/keyRing:KeyRing", undefined], ["gcp:container/cluster:Cluster", undefined], ["gcp:storage/bucket:Bucket", undefined]] as const) {
+            const deps = run.one(type, name).dependencies;
+            for (const u of urns) assert.ok(deps.includes(u), `${type} waits for ${u}`);
         }
-        assert.throws(() => gcpLabels({ Team: "a", team: "b" }), /"Team" and "team" both become the GCP label "team"/);
     });
 
-    it("modelBucketName is derived from project and name, valid and at most 63 characters", () => {
-        assert.equal(modelBucketName("prod", "acme-ml-prod"), "acme-ml-prod-prod-models");
-        const long = modelBucketName("a-very-long-component-name-for-the-serving-cluster", "acme-machine-learning-prod");
-        assert.ok(long.length <= 63, long);
-        assert.match(long, /^[a-z][a-z0-9-]*[a-z0-9]$/);
-        assert.equal(long, modelBucketName("a-very-long-component-name-for-the-serving-cluster", "acme-machine-learning-prod"));
-        assert.notEqual(long, modelBucketName("a-very-long-component-name-for-the-serving-clusters", "acme-machine-learning-prod"));
+    it("the cluster is private with the DNS endpoint open to IAM-authorised runners, and the kubeconfig uses it", async () => {
+        const c = inputs("gcp:container/cluster:Cluster");
+        assert.deepEqual(c.controlPlaneEndpointsConfig, { dnsEndpointConfig: { allowExternalTraffic: true }, ipEndpointsConfig: { enabled: true } });
+        assert.equal(c.privateClusterConfig.enablePrivateNodes, true);
+        const k = await settle(run.value.kubeconfig);
+        assert.equal(k.secret, true);
+        assert.match(JSON.parse(k.value!).clusters[0].cluster.server, /^https:\/\/gke-[0-9a-f]+-prod-cluster\.europe-west4\.gke\.goog$/);
     });
 
-    it("serviceAccountId and gkeClusterName fit GCP's rules", () => {
-        assert.equal(serviceAccountId("prod", "model-reader"), "prod-model-reader");
-        for (const name of ["prod", "Prod_GCP", "prod-gcp-serving-europe-west4-primary", "9x"]) {
-            const id = serviceAccountId(name, "model-reader");
-            assert.match(id, /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, id);
-            assert.match(gkeClusterName(name), /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, gkeClusterName(name));
+    it("node pools ignore initialNodeCount after creation (changing minSize must not replace the GPU pool)", () => {
+        for (const pool of run.ofType("gcp:container/nodePool:NodePool")) {
+            assert.deepEqual(pool.ignoreChanges, ["initialNodeCount", "nodeCount"], pool.name);
         }
-        assert.equal(gkeClusterName("prod-gcp"), "prod-gcp");
+        assert.deepEqual(inputs("gcp:container/nodePool:NodePool", "prod-gpu").autoscaling, { totalMinNodeCount: 0, totalMaxNodeCount: 6, locationPolicy: "ANY" });
+        assert.deepEqual(inputs("gcp:container/nodePool:NodePool", "prod-gpu").nodeConfig.labels, { [GPU_NODE_LABEL.key]: "gpu" });
     });
 
-    it("maps the GPU taint to GKE's effect spelling", () => {
-        assert.equal(gkeTaintEffect("NoSchedule"), "NO_SCHEDULE");
-        assert.equal(gkeTaintEffect("PreferNoSchedule"), "PREFER_NO_SCHEDULE");
-        assert.equal(gkeTaintEffect("NoExecute"), "NO_EXECUTE");
-        assert.deepEqual(gkeGpuTaint(), { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" });
+    it("lets the control plane reach admission webhooks on the private nodes", () => {
+        const fw = inputs("gcp:compute/firewall:Firewall");
+        assert.deepEqual(fw.sourceRanges, ["172.16.0.0/28"]);
+        assert.deepEqual(fw.allows, [{ protocol: "tcp", ports: [...WEBHOOK_PORTS] }]);
+        assert.deepEqual(WEBHOOK_PORTS, ["8443", "9443", "10250"]);
+        assert.equal(fw.direction, "INGRESS");
+        assert.ok(run.one("pulumi:providers:kubernetes").dependencies.includes(run.one("gcp:compute/firewall:Firewall").urn));
     });
 
-    it("names the Workload Identity member and the GKE service agent", () => {
-        assert.equal(workloadIdentityMember("p-123456", "models", "model-reader"), "serviceAccount:p-123456.svc.id.goog[models/model-reader]");
-        assert.equal(gkeServiceAgent("42"), "serviceAccount:service-42@container-engine-robot.iam.gserviceaccount.com");
+    it("the Kubernetes provider depends on both pools", () => {
+        const deps = run.one("pulumi:providers:kubernetes").dependencies;
+        const pools = run.ofType("gcp:container/nodePool:NodePool");
+        assert.equal(pools.length, 2);
+        for (const pool of pools) assert.ok(deps.includes(pool.urn), pool.name);
+    });
+
+    it("composes the GCS store: retained bucket, read-only viewer and a separate writer bound by Workload Identity", async () => {
+        const store = run.one("hybridml:storage:GcsModelStore");
+        assert.equal(store.parent, component.urn);
+        const bucket = run.one("gcp:storage/bucket:Bucket");
+        assert.deepEqual([bucket.protect, bucket.retainOnDelete], [true, true]);
+        const roles = run.ofType("gcp:storage/bucketIAMMember:BucketIAMMember").map((r) => run.inputs(r).role).sort();
+        assert.deepEqual(roles, ["roles/storage.objectUser", "roles/storage.objectViewer"]);
+        const members = run.ofType("gcp:serviceaccount/iAMMember:IAMMember").map((r) => run.inputs(r).member).sort();
+        assert.deepEqual(members, ["serviceAccount:acme-ml-prod.svc.id.goog[models/model-reader]", "serviceAccount:acme-ml-prod.svc.id.goog[models/model-sync]"]);
+        const os = run.value.objectStore;
+        assert.equal((await settle(os.uriPrefix)).value, "gs://acme-ml-prod-prod-models");
+        assert.match(String((await settle(os.writeIdentity.serviceAccountAnnotations)).value?.["iam.gke.io/gcp-service-account"]), /^prod-mw@/);
+    });
+
+    it("every GCP child uses the component's GCP provider", () => {
+        const gcpProvider = run.one("pulumi:providers:gcp");
+        for (const r of run.resources.filter((x) => x.type.startsWith("gcp:"))) assert.ok(r.provider.startsWith(`${gcpProvider.urn}::`), `${r.type} ${r.name}`);
+    });
+});
+
+describe("clusters/gke: options", () => {
+    it("uses a caller's GCP provider (opts.providers)", async () => {
+        const rec = await runMocked(() => new GkeCluster("prod", gkeArgs(), { providers: { gcp: new gcp.Provider("caller", { project: "acme-ml-prod" }) } }));
+        assert.deepEqual(rec.ofType("pulumi:providers:gcp").map((p) => p.name), ["caller"]);
+    });
+
+    it("authorizedNetworks without ranges throws naming the argument and registers nothing", async () => {
+        const result = await runProgram(() => new GkeCluster("prod", gkeArgs({ apiAccess: "authorizedNetworks" })), { project: "hybridml", stack: "test", preview: true });
+        assert.match(String(result.error?.message), /GkeCluster prod: args\.authorizedCidrs must list at least one CIDR/);
+        assert.deepEqual(result.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
     });
 });

@@ -1,14 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as command from "@pulumi/command";
-import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import {
-    installCommand, installId, INSTALL_MARKER_PATH, K3sCluster, K3sClusterArgs, k3sArgs, rewriteKubeconfigServer,
-    serverUrl, shellQuote, uninstallCommand, validateK3sHosts,
+    deployerKubeconfigCommand, installCommand, installId, INSTALL_MARKER_PATH, K3S_INSTALL_SCRIPT, K3sCluster, K3sClusterArgs, K3sHost, k3sArgs,
+    nodeConfigCommand, rewriteKubeconfigServer, serverUrl, shellQuote, uninstallCommand, validateK3sHosts,
 } from "../../components/clusters/k3s";
 import { GPU_NODE_LABEL, GPU_TAINT } from "../../components/clusters/types";
 import { versions } from "../../lib/versions";
-import type { K3sHostConfig } from "../../config/schema";
 import { runProgram } from "../../tools/plan/recorder";
 import { Recorded, RecordedResource, runMocked, SecretValue, settle } from "../helpers/run";
 
@@ -20,7 +18,7 @@ const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-key-material\n-----END OP
 const GPU_LABEL_FLAG = `--node-label ${GPU_NODE_LABEL.key}=${GPU_NODE_LABEL.value}`;
 const GPU_TAINT_FLAG = `--node-taint ${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect}`;
 
-const hosts: K3sHostConfig[] = [
+const hosts: K3sHost[] = [
     { name: "edge-s1", address: "10.20.0.11", role: "server", gpu: false },
     { name: "edge-s2", address: "10.20.0.12", role: "server", gpu: false },
     { name: "edge-a1", address: "10.20.0.21", role: "agent", gpu: false },
@@ -52,7 +50,8 @@ describe("K3sCluster", () => {
         const commandProvider = rec.one("pulumi:providers:command", "edge-command");
         for (const r of rec.ofType(COMMAND)) assert.ok(r.provider.startsWith(`${commandProvider.urn}::`), `${r.name} uses the explicit command provider`);
         assert.deepEqual(rec.ofType(COMMAND).map((r) => r.name).sort(),
-            ["edge-edge-a1-install", "edge-edge-g1-install", "edge-edge-s1-install", "edge-edge-s2-install", "edge-kubeconfig"]);
+            ["edge-edge-a1-install", "edge-edge-a1-node", "edge-edge-g1-install", "edge-edge-g1-node", "edge-edge-s1-install", "edge-edge-s1-node",
+                "edge-edge-s2-install", "edge-edge-s2-node", "edge-kubeconfig"]);
         assert.equal(rec.one(PROVIDER).name, "edge-k8s");
         const component = rec.one("hybridml:clusters:K3sCluster");
         for (const r of rec.resources.filter((x) => x.custom)) assert.equal(r.parent, component.urn, `${r.name} parent`);
@@ -61,11 +60,11 @@ describe("K3sCluster", () => {
     it("installs the first host as the initial server, joins servers and agents to it, and they depend on it", async () => {
         const rec = await run(args());
         const first = install(rec, "edge-s1");
-        assert.match(create(rec, first), /sh -s - server --cluster-init --tls-san 10\.20\.0\.11 --node-name edge-s1 --write-kubeconfig-mode 0600 --disable traefik/);
+        assert.match(create(rec, first), /sh "\$SCRIPT" server --cluster-init --tls-san 10\.20\.0\.11 --node-name edge-s1 --write-kubeconfig-mode 0600 --disable traefik/);
         assert.doesNotMatch(create(rec, first), /--server /);
-        assert.match(create(rec, install(rec, "edge-s2")), /sh -s - server --server https:\/\/10\.20\.0\.11:6443 --tls-san 10\.20\.0\.12 --node-name edge-s2/);
+        assert.match(create(rec, install(rec, "edge-s2")), /sh "\$SCRIPT" server --server https:\/\/10\.20\.0\.11:6443 --tls-san 10\.20\.0\.12 --node-name edge-s2/);
         assert.doesNotMatch(create(rec, install(rec, "edge-s2")), /--cluster-init/);
-        assert.match(create(rec, install(rec, "edge-a1")), /K3S_URL=https:\/\/10\.20\.0\.11:6443 sh -s - agent --node-name edge-a1/);
+        assert.match(create(rec, install(rec, "edge-a1")), /K3S_URL=https:\/\/10\.20\.0\.11:6443 sh "\$SCRIPT" agent --node-name edge-a1/);
         assert.deepEqual(first.dependencies, []);
         for (const h of ["edge-s2", "edge-a1", "edge-g1"]) assert.ok(install(rec, h).dependencies.includes(first.urn), `${h} depends on the first server`);
         assert.match(rec.inputs(first).delete, /sudo \/usr\/local\/bin\/k3s-uninstall\.sh/);
@@ -117,7 +116,7 @@ describe("K3sCluster", () => {
             const rec = await run(args({ version }));
             const want = version ?? versions.k3s;
             for (const r of installs(rec)) {
-                assert.ok(create(rec, r).includes(`INSTALL_K3S_VERSION=${want} sh -s -`) || create(rec, r).includes(`INSTALL_K3S_VERSION=${want} K3S_URL=`), r.name);
+                assert.ok(create(rec, r).includes(`INSTALL_K3S_VERSION=${want} sh "$SCRIPT"`) || create(rec, r).includes(`INSTALL_K3S_VERSION=${want} K3S_URL=`), r.name);
                 assert.ok((rec.inputs(r).triggers as unknown[]).includes(want), `${r.name} triggers`);
             }
         }
@@ -137,13 +136,11 @@ describe("K3sCluster", () => {
     });
 
     it("reads the kubeconfig as a secret, points it at the first server and builds the provider from it", async () => {
-        const rec = await runMocked(() => {
-            const cluster = new K3sCluster("edge", args());
-            new k8s.core.v1.Namespace("models", { metadata: { name: "models" } }, { provider: cluster.provider });
-            return cluster;
-        });
+        const rec = await run(args());
         const read = rec.one(COMMAND, "edge-kubeconfig");
-        assert.equal(rec.inputs(read).create, "sudo cat /etc/rancher/k3s/k3s.yaml");
+        assert.ok(read.inputs.create instanceof SecretValue);
+        assert.equal(rec.inputs(read).create, deployerKubeconfigCommand(1));
+        assert.equal(rec.inputs(read).triggers[1], 1, "credentialRotation re-issues the token");
         assert.ok(read.additionalSecretOutputs.includes("stdout"));
         assert.ok(read.dependencies.includes(install(rec, "edge-s1").urn));
 
@@ -155,8 +152,7 @@ describe("K3sCluster", () => {
         const provider = rec.one(PROVIDER);
         assert.ok(provider.inputs.kubeconfig instanceof SecretValue);
         assert.equal((provider.inputs.kubeconfig as SecretValue).value, kc.value);
-        for (const r of installs(rec)) assert.ok(provider.dependencies.includes(r.urn), `provider depends on ${r.name}`);
-        assert.ok(rec.one("kubernetes:core/v1:Namespace").provider.startsWith(`${provider.urn}::`));
+        for (const r of rec.ofType(COMMAND).filter((c) => c.name !== "edge-kubeconfig")) assert.ok(provider.dependencies.includes(r.urn), `provider depends on ${r.name}`);
 
         assert.equal(rec.value.platform, "k3s");
         assert.equal(rec.value.objectStore, undefined);
@@ -179,6 +175,47 @@ describe("K3sCluster", () => {
         assert.ok(rec.one(PASSWORD).provider.startsWith(`${rnd.urn}::`));
     });
 
+    it("pins the install script to the release's own tag (sha256-checked when pinned)", () => {
+        assert.equal(K3S_INSTALL_SCRIPT.url, `https://raw.githubusercontent.com/k3s-io/k3s/${encodeURIComponent(versions.k3s)}/install.sh`);
+        const c = installCommand(hosts[0], { version: versions.k3s, disableComponents: [] });
+        assert.equal(c.includes("sha256sum -c"), K3S_INSTALL_SCRIPT.sha256 !== "");
+    });
+
+    it("protects the installs (protectStateful), keeps the connection updatable and ignores only the join token", async () => {
+        const rec = await run(args());
+        for (const r of installs(rec)) {
+            assert.equal(r.protect, true, r.name);
+            assert.deepEqual(r.ignoreChanges, ["stdin"], `${r.name}: a new SSH key updates the command, so destroy uses it`);
+        }
+        const unprotected = await run(args({ protect: false }));
+        for (const r of installs(unprotected)) assert.equal(r.protect, false, r.name);
+    });
+
+    it("re-applies GPU labels and taints when a host's gpu flag changes", async () => {
+        const rec = await run(args());
+        for (const h of hosts) {
+            const node = rec.one(COMMAND, `edge-${h.name}-node`);
+            assert.equal(rec.inputs(node).create, nodeConfigCommand(h));
+            assert.equal((rec.inputs(node).triggers as unknown[])[0], h.gpu, `${h.name}: the gpu flag is a trigger`);
+            assert.equal(rec.inputs(node).connection.host, hosts[0].address, "run on the first server");
+            assert.ok(node.dependencies.includes(install(rec, h.name).urn));
+        }
+        assert.match(nodeConfigCommand(hosts[3]), /kubectl label node edge-g1 hybridml\.io\/node-pool=gpu --overwrite\n.*kubectl taint node edge-g1 nvidia\.com\/gpu=true:NoSchedule --overwrite/s);
+        assert.match(nodeConfigCommand(hosts[2]), /kubectl label node edge-a1 hybridml\.io\/node-pool- \|\| true\n.*kubectl taint node edge-a1 nvidia\.com\/gpu:NoSchedule- \|\| true/s);
+        // The install id ignores the gpu flag: flipping it updates, it does not reinstall (or uninstall) k3s.
+        const o = { version: versions.k3s, joinAddress: hosts[0].address, disableComponents: [] };
+        assert.equal(installId(hosts[2], o), installId({ ...hosts[2], gpu: true }, o));
+    });
+
+    it("the kubeconfig credential is a long-lived service-account token, not the year-long client certificate", () => {
+        const c = deployerKubeconfigCommand(3);
+        assert.match(c, /create serviceaccount hybridml-deployer/);
+        assert.match(c, /type: kubernetes\.io\/service-account-token/);
+        assert.match(c, /hybridml\.io\/rotation: "3"/);
+        assert.match(c, /token: %s/);
+        assert.doesNotMatch(c, /client-certificate|k3s\.yaml/);
+    });
+
     it("honours disableComponents", async () => {
         const rec = await run(args({ disableComponents: ["traefik", "servicelb"] }));
         assert.match(create(rec, install(rec, "edge-s1")), /--disable traefik --disable servicelb/);
@@ -187,10 +224,10 @@ describe("K3sCluster", () => {
     });
 
     for (const [what, bad, message] of [
-        ["no hosts", [], /cluster\.hosts is empty/],
-        ["an agent first", [hosts[2], hosts[0]], /first of cluster\.hosts \(edge-a1\) has role "agent"/],
-        ["duplicate names", [hosts[0], { ...hosts[2], name: "edge-s1" }], /names edge-s1 twice/],
-    ] as [string, K3sHostConfig[], RegExp][]) {
+        ["no hosts", [], /K3sCluster edge: args\.hosts is empty/],
+        ["an agent first", [hosts[2], hosts[0]], /K3sCluster edge: args\.hosts\[0\]\.role is "agent" \(host edge-a1\)/],
+        ["duplicate names", [hosts[0], { ...hosts[2], name: "edge-s1" }], /K3sCluster edge: args\.hosts\[1\]\.name repeats edge-s1/],
+    ] as [string, K3sHost[], RegExp][]) {
         it(`rejects ${what} with a clear error and registers nothing`, async () => {
             await assert.rejects(run(args({ hosts: bad })), message);
             assert.throws(() => validateK3sHosts("edge", bad), message);
@@ -209,7 +246,9 @@ describe("k3s command builders", () => {
 
     it("builds the initial server install with the pinned version and flags", () => {
         const c = installCommand(s1, opts);
-        assert.ok(c.includes("curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION=v1.34.1+k3s1 sh -s - server --cluster-init --tls-san 10.20.0.11 --node-name edge-s1 --write-kubeconfig-mode 0600 --disable traefik\n"), c);
+        assert.ok(c.includes(`curl -sfL ${shellQuote(K3S_INSTALL_SCRIPT.url)} -o "$SCRIPT"\n`), c);
+        assert.ok(c.includes('INSTALL_K3S_VERSION=v1.34.1+k3s1 sh "$SCRIPT" server --cluster-init --tls-san 10.20.0.11 --node-name edge-s1 --write-kubeconfig-mode 0600 --disable traefik\n'), c);
+        assert.ok(!c.includes("get.k3s.io"), "never the unpinned script");
         assert.ok(c.startsWith("set -eu\nK3S_TOKEN=\"$(cat)\"\n"));
         assert.ok(c.includes("/usr/local/bin/k3s --version | grep -qF v1.34.1+k3s1"));
         assert.ok(c.endsWith(`echo ${installId(s1, opts)} | sudo tee ${INSTALL_MARKER_PATH} >/dev/null`));
@@ -219,9 +258,9 @@ describe("k3s command builders", () => {
     it("builds joining server and GPU agent installs", () => {
         assert.deepEqual(k3sArgs(s2, join), ["server", "--server", "https://10.20.0.11:6443", "--tls-san", "10.20.0.12", "--node-name", "edge-s2", "--write-kubeconfig-mode", "0600", "--disable", "traefik"]);
         assert.deepEqual(k3sArgs(g1, join), ["agent", "--node-name", "edge-g1", "--node-label", "hybridml.io/node-pool=gpu", "--node-taint", "nvidia.com/gpu=true:NoSchedule"]);
-        assert.ok(installCommand(g1, join).includes("INSTALL_K3S_VERSION=v1.34.1+k3s1 K3S_URL=https://10.20.0.11:6443 sh -s - agent --node-name edge-g1 " + GPU_LABEL_FLAG + " " + GPU_TAINT_FLAG));
+        assert.ok(installCommand(g1, join).includes('INSTALL_K3S_VERSION=v1.34.1+k3s1 K3S_URL=https://10.20.0.11:6443 sh "$SCRIPT" agent --node-name edge-g1 ' + GPU_LABEL_FLAG + " " + GPU_TAINT_FLAG));
         assert.deepEqual(k3sArgs({ ...s1, gpu: true }, opts).slice(-4), ["--node-label", "hybridml.io/node-pool=gpu", "--node-taint", "nvidia.com/gpu=true:NoSchedule"]);
-        assert.throws(() => k3sArgs(g1, opts), /agent cannot be the initial server/);
+        assert.throws(() => k3sArgs(g1, opts), /host edge-g1 is an agent but no server to join was given/);
     });
 
     it("changes the install id with the version, so an upgrade's old delete leaves the new install alone", () => {

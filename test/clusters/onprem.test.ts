@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as k8s from "@pulumi/kubernetes";
 import { OnPremCluster } from "../../components/clusters/onprem";
 import { GPU_NODE_LABEL, GPU_TAINT } from "../../components/clusters/types";
 import { runMocked, SecretValue, settle } from "../helpers/run";
@@ -37,17 +36,5 @@ describe("OnPremCluster", () => {
             nodeSelector: { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value }, taint: GPU_TAINT, driver: "operator", toolkit: "operator",
             gpuType: "nvidia-a100", gpusPerNode: 4, minNodes: 2, maxNodes: 2, sharing: { mode: "none" },
         });
-    });
-
-    it("resources created with { provider: cluster.provider } target that provider", async () => {
-        const rec = await runMocked(() => {
-            const cluster = new OnPremCluster("site", { kubeconfig: KUBECONFIG, gpu });
-            new k8s.core.v1.Namespace("models", { metadata: { name: "models" } }, { provider: cluster.provider });
-            return cluster;
-        });
-        const provider = rec.one("pulumi:providers:kubernetes");
-        const ns = rec.one("kubernetes:core/v1:Namespace");
-        assert.ok(provider.urn.length > 0);
-        assert.ok(ns.provider.startsWith(`${provider.urn}::`), `namespace provider ${ns.provider} is not ${provider.urn}`);
     });
 });

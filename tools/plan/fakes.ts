@@ -21,6 +21,10 @@ const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
         endpoint: "10.0.0.2",
         masterAuth: { clusterCaCertificate: FAKE_CA },
         selfLink: `https://container.googleapis.com/v1/projects/p/locations/l/clusters/${name}`,
+        controlPlaneEndpointsConfig: {
+            dnsEndpointConfig: { allowExternalTraffic: true, endpoint: `gke-0123456789abcdef-${name}.europe-west4.gke.goog` },
+            ipEndpointsConfig: { enabled: true },
+        },
     }),
     "gcp:serviceaccount/account:Account": (name, inputs) => ({
         email: `${String(inputs.accountId ?? name)}@${String(inputs.project ?? "project")}.iam.gserviceaccount.com`,
@@ -43,7 +47,7 @@ const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     }),
     // The k3s kubeconfig read (`sudo cat /etc/rancher/k3s/k3s.yaml`, possibly secret) returns a k3s-style kubeconfig.
     "command:remote:Command": (name, inputs) => ({
-        stdout: JSON.stringify(inputs.create ?? "").includes("/etc/rancher/k3s/k3s.yaml") ? [
+        stdout: /\/etc\/rancher\/k3s\/k3s\.yaml|service-account-token/.test(JSON.stringify(inputs.create ?? "")) ? [
             "apiVersion: v1", "kind: Config", "clusters:",
             `- cluster: {certificate-authority-data: ${FAKE_CA}, server: "https://127.0.0.1:6443"}`, "  name: default",
             "contexts:", "- context: {cluster: default, user: default}", "  name: default", "current-context: default",
@@ -52,6 +56,7 @@ const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
         stderr: "",
     }),
     "random:index/randomPassword:RandomPassword": () => ({ result: "fake-random-password-0123456789abcdef" }),
+    "random:index/randomBytes:RandomBytes": () => ({ base64: "ZmFrZS1yYW5kb20tYnl0ZXMtMDEyMzQ1Njc4OWFiY2RlZg==" }),
 };
 
 /** Fake computed outputs for `type`, merged over the inputs by the mock runtime. */
