@@ -1,0 +1,139 @@
+/**
+ * The `streaming` config section (SPEC 4, 5 "Streaming"): its zod schema, its defaults, the
+ * durability floors outside dev and the engine checks. Pure: no Pulumi imports.
+ */
+import { z } from "zod";
+
+const count = (min: number) => z.number().int().min(min);
+/** DNS-1123 label used for stack names listed in `feedbackProducers`. */
+const stackName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, {
+    message: "must be a stack name: lower-case letters, digits and '-', at most 40 characters",
+});
+
+/** The four streams of the platform (seed 004 ch. 2 and 5): the default `streaming.topics`. */
+export const defaultTopics = [
+    { name: "features", partitions: 12, feedback: false, retentionHours: 168 },
+    { name: "inference-requests", partitions: 6, feedback: false, retentionHours: 72 },
+    { name: "inference-feedback", partitions: 6, feedback: true, retentionHours: 336 },
+    { name: "model-events", partitions: 1, feedback: false, retentionHours: 720 },
+];
+
+const topic = z.strictObject({
+    /** Topic name: a DNS-1123 label (it also names the KafkaTopic resource). */
+    name: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,62}[a-z0-9])?$/, { message: "must be a topic name: a-z, 0-9 and '-', at most 64 characters" }),
+    /** Partitions. Default 6. */
+    partitions: count(1).max(1000).default(6),
+    /** Inference feedback flowing back from serving stacks to training. Default false. */
+    feedback: z.boolean().default(false),
+    /** Retention in hours (Kafka retention.ms, Pulsar namespace retention). Default 168 (7 days). */
+    retentionHours: count(1).max(87600).default(168),
+});
+
+/** The `hybridml:streaming` section. */
+export const streamingSchema = z.strictObject({
+    /** kafka (Strimzi) | pulsar. Default kafka. */
+    engine: z.enum(["kafka", "pulsar"]).default("kafka"),
+    /** Brokers (Kafka) or bookies and brokers (Pulsar). Default 3 (dev: 1). */
+    replicas: count(1).optional(),
+    /** Topic replication factor / Pulsar ensemble and write quorum. Default 3 (dev: 1). */
+    replicationFactor: count(1).optional(),
+    /** Min in-sync replicas / Pulsar ack quorum. Default 2 (dev: 1). */
+    minInSyncReplicas: count(1).optional(),
+    /** Bootstrap address serving stacks use (host:port). Default: the in-cluster TLS bootstrap service. */
+    bootstrap: z.string().regex(/^[A-Za-z0-9.-]+:\d{2,5}$/, { message: "must be host:port" }).optional(),
+    /** Topics. Default: the four streams features, inference-requests, inference-feedback (feedback), model-events. */
+    topics: z.array(topic).min(1).default(defaultTopics),
+    /** Mirror feedback topics from serving stacks back to training (MirrorMaker 2 / geo-replication). Default true. */
+    crossClusterReplication: z.boolean().default(true),
+    /** Training stacks: the serving stacks (stack names) allowed to send feedback; each gets its own user and credentials. Default []. */
+    feedbackProducers: z.array(stackName).default([]),
+    /** Persistent volume size per broker / bookie ledger volume. Default 100Gi (dev: 10Gi). */
+    storageSize: z.string().regex(/^\d+(Mi|Gi|Ti)$/, { message: "must be a size such as 100Gi" }).optional(),
+    /** StorageClass of the broker / bookie volumes. Default: the cluster's default StorageClass. */
+    storageClass: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, { message: "must be a StorageClass name" }).optional(),
+});
+
+export type RawStreamingConfig = z.output<typeof streamingSchema>;
+
+/** The streaming section with every default applied. */
+export interface StreamingConfig extends RawStreamingConfig {
+    replicas: number;
+    replicationFactor: number;
+    minInSyncReplicas: number;
+    storageSize: string;
+}
+
+/** Apply the environment defaults (dev runs 1/1/1 on 10Gi). */
+export function resolveStreaming(s: RawStreamingConfig, environment: string): StreamingConfig {
+    const dev = environment === "dev";
+    return {
+        ...s,
+        replicas: s.replicas ?? (dev ? 1 : 3),
+        replicationFactor: s.replicationFactor ?? (dev ? 1 : 3),
+        minInSyncReplicas: s.minInSyncReplicas ?? (dev ? 1 : 2),
+        storageSize: s.storageSize ?? (dev ? "10Gi" : "100Gi"),
+    };
+}
+
+/** Durability floors outside dev (SPEC 11): Kafka RF/min ISR, Pulsar write/ack quorum, brokers/bookies. */
+export const streamingFloors = { replicas: 3, replicationFactor: 3, minInSyncReplicas: 2 } as const;
+
+/**
+ * Cross-field and durability checks of the streaming section: one line per problem naming the
+ * full key, the value given and the floor or fix. `roles` decides which keys apply.
+ */
+export function streamingIssues(raw: RawStreamingConfig, environment: string, roles: { training: boolean; serving: boolean }): string[] {
+    const out: string[] = [];
+    const k = (p: string) => `hybridml:streaming.${p}`;
+    const s = resolveStreaming(raw, environment);
+    const pulsar = s.engine === "pulsar";
+    if (s.minInSyncReplicas > s.replicationFactor) {
+        out.push(`${k("minInSyncReplicas")} must be <= replicationFactor (got ${s.minInSyncReplicas} > ${s.replicationFactor})`);
+    }
+    if (s.replicationFactor > s.replicas) {
+        out.push(`${k("replicationFactor")} must be <= replicas (got ${s.replicationFactor} > ${s.replicas}): a topic cannot have more replicas than there are ${pulsar ? "bookies" : "brokers"}`);
+    }
+    if (environment !== "dev") {
+        const what = pulsar
+            ? { replicas: "bookies and brokers", replicationFactor: "write quorum", minInSyncReplicas: "ack quorum" }
+            : { replicas: "brokers", replicationFactor: "replication factor", minInSyncReplicas: "min in-sync replicas" };
+        for (const key of ["replicas", "replicationFactor", "minInSyncReplicas"] as const) {
+            if (s[key] < streamingFloors[key]) {
+                out.push(`${k(key)} must be >= ${streamingFloors[key]} outside dev (${what[key]}; got ${s[key]} in ${environment}): only dev may run below the durability floor`);
+            }
+        }
+    }
+    const names = s.topics.map((t) => t.name);
+    const dup = names.filter((n, i) => names.indexOf(n) !== i);
+    if (dup.length > 0) out.push(`${k("topics")} has duplicate names (got ${JSON.stringify([...new Set(dup)])})`);
+    if (s.crossClusterReplication && !s.topics.some((t) => t.feedback)) {
+        out.push(`${k("topics")} has no feedback topic but crossClusterReplication is true: mark one topic feedback: true (e.g. inference-feedback) or set crossClusterReplication: false`);
+    }
+    if (raw.feedbackProducers.length > 0 && !roles.training) {
+        out.push(`${k("feedbackProducers")} is a training stack's list of serving stacks allowed to send feedback; this stack has no training role: remove it`);
+    }
+    if (raw.bootstrap !== undefined && !roles.training) {
+        out.push(`${k("bootstrap")} is the address a training stack publishes; a serving-only stack replicates to the bootstrap its training stack exports: remove it (got ${JSON.stringify(raw.bootstrap)})`);
+    }
+    const producers = raw.feedbackProducers;
+    if (new Set(producers).size !== producers.length) out.push(`${k("feedbackProducers")} lists a stack twice (got ${JSON.stringify(producers)})`);
+    return out;
+}
+
+/** A serving stack's engine must be the engine of the training stack it reads (known once the contract is read). */
+export function streamingContractIssues(
+    s: Pick<RawStreamingConfig, "engine" | "crossClusterReplication">,
+    stack: string,
+    training: { stack: string; engine: string; feedbackProducers?: string[] },
+): string[] {
+    const out: string[] = [];
+    if (s.engine !== training.engine) {
+        out.push(`hybridml:streaming.engine is ${JSON.stringify(s.engine)} but training stack ${training.stack} runs ${JSON.stringify(training.engine)}: `
+            + `feedback cannot flow between engines; set hybridml:streaming.engine: ${training.engine} on this stack (or change the training stack)`);
+    }
+    if (s.crossClusterReplication && training.feedbackProducers !== undefined && !training.feedbackProducers.includes(stack)) {
+        out.push(`hybridml:streaming.feedbackProducers of training stack ${training.stack} does not list this stack (${stack}): add "${stack}" there and run pulumi up on ${training.stack} first, `
+            + "or set hybridml:streaming.crossClusterReplication: false on this stack");
+    }
+    return out;
+}

@@ -1,0 +1,221 @@
+/**
+ * The streaming components under Pulumi mocks: exact children, providers and parents, CRs depending
+ * on the operator release, protect flags, secrets (CA key, SCRAM passwords, tokens) and schema validity.
+ */
+import * as assert from "node:assert/strict";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { KafkaCluster } from "../../components/streaming/kafkaCluster";
+import { feedbackProducerUser, mirrorSourceUser, requestLoggerUser, trainingUser } from "../../components/streaming/kafkaSpecs";
+import { KafkaMirror } from "../../components/streaming/kafkaMirror";
+import { verifyPulsarToken } from "../../components/streaming/jwt";
+import { Pulsar } from "../../components/streaming/pulsar";
+import { PulsarGeoReplication } from "../../components/streaming/pulsarGeoReplication";
+import { pulsarFreeFormValues } from "../../components/streaming/pulsarSpecs";
+import { StreamingCa } from "../../components/streaming/streamingCa";
+import { StrimziOperator } from "../../components/streaming/strimziOperator";
+import { defaultTopics } from "../../config/streaming";
+import { validateRecordedCustomResource } from "../helpers/crds";
+import { RecordedResource, runMocked, SecretValue, settle } from "../helpers/run";
+import { unknownValuesKeys } from "../helpers/values";
+
+const kubeconfig = "apiVersion: v1\nkind: Config\n";
+const FAKE_KEY = "ZmFrZS1yYW5kb20tYnl0ZXMtMDEyMzQ1Njc4OWFiY2RlZg=="; // tools/plan/fakes.ts RandomBytes
+
+const isSecret = (v: unknown) => v instanceof SecretValue;
+const providerUrn = (r: RecordedResource) => r.provider.split("::").slice(0, 4).join("::");
+
+describe("streaming components (mocked)", () => {
+    it("StrimziOperator: pinned OCI chart, watched namespace created first", async () => {
+        const rec = await runMocked(() => new StrimziOperator("op", { provider: new k8s.Provider("c", { kubeconfig }), watchNamespaces: ["kafka"] }));
+        const release = rec.one("kubernetes:helm.sh/v3:Release");
+        const v = rec.inputs(release);
+        assert.equal(v.chart, "oci://quay.io/strimzi-helm/strimzi-kafka-operator");
+        assert.equal(v.version, "1.2.0");
+        assert.equal(v.namespace, "strimzi-system");
+        assert.deepEqual(v.values.watchNamespaces, ["kafka"]);
+        const watched = rec.one("kubernetes:core/v1:Namespace", "watch-kafka");
+        assert.ok(release.dependencies.includes(watched.urn));
+        assert.deepEqual(unknownValuesKeys(v.values, "strimzi/values-strimzi-kafka-operator.yaml"), []);
+    });
+
+    describe("KafkaCluster (training side)", () => {
+        let rec: Awaited<ReturnType<typeof runMocked<KafkaCluster>>>;
+        before(async () => {
+            rec = await runMocked(() => {
+                const provider = new k8s.Provider("c", { kubeconfig });
+                const op = new StrimziOperator("op", { provider, watchNamespaces: ["kafka"] });
+                const tlsProvider = new tls.Provider("tls", {});
+                const ca = new StreamingCa("ca", { tlsProvider, commonName: "test CA" });
+                const clientsCa = new StreamingCa("clients-ca", { tlsProvider, commonName: "test clients CA" });
+                const monitoring = new k8s.helm.v3.Release("mon", { chart: "kube-prometheus-stack", version: "88.3.0" }, { provider });
+                return new KafkaCluster("k", {
+                    provider, randomProvider: new random.Provider("rnd", {}), namespace: "kafka", clusterName: "training", operator: op.release,
+                    brokers: 3, replicationFactor: 3, minInSyncReplicas: 2, storageSize: "500Gi",
+                    topics: defaultTopics, extraTopics: [{ topicName: "prod-aws.inference-feedback", resourceName: "prod-aws.inference-feedback", topic: defaultTopics[2] }],
+                    users: [trainingUser(defaultTopics, ["prod-aws"]), feedbackProducerUser("prod-aws", ["inference-feedback"]), requestLoggerUser(defaultTopics)],
+                    external: { bootstrapHost: "kafka.example" }, ca, clientsCa, tlsProvider, monitoring, protect: true,
+                });
+            });
+        });
+
+        it("registers exactly the expected children", () => {
+            const kinds = rec.resources.filter((r) => r.parent.endsWith("::k")).map((r) => `${r.type.split(":").pop()}/${r.name}`).sort();
+            assert.deepEqual(kinds, [
+                "Kafka/k-kafka", "KafkaNodePool/k-brokers", "KafkaNodePool/k-controllers",
+                "KafkaTopic/k-topic-features", "KafkaTopic/k-topic-inference-feedback", "KafkaTopic/k-topic-inference-requests",
+                "KafkaTopic/k-topic-model-events", "KafkaTopic/k-topic-prod-aws.inference-feedback",
+                "KafkaUser/k-user-feedback-prod-aws", "KafkaUser/k-user-request-logger", "KafkaUser/k-user-training", "PodMonitor/k-podmonitor",
+                "RandomPassword/k-feedback-prod-aws-password",
+                "Secret/k-clients-ca", "Secret/k-clients-ca-cert", "Secret/k-cluster-ca", "Secret/k-cluster-ca-cert", "Secret/k-feedback-prod-aws-scram",
+                "tls:index/certRequest:CertRequest/k-request-logger-csr", "tls:index/locallySignedCert:LocallySignedCert/k-request-logger-cert",
+                "tls:index/privateKey:PrivateKey/k-request-logger-key",
+            ].map((x) => x.replace(/^tls:index\/\w+:/, "")).sort());
+        });
+
+        it("every child has its parent and an explicit provider; every CR depends on the operator release and validates", () => {
+            const op = rec.one("kubernetes:helm.sh/v3:Release", "op-release");
+            const k8sProvider = rec.one("pulumi:providers:kubernetes");
+            for (const r of rec.resources.filter((x) => x.parent.endsWith("::k"))) {
+                assert.ok(r.provider !== "", `${r.name} has a provider`);
+                if (r.type.startsWith("kubernetes:")) assert.equal(providerUrn(r), k8sProvider.urn, r.name);
+                if (/kafka\.strimzi\.io/.test(r.type)) {
+                    assert.ok(r.dependencies.includes(op.urn), `${r.name} depends on the operator`);
+                    assert.deepEqual(validateRecordedCustomResource(r.type, r.inputs), [], r.name);
+                }
+            }
+            assert.equal(providerUrn(rec.one("random:index/randomPassword:RandomPassword")), rec.one("pulumi:providers:random").urn);
+            assert.equal(providerUrn(rec.one("tls:index/locallySignedCert:LocallySignedCert")), rec.one("pulumi:providers:tls").urn);
+        });
+
+        it("protects the Kafka CR and its node pools, not the topics", () => {
+            assert.equal(rec.one("kubernetes:kafka.strimzi.io/v1:Kafka").protect, true);
+            for (const p of rec.ofType("kubernetes:kafka.strimzi.io/v1:KafkaNodePool")) assert.equal(p.protect, true);
+            for (const t of rec.ofType("kubernetes:kafka.strimzi.io/v1:KafkaTopic")) assert.equal(t.protect, false);
+        });
+
+        it("custom CA secrets Strimzi reads (key is secret); SCRAM password secret referenced by its KafkaUser", () => {
+            const cert = rec.one("kubernetes:core/v1:Secret", "k-cluster-ca-cert");
+            assert.equal(rec.inputs(cert).metadata.name, "training-cluster-ca-cert");
+            assert.deepEqual(rec.inputs(cert).metadata.labels, { "strimzi.io/cluster": "training", "strimzi.io/kind": "Kafka" });
+            assert.equal(rec.inputs(cert).metadata.annotations["strimzi.io/ca-cert-generation"], "0");
+            const key = rec.one("kubernetes:core/v1:Secret", "k-cluster-ca");
+            assert.equal(rec.inputs(key).metadata.name, "training-cluster-ca");
+            assert.ok(isSecret((key.inputs.stringData as Record<string, unknown>)["ca.key"]) || isSecret(key.inputs.stringData), "ca.key is secret");
+            const scram = rec.one("kubernetes:core/v1:Secret", "k-feedback-prod-aws-scram");
+            assert.ok(isSecret((scram.inputs.stringData as Record<string, unknown>).password) || isSecret(scram.inputs.stringData));
+            assert.equal(rec.inputs(scram).stringData.password, "fake-random-password-0123456789abcdef");
+            const user = rec.one("kubernetes:kafka.strimzi.io/v1:KafkaUser", "feedback-prod-aws");
+            assert.equal(rec.inputs(user).spec.authentication.password.valueFrom.secretKeyRef.name, rec.inputs(scram).metadata.name);
+            assert.ok(user.dependencies.includes(scram.urn));
+            const kafka = rec.one("kubernetes:kafka.strimzi.io/v1:Kafka");
+            assert.ok(kafka.dependencies.includes(cert.urn) && kafka.dependencies.includes(key.urn));
+            const clients = rec.one("kubernetes:core/v1:Secret", "k-clients-ca");
+            assert.equal(rec.inputs(clients).metadata.name, "training-clients-ca");
+            assert.ok(kafka.dependencies.includes(clients.urn));
+        });
+
+        it("the PodMonitor depends on the monitoring release; scramPasswords is a secret output", async () => {
+            const pm = rec.one("kubernetes:monitoring.coreos.com/v1:PodMonitor");
+            assert.ok(pm.dependencies.includes(rec.one("kubernetes:helm.sh/v3:Release", "mon").urn));
+            assert.deepEqual(validateRecordedCustomResource(pm.type, pm.inputs), []);
+            const pw = await settle(rec.value.scramPasswords);
+            assert.equal(pw.secret, true);
+            assert.deepEqual(Object.keys(pw.value ?? {}), ["feedback-prod-aws"]);
+            const certs = await settle(rec.value.clientCertificates);
+            assert.equal(certs.secret, true);
+            assert.deepEqual(Object.keys(certs.value ?? {}), ["request-logger"]);
+            const csr = rec.one("tls:index/certRequest:CertRequest");
+            assert.deepEqual(rec.inputs(csr).subject, { commonName: "request-logger" });
+            assert.equal(rec.inputs(rec.one("kubernetes:kafka.strimzi.io/v1:KafkaUser", "request-logger")).spec.authentication.type, "tls-external");
+        });
+    });
+
+    it("KafkaMirror: target CA and password in Secrets (password secret), MM2 CR after operator, local Kafka and Secrets", async () => {
+        const rec = await runMocked(() => {
+            const provider = new k8s.Provider("c", { kubeconfig });
+            const op = new StrimziOperator("op", { provider, watchNamespaces: ["kafka"] });
+            const local = new k8s.apiextensions.CustomResource("local", { apiVersion: "kafka.strimzi.io/v1", kind: "Kafka", metadata: { name: "feedback" } }, { provider });
+            return new KafkaMirror("m", {
+                provider, namespace: "kafka", operator: op.release, localKafka: local,
+                source: { alias: "prod-aws", bootstrap: "feedback-kafka-bootstrap.kafka.svc:9093", caSecretName: "feedback-cluster-ca-cert", userSecretName: mirrorSourceUser([]).name },
+                target: { alias: "training", bootstrap: "kafka.example:9094", caCert: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n", username: "feedback-prod-aws", password: pulumi.secret("pw") },
+                topics: ["inference-feedback"],
+            });
+        });
+        const mm2 = rec.one("kubernetes:kafka.strimzi.io/v1:KafkaMirrorMaker2");
+        assert.deepEqual(validateRecordedCustomResource(mm2.type, mm2.inputs), []);
+        const pw = rec.one("kubernetes:core/v1:Secret", "target-password");
+        assert.ok(isSecret(pw.inputs.stringData) || isSecret((pw.inputs.stringData as Record<string, unknown>).password));
+        for (const dep of [rec.one("kubernetes:helm.sh/v3:Release").urn, rec.one("kubernetes:kafka.strimzi.io/v1:Kafka").urn, pw.urn, rec.one("kubernetes:core/v1:Secret", "target-ca").urn]) {
+            assert.ok(mm2.dependencies.includes(dep), dep);
+        }
+        assert.equal(rec.inputs(mm2).spec.target.authentication.passwordSecret.secretName, rec.inputs(pw).metadata.name);
+        assert.equal(rec.inputs(mm2).spec.mirrors[0].source.authentication.certificateAndKey.secretName, "mirror-maker");
+    });
+
+    describe("Pulsar", () => {
+        let rec: Awaited<ReturnType<typeof runMocked<Pulsar>>>;
+        before(async () => {
+            rec = await runMocked(() => {
+                const provider = new k8s.Provider("c", { kubeconfig });
+                const ca = new StreamingCa("ca", { tlsProvider: new tls.Provider("tls", {}), commonName: "test CA" });
+                return new Pulsar("p", {
+                    provider, randomProvider: new random.Provider("rnd", {}), namespace: "pulsar", clusterName: "prod-training",
+                    replicas: 3, writeQuorum: 3, ackQuorum: 2, storageSize: "100Gi", exposeProxy: true, ca, topics: defaultTopics,
+                    trainingRole: "training", feedbackRoles: ["feedback-edge"], protect: true,
+                });
+            });
+        });
+        it("the chart pinned to 4.7.0, protected, values keys known, after its Secrets", () => {
+            const release = rec.one("kubernetes:helm.sh/v3:Release");
+            const v = rec.inputs(release);
+            assert.deepEqual([v.chart, v.version, v.repositoryOpts.repo, v.name, v.namespace], ["pulsar", "4.7.0", "https://pulsar.apache.org/charts", "pulsar", "pulsar"]);
+            assert.equal(release.protect, true);
+            assert.deepEqual(unknownValuesKeys(v.values, "pulsar/values.yaml", pulsarFreeFormValues), []);
+            assert.equal(v.values.broker.podMonitor.enabled, false, "no PodMonitor without the platform's Prometheus");
+            for (const s of rec.ofType("kubernetes:core/v1:Secret")) assert.ok(release.dependencies.includes(s.urn), s.name);
+        });
+        it("token key and role tokens: Secrets with the chart's names, secret values, tokens signed by the key", async () => {
+            const names = rec.ofType("kubernetes:core/v1:Secret").map((s) => rec.inputs(s).metadata.name).sort();
+            assert.deepEqual(names, ["pulsar-ca-tls", "pulsar-token-admin", "pulsar-token-broker-admin", "pulsar-token-proxy-admin", "pulsar-token-symmetric-key", "pulsar-token-training"]);
+            const admin = rec.ofType("kubernetes:core/v1:Secret").find((s) => rec.inputs(s).metadata.name === "pulsar-token-admin");
+            assert.ok(admin && (isSecret(admin.inputs.stringData) || isSecret((admin.inputs.stringData as Record<string, unknown>).TOKEN)));
+            assert.equal(verifyPulsarToken(rec.inputs(admin!).stringData.TOKEN, FAKE_KEY), "admin");
+            const key = rec.ofType("kubernetes:core/v1:Secret").find((s) => rec.inputs(s).metadata.name === "pulsar-token-symmetric-key");
+            assert.ok(key && (isSecret(key.inputs.data) || isSecret((key.inputs.data as Record<string, unknown>).SECRETKEY)));
+            const tokens = await settle(rec.value.roleTokens);
+            assert.equal(tokens.secret, true);
+            assert.equal(verifyPulsarToken(tokens.value?.["feedback-edge"] ?? "", FAKE_KEY), "feedback-edge");
+        });
+        it("the streams Job runs the pinned pulsar image after the release, with the admin token and CA mounted", () => {
+            const job = rec.one("kubernetes:batch/v1:Job");
+            assert.ok(job.dependencies.includes(rec.one("kubernetes:helm.sh/v3:Release").urn));
+            const spec = rec.inputs(job).spec.template.spec;
+            assert.equal(spec.containers[0].image, "apachepulsar/pulsar:4.0.12");
+            assert.deepEqual(spec.volumes.map((v: { secret: { secretName: string } }) => v.secret.secretName), ["pulsar-token-admin", "pulsar-ca-tls"]);
+            assert.match(spec.containers[0].command[2], /grant-permission hybridml\/feedback --role 'feedback-edge' --actions produce/);
+        });
+    });
+
+    it("PulsarGeoReplication: the remote token in a secret Secret, the Job after the local release", async () => {
+        const rec = await runMocked(() => {
+            const provider = new k8s.Provider("c", { kubeconfig });
+            const rel = new k8s.helm.v3.Release("pulsar", { chart: "pulsar", version: "4.7.0" }, { provider });
+            return new PulsarGeoReplication("g", {
+                provider, namespace: "pulsar", localCluster: "edge",
+                local: { adminUrl: "https://pulsar-broker.pulsar.svc.cluster.local:8443", adminTokenSecret: "pulsar-token-admin", caSecret: "pulsar-ca-tls" },
+                remote: { clusterName: "dev", host: "pulsar.dev.example", brokerPort: 6651, webPort: 443, token: pulumi.secret("eyJ.token.sig") },
+                dependsOn: [rel],
+            });
+        });
+        const secret = rec.one("kubernetes:core/v1:Secret");
+        assert.ok(isSecret(secret.inputs.stringData) || isSecret((secret.inputs.stringData as Record<string, unknown>).token));
+        const job = rec.one("kubernetes:batch/v1:Job");
+        assert.ok(job.dependencies.includes(rec.one("kubernetes:helm.sh/v3:Release").urn));
+        assert.ok(job.dependencies.includes(secret.urn));
+        assert.doesNotMatch(JSON.stringify(rec.inputs(job)), /eyJ\.token/);
+    });
+});

@@ -1,0 +1,98 @@
+/**
+ * The `streaming` config section: defaults (the four streams, dev sizing), durability floors outside
+ * dev, and the engine/feedback checks against the training contract. Each error names its key.
+ */
+import * as assert from "node:assert/strict";
+import { collectConfig } from "../../config/keys";
+import { ConfigError, resolveConfig } from "../../config/resolve";
+import { NAMESPACE } from "../../config/schema";
+import { streamingContractIssues, streamingIssues } from "../../config/streaming";
+import { readStackConfig, StackConfig } from "../../tools/plan/plan";
+
+function resolveWith(stack: string, streaming: Record<string, unknown> | undefined) {
+    const cfg: StackConfig = readStackConfig(stack);
+    const all = { ...cfg.config };
+    if (streaming === undefined) delete all[`${NAMESPACE}:streaming`];
+    else all[`${NAMESPACE}:streaming`] = JSON.stringify(streaming);
+    const collected = collectConfig({ project: "hybridml", stack, all, isSecret: (k) => cfg.secretKeys.includes(k) });
+    return resolveConfig({ project: "hybridml", stack, ...collected });
+}
+
+function issuesOf(fn: () => unknown): string[] {
+    try {
+        fn();
+    } catch (e) {
+        if (e instanceof ConfigError) return e.issues;
+        throw e;
+    }
+    return assert.fail("expected a ConfigError");
+}
+
+describe("streaming config", () => {
+    it("defaults: kafka, the four streams (inference-feedback is the feedback topic), 3/3/2 and 100Gi outside dev", () => {
+        const c = resolveWith("prod-training", undefined).streaming;
+        assert.equal(c.engine, "kafka");
+        assert.deepEqual(c.topics.map((t) => [t.name, t.feedback]), [["features", false], ["inference-requests", false], ["inference-feedback", true], ["model-events", false]]);
+        assert.deepEqual([c.replicas, c.replicationFactor, c.minInSyncReplicas, c.storageSize], [3, 3, 2, "100Gi"]);
+        assert.deepEqual(c.feedbackProducers, []);
+        assert.equal(c.crossClusterReplication, true);
+    });
+
+    it("dev sizing: 1 broker/bookie, RF 1, min ISR 1, 10Gi", () => {
+        const c = resolveWith("dev", { engine: "pulsar" }).streaming;
+        assert.deepEqual([c.replicas, c.replicationFactor, c.minInSyncReplicas, c.storageSize], [1, 1, 1, "10Gi"]);
+    });
+
+    it("the shipped stacks: prod-training accepts feedback from the three clouds, dev from edge; both engines are used", () => {
+        assert.deepEqual(resolveWith("prod-training", JSON.parse(readStackConfig("prod-training").config["hybridml:streaming"])).streaming.feedbackProducers, ["prod-aws", "prod-gcp", "prod-azure"]);
+        const engines = ["dev", "edge", "prod-training", "prod-aws", "prod-gcp", "prod-azure"].map((s) => JSON.parse(readStackConfig(s).config["hybridml:streaming"]).engine);
+        assert.deepEqual(engines, ["pulsar", "pulsar", "kafka", "kafka", "kafka", "kafka"]);
+    });
+
+    it("durability floors outside dev: one error per key, naming it, the value and the floor (Kafka wording)", () => {
+        const issues = issuesOf(() => resolveWith("prod-training", { engine: "kafka", replicas: 2, replicationFactor: 2, minInSyncReplicas: 1 }));
+        assert.deepEqual(issues.filter((i) => i.includes("streaming")), [
+            "hybridml:streaming.replicas must be >= 3 outside dev (brokers; got 2 in prod): only dev may run below the durability floor",
+            "hybridml:streaming.replicationFactor must be >= 3 outside dev (replication factor; got 2 in prod): only dev may run below the durability floor",
+            "hybridml:streaming.minInSyncReplicas must be >= 2 outside dev (min in-sync replicas; got 1 in prod): only dev may run below the durability floor",
+        ]);
+    });
+
+    it("Pulsar floors speak of quorums and bookies; edge is outside dev too", () => {
+        const issues = streamingIssues({ ...resolveWith("dev", { engine: "pulsar" }).streaming, replicas: 3, replicationFactor: 2, minInSyncReplicas: 1 }, "edge", { training: false, serving: true });
+        assert.deepEqual(issues, [
+            "hybridml:streaming.replicationFactor must be >= 3 outside dev (write quorum; got 2 in edge): only dev may run below the durability floor",
+            "hybridml:streaming.minInSyncReplicas must be >= 2 outside dev (ack quorum; got 1 in edge): only dev may run below the durability floor",
+        ]);
+    });
+
+    it("dev may run 1/1/1 but not min ISR above RF or RF above replicas", () => {
+        assert.doesNotThrow(() => resolveWith("dev", { engine: "pulsar", replicas: 1, replicationFactor: 1, minInSyncReplicas: 1 }));
+        const issues = issuesOf(() => resolveWith("dev", { engine: "pulsar", replicas: 1, replicationFactor: 2, minInSyncReplicas: 3 }));
+        assert.ok(issues.includes("hybridml:streaming.minInSyncReplicas must be <= replicationFactor (got 3 > 2)"), issues.join("\n"));
+        assert.ok(issues.some((i) => i.startsWith("hybridml:streaming.replicationFactor must be <= replicas (got 2 > 1)")), issues.join("\n"));
+    });
+
+    it("feedbackProducers and bootstrap only on training stacks, no duplicates; topics need a feedback topic when replicating", () => {
+        const serving = issuesOf(() => resolveWith("prod-aws", { engine: "kafka", feedbackProducers: ["prod-gcp"] }));
+        assert.ok(serving.some((i) => i.startsWith("hybridml:streaming.feedbackProducers is a training stack's list")), serving.join("\n"));
+        const bootstrap = issuesOf(() => resolveWith("prod-aws", { engine: "kafka", bootstrap: "kafka.example:9094" }));
+        assert.ok(bootstrap.some((i) => i.startsWith("hybridml:streaming.bootstrap is the address a training stack publishes")), bootstrap.join("\n"));
+        const dup = issuesOf(() => resolveWith("prod-training", { feedbackProducers: ["prod-aws", "prod-aws"] }));
+        assert.ok(dup.some((i) => i.startsWith("hybridml:streaming.feedbackProducers lists a stack twice")), dup.join("\n"));
+        const noFeedback = issuesOf(() => resolveWith("prod-training", { topics: [{ name: "features" }] }));
+        assert.ok(noFeedback.some((i) => i.startsWith("hybridml:streaming.topics has no feedback topic")), noFeedback.join("\n"));
+        const badTopic = issuesOf(() => resolveWith("prod-training", { topics: [{ name: "Features_1", feedback: true }] }));
+        assert.ok(badTopic.some((i) => i.startsWith("hybridml:streaming.topics[0].name")), badTopic.join("\n"));
+    });
+
+    it("engine mismatch and a serving stack the training stack does not accept: errors naming the keys", () => {
+        const issues = streamingContractIssues({ engine: "kafka", crossClusterReplication: true }, "edge",
+            { stack: "acme/hybridml/dev", engine: "pulsar", feedbackProducers: ["prod-aws"] });
+        assert.equal(issues.length, 2);
+        assert.match(issues[0], /^hybridml:streaming\.engine is "kafka" but training stack acme\/hybridml\/dev runs "pulsar": .*set hybridml:streaming\.engine: pulsar/);
+        assert.match(issues[1], /^hybridml:streaming\.feedbackProducers of training stack acme\/hybridml\/dev does not list this stack \(edge\): add "edge"/);
+        assert.deepEqual(streamingContractIssues({ engine: "pulsar", crossClusterReplication: true }, "edge", { stack: "d", engine: "pulsar", feedbackProducers: ["edge"] }), []);
+        assert.deepEqual(streamingContractIssues({ engine: "pulsar", crossClusterReplication: false }, "edge", { stack: "d", engine: "pulsar", feedbackProducers: [] }), []);
+    });
+});
