@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as fc from "fast-check";
 import { collectConfig } from "../config/keys";
 import { ConfigError, resolveConfig, RawInput } from "../config/resolve";
 import { NAMESPACE } from "../config/schema";
@@ -64,6 +63,7 @@ describe("config", () => {
 
         it("derives zones, NAT layout and instance types for EKS", () => {
             const c = resolveConfig(base);
+            assert.ok(c.cluster.provider === "eks");
             assert.deepEqual(c.cluster.network.zones, ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
             assert.equal(c.cluster.network.natPerZone, true);
             assert.equal(c.cluster.systemPool.instanceType, "m7i.xlarge");
@@ -101,8 +101,8 @@ describe("config", () => {
             ["serving without a training stack", withValue(base, "trainingStack", [], undefined), /hybridml:trainingStack is required on a serving-only stack/],
             ["missing region", withValue(base, "cluster", ["region"], undefined), /hybridml:cluster\.region is required for provider eks/],
             ["bad sharing mode", withValue(base, "cluster", ["gpuPool", "sharing"], { mode: "mps" }), /hybridml:cluster\.gpuPool\.sharing\.mode must be one of none \| time-slicing \| mig \(got "mps"\)/],
-            ["onprem without kubeconfig", withValue(base, "cluster", ["provider"], "onprem"), /hybridml:kubeconfig is required for provider onprem: pulumi config set --secret/],
-            ["k3s without hosts or key", withValue(base, "cluster", ["provider"], "k3s"), /hybridml:cluster\.hosts is required for provider k3s[\s\S]*hybridml:sshPrivateKey is required for provider k3s/],
+            ["onprem without kubeconfig", withValue(base, "cluster", [], { provider: "onprem" }), /hybridml:kubeconfig is required for provider onprem: pulumi config set --secret/],
+            ["k3s without hosts or key", withValue(base, "cluster", [], { provider: "k3s" }), /hybridml:cluster\.hosts is required for provider k3s[\s\S]*hybridml:sshPrivateKey is required for provider k3s/],
         ];
         for (const [what, cfg, expected] of cases) {
             it(`${what}: the key is named and the program registers nothing`, async () => {
@@ -121,43 +121,10 @@ describe("config", () => {
 
         it("k3s: the first host must be a server and names unique", () => {
             const hosts = [{ name: "a", address: "192.0.2.1", role: "agent" }, { name: "a", address: "192.0.2.2", role: "server" }];
-            const cfg = withValue(withValue(base, "cluster", ["provider"], "k3s"), "cluster", ["hosts"], hosts);
+            const cfg = withValue(withValue(base, "cluster", [], { provider: "k3s" }), "cluster", ["hosts"], hosts);
             const err = errorOf(() => resolveConfig(rawInput("prod-aws", { ...cfg, secretKeys: ["hybridml:sshPrivateKey"], config: { ...cfg.config, "hybridml:sshPrivateKey": "[secret]" } })));
             assert.match(err.message, /hybridml:cluster\.hosts\[0\]\.role must be server/);
             assert.match(err.message, /hybridml:cluster\.hosts has duplicate names/);
-        });
-    });
-
-    describe("property: every invalid config gives one clear error and registers nothing", () => {
-        const base = readStackConfig("prod-aws");
-        /** Mutations that make the config invalid, each with the key its error must name. */
-        const mutation = fc.oneof(
-            fc.record({ path: fc.constantFrom(["gpuPool", "minSize"], ["gpuPool", "maxSize"], ["systemPool", "minSize"], ["gpuPool", "gpuCount"], ["gpuPool", "diskSizeGb"]), value: fc.oneof(fc.string(), fc.boolean(), fc.integer({ max: -1 }), fc.double({ min: 0.1, max: 0.9 })) })
-                .map(({ path, value }) => ({ key: "cluster", path: [...path] as string[], value, names: `hybridml:cluster.${path.join(".")}` })),
-            fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !["eks", "gke", "aks", "onprem", "k3s"].includes(s))
-                .map((value) => ({ key: "cluster", path: ["provider"] as string[], value: value as unknown, names: "hybridml:cluster.provider" })),
-            fc.constantFrom("gpuPoool", "sytemPool", "regoin", "publicEndpiont", "netwrk")
-                .map((typo) => ({ key: "cluster", path: [typo] as string[], value: {} as unknown, names: `hybridml:cluster.${typo}` })),
-            fc.string({ minLength: 1, maxLength: 8 }).filter((s) => !["dev", "edge", "prod"].includes(s))
-                .map((value) => ({ key: "environment", path: [] as string[], value: value as unknown, names: "hybridml:environment" })),
-            fc.ipV4().map((ip) => ({ key: "cluster", path: ["authorizedCidrs"] as string[], value: [ip] as unknown, names: "hybridml:cluster.authorizedCidrs[0]" })),
-        );
-
-        it("resolveConfig names the mutated key", () => {
-            fc.assert(fc.property(mutation, (m) => {
-                const err = errorOf(() => resolveConfig(rawInput("prod-aws", withValue(base, m.key, m.path, m.value))));
-                assert.ok(err.message.includes(m.names), `expected ${m.names} in:\n${err.message}`);
-                assert.ok(!err.message.includes("    at "), "no stack trace in the message");
-            }), { numRuns: 200 });
-        });
-
-        it("the program registers nothing but the root stack", async () => {
-            await fc.assert(fc.asyncProperty(mutation, async (m) => {
-                const r = await planStack("prod-aws", { stackConfig: withValue(base, m.key, m.path, m.value) });
-                assert.ok(r.error instanceof ConfigError, `expected a ConfigError, got ${String(r.error)}`);
-                assert.ok(r.error.message.includes(m.names));
-                assert.deepEqual(r.recorded.map((x) => x.type), ["pulumi:pulumi:Stack"]);
-            }), { numRuns: 25 });
         });
     });
 });
