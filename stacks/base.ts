@@ -1,12 +1,13 @@
 /**
- * What every stack runs whatever its roles (SPEC 2, 5): the Prometheus stack and, where the
- * cluster has GPU nodes, the NVIDIA GPU operator. Built right after the cluster and handed to the
+ * What every stack runs whatever its roles (SPEC 2, 5): the Prometheus stack, where the cluster
+ * has GPU nodes the NVIDIA GPU operator, and cert-manager where KServe or Pulsar needs it. Built right after the cluster and handed to the
  * roles, so that their monitors and GPU workloads can depend on them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import type { Cluster } from "../components/clusters/types";
 import { GpuOperator } from "../components/gpu/gpuOperator";
+import { CertManager } from "../components/serving/certManager";
 import { Monitoring } from "../components/observability/monitoring";
 
 /** The platform services the roles build on. */
@@ -19,6 +20,16 @@ export interface BaseServices {
     monitoring: pulumi.Resource | undefined;
     /** The GPU operator's release (undefined on a cluster without GPU nodes): GPU workloads depend on it. */
     gpuOperator: pulumi.Resource | undefined;
+    /**
+     * cert-manager's release (its CRDs and webhook): KServe's webhook certificates and Pulsar's TLS
+     * Issuer need it first. Installed where either runs: every serving stack and every Pulsar stack.
+     */
+    certManager: pulumi.Resource | undefined;
+}
+
+/** cert-manager runs where KServe (serving role) or the Pulsar chart's TLS issuer (engine pulsar) needs it. */
+export function needsCertManager(config: Pick<PlatformConfig, "roles" | "streaming">): boolean {
+    return config.roles.serving || config.streaming.engine === "pulsar";
 }
 
 /**
@@ -52,5 +63,8 @@ export function deployBase(name: string, config: PlatformConfig, cluster: Cluste
             monitoring: monitoring?.release,
         })
         : undefined;
-    return { monitoring: monitoring?.release, gpuOperator: gpuOperator?.release };
+    const certManager = needsCertManager(config)
+        ? new CertManager(`${name}-cert-manager`, { provider: cluster.provider, replicas: config.environment === "prod" ? 2 : 1 })
+        : undefined;
+    return { monitoring: monitoring?.release, gpuOperator: gpuOperator?.release, certManager: certManager?.release };
 }

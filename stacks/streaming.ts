@@ -149,6 +149,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
         ca, topics, trainingRole: streamingNames.trainingRole, feedbackRoles: producers.map(feedbackUserName), feedbackClusters: producers,
         clientRoles: config.roles.serving ? [streamingNames.requestLogger] : [],
         monitoring: base.monitoring, protect: config.protectStateful,
+        dependsOn: base.certManager ? [base.certManager] : [],
     });
     if (config.roles.serving && feedbackTopics.length > 0) localStreams.set(cluster, pulsarFeedbackStream(pulsar, feedbackTopics[0]));
     const credentials = pulumi.secret(pulsar.roleTokens.apply((tokens) => Object.fromEntries(producers.map((p) => [p, {
@@ -212,6 +213,7 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
         clusterName: config.stack, dev, replicas: s.replicas, writeQuorum: s.replicationFactor, ackQuorum: s.minInSyncReplicas,
         storageSize: s.storageSize, storageClass: s.storageClass, ca, topics, clientRoles: [streamingNames.requestLogger],
         remoteCaCert: replicate ? caCert : undefined, monitoring: base.monitoring, protect: config.protectStateful,
+        dependsOn: base.certManager ? [base.certManager] : [],
     });
     if (replicate) {
         const [host, port] = contract.streaming.bootstrap.split(":");
