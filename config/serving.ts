@@ -60,8 +60,10 @@ export const servingSchema = z.strictObject({
         limits: cpuMemory.default({ cpu: "2", memory: "8Gi" }),
     }).prefault({}),
     /**
-     * Local model copy on clusters without a cloud bucket (onprem, k3s): a ReadWriteMany volume.
-     * `storageClass` defaults to the cluster's default class (it must offer RWX); `size` to 100Gi.
+     * Local model copy on clusters without a cloud bucket (onprem, k3s): a ReadWriteMany volume (one
+     * writer, the sync; predictors on every GPU node read it). `storageClass` defaults to the cluster's
+     * default class (CephFS with Rook); it must offer RWX, so never k3s's `local-path` (edge sites set an
+     * RWX class such as `longhorn`); `size` defaults to 100Gi.
      */
     localStore: z.strictObject({
         storageClass: z.string().regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, { message: "must be a StorageClass name" }).optional(),
@@ -84,6 +86,9 @@ export function servingIssues(s: ServingConfig): string[] {
     const k = (p: string) => `hybridml:serving.${p}`;
     if (s.minReplicas > s.maxReplicas) {
         out.push(`${k("maxReplicas")} must be >= minReplicas (got ${s.maxReplicas} < ${s.minReplicas})`);
+    }
+    if (s.localStore.storageClass === "local-path") {
+        out.push(`${k("localStore.storageClass")} cannot be local-path (got "local-path"): k3s's local-path class has no ReadWriteMany, and the model copy is read by predictors on several nodes; set an RWX class the site provides (e.g. longhorn, an NFS class)`);
     }
     if (new Set(s.runtimes).size !== s.runtimes.length) out.push(`${k("runtimes")} lists a runtime twice (got ${JSON.stringify(s.runtimes)})`);
     for (const r of ["cpu", "memory"] as const) {

@@ -22,7 +22,9 @@ import { BlobModelStore, roleDefinitionId, storageAccountName } from "../storage
 import {
     argError, authorizedRanges, carve, dnsLikeName, execKubeconfig, networkCidr, nthAddress, scopedName, shortHash, SYSTEM_NODE_LABEL, taintString,
 } from "./common";
-import { CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, MODEL_READER, MODEL_WRITER, ObjectStore } from "./types";
+import {
+    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, migConfigNodeLabels, MODEL_READER, MODEL_WRITER, ObjectStore,
+} from "./types";
 
 export { roleDefinitionId, SYSTEM_NODE_LABEL };
 
@@ -367,7 +369,7 @@ export function aksGpuPool(name: string, args: AksClusterArgs, rg: resources.Res
         // No zones: GPU sizes are often not offered in every zone, so take capacity anywhere in the region.
         vnetSubnetID: net.nodeSubnet.id,
         nodeTaints: [GPU_POOL_TAINT],
-        nodeLabels: { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value },
+        nodeLabels: { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value, ...migConfigNodeLabels(args.gpuPool.sharing) },
         // AKS is told not to install the NVIDIA driver: the GPU operator installs driver and toolkit.
         gpuProfile: { driver: "None" },
         tags: args.tags ?? {},

@@ -15,7 +15,8 @@ import {
     apiTaintEffect, argError, authorizedRanges, carve, networkCidr, scopedName, secretExecKubeconfig, SYSTEM_NODE_LABEL,
 } from "./common";
 import {
-    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, GpuPoolArgs, MODEL_READER, MODEL_WRITER, ObjectStore, PoolArgs,
+    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, GpuPoolArgs, migConfigNodeLabels, MODEL_READER, MODEL_WRITER,
+    ObjectStore, PoolArgs,
 } from "./types";
 
 export { SYSTEM_NODE_LABEL };
@@ -55,6 +56,28 @@ export const EKS_ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator";
 const VPC_CNI_SERVICE_ACCOUNT = "aws-node";
 const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
 const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+/**
+ * The cluster's default StorageClass. A new EKS cluster has none (PVCs without a class, such as
+ * Prometheus's, would stay Pending): encrypted gp3 volumes through the EBS CSI add-on.
+ */
+export const EKS_DEFAULT_STORAGE_CLASS = "gp3";
+
+/** The default StorageClass of an EKS cluster: encrypted gp3, bound where the pod lands, expandable. */
+export function eksDefaultStorageClass(): {
+    metadata: { name: string; annotations: Record<string, string> };
+    provisioner: string; parameters: Record<string, string>; volumeBindingMode: string; allowVolumeExpansion: boolean; reclaimPolicy: string;
+} {
+    return {
+        metadata: { name: EKS_DEFAULT_STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true" },
+        // Zonal volumes: create them in the zone the scheduler picked for the pod.
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+        reclaimPolicy: "Delete",
+    };
+}
+
 /** EKS takes over the self-managed add-ons it bootstraps, and owns their configuration afterwards. */
 const addonConflictResolution = { resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" } as const;
 
@@ -101,6 +124,9 @@ export class EksCluster extends pulumi.ComponentResource implements Cluster {
             parent: this, dependsOn: [nodes.system, nodes.gpu, ...cp.deployerAccess],
         });
         eksAutoscaler(name, args, plan, cp, nodes, child, this.provider);
+        // The default StorageClass needs the EBS CSI driver (its provisioner) in place.
+        new k8s.storage.v1.StorageClass(`${name}-default-storage-class`, eksDefaultStorageClass(),
+            { parent: this, provider: this.provider, dependsOn: [nodes.ebsCsi] });
 
         const store = new S3ModelStore(`${name}-models`, {
             bucketName: plan.bucketName,
@@ -337,9 +363,11 @@ export function eksNodeGroups(name: string, args: EksClusterArgs, plan: EksPlan,
     const afterNodes = withDeps(child, [system]);
     cp.addon("coredns", {}, afterNodes);
     const ebs = cp.podRole("ebs-csi", `EBS CSI driver of ${clusterName}`, ["service-role/AmazonEBSCSIDriverPolicy"]);
-    cp.addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebs.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] },
+    const ebsCsi = cp.addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebs.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] },
         withDeps(afterNodes, ebs.attachments));
-    return { system, gpu };
+    // The resource metrics API the predictors' HPAs scale on (GKE and AKS ship metrics-server; EKS does not).
+    const metricsServer = cp.addon("metrics-server", {}, afterNodes);
+    return { system, gpu, ebsCsi, metricsServer };
 }
 export type EksNodeGroups = ReturnType<typeof eksNodeGroups>;
 
@@ -420,9 +448,12 @@ export function nodeGroupScaling(pool: PoolArgs) {
     return { minSize: pool.minSize, maxSize: pool.maxSize, desiredSize: pool.minSize };
 }
 
-/** Labels of the GPU nodes: the platform's GPU label and the accelerator label cluster-autoscaler reads. */
-export function gpuNodeLabels(pool: Pick<GpuPoolArgs, "gpuType">): Record<string, string> {
-    return { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value, [EKS_ACCELERATOR_LABEL]: pool.gpuType };
+/**
+ * Labels of the GPU nodes: the platform's GPU label, the accelerator label cluster-autoscaler reads,
+ * and the MIG profile label in MIG mode (the GPU operator's MIG manager applies it).
+ */
+export function gpuNodeLabels(pool: Pick<GpuPoolArgs, "gpuType" | "sharing">): Record<string, string> {
+    return { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value, [EKS_ACCELERATOR_LABEL]: pool.gpuType, ...migConfigNodeLabels(pool.sharing) };
 }
 
 /** Name of an IAM role from its ARN (`arn:aws:iam::123456789012:role/path/Name` -> `Name`). */

@@ -13,7 +13,9 @@ import { GcsModelStore } from "../storage/gcsModelStore";
 import {
     apiTaintEffect, argError, authorizedRanges, dnsLikeName, execKubeconfig, networkCidr, SYSTEM_NODE_LABEL,
 } from "./common";
-import { CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, MODEL_READER, MODEL_WRITER, ObjectStore } from "./types";
+import {
+    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, GpuPoolArgs, migConfigNodeLabels, MODEL_READER, MODEL_WRITER, ObjectStore,
+} from "./types";
 
 export { SYSTEM_NODE_LABEL };
 
@@ -125,6 +127,33 @@ export function gcpLabels(tags: Record<string, string> = {}, name = "?"): Record
 /** The GKE service agent, which encrypts and decrypts Kubernetes secrets with the KMS key. */
 export function gkeServiceAgent(projectNumber: string): string {
     return `serviceAccount:service-${projectNumber}@container-engine-robot.iam.gserviceaccount.com`;
+}
+
+/**
+ * Node label that stops GKE from deploying its own NVIDIA device plugin on a node, so the GPU
+ * operator's device plugin (time-slicing, MIG, GFD, DCGM) is the only one advertising `nvidia.com/gpu`
+ * (GKE's documented way to run the NVIDIA GPU operator).
+ */
+export const GKE_NO_DEFAULT_DEVICE_PLUGIN_LABEL = "gke-no-default-nvidia-gpu-device-plugin";
+
+/**
+ * Kubernetes labels of the GKE GPU nodes: the platform's GPU label, GKE's opt-out of its own device
+ * plugin (the GPU operator runs it), and the MIG profile label in MIG mode.
+ */
+export function gkeGpuNodeLabels(pool: Pick<GpuPoolArgs, "sharing">): Record<string, string> {
+    return {
+        [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value,
+        [GKE_NO_DEFAULT_DEVICE_PLUGIN_LABEL]: "true",
+        ...migConfigNodeLabels(pool.sharing),
+    };
+}
+
+/**
+ * GPU facts of a GKE pool: GKE installs the driver (`gpuDriverInstallationConfig`), the GPU operator
+ * installs the container toolkit next to it (`/home/kubernetes/bin/nvidia`, CDI) and the device plugin.
+ */
+export function gkeGpuFacts(pool: GpuPoolArgs): GpuFacts {
+    return gpuFacts(pool, "platform", "operator");
 }
 
 /** The GPU taint in GKE node-pool form. */
@@ -307,10 +336,11 @@ export function gkeNodePools(name: string, args: GkeClusterArgs, cp: ReturnType<
             ...base,
             machineType: args.gpuPool.instanceType,
             diskSizeGb: args.gpuPool.diskSizeGb,
-            // GKE installs and upgrades the NVIDIA driver (the container toolkit comes with the node image).
+            // GKE installs and upgrades the NVIDIA driver; the GPU operator brings the toolkit and the
+            // device plugin (GKE's own device plugin is switched off by the node label).
             guestAccelerators: [{ type: args.gpuPool.gpuType, count: args.gpuPool.gpuCount, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }],
             taints: [gkeGpuTaint()],
-            labels: { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value },
+            labels: gkeGpuNodeLabels(args.gpuPool),
         },
     });
     return { system, gpu };
@@ -370,7 +400,7 @@ export class GkeCluster extends pulumi.ComponentResource implements Cluster {
             labels,
         }, { parent: this, providers: { gcp: gcpProvider } });
 
-        this.gpu = gpuFacts(args.gpuPool, "platform");
+        this.gpu = gkeGpuFacts(args.gpuPool);
         this.objectStore = store.objectStore;
         this.registerOutputs({
             provider: this.provider,

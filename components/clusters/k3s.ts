@@ -12,7 +12,7 @@ import * as random from "@pulumi/random";
 import { versions } from "../../lib/versions";
 import { argError, taintString } from "./common";
 import type { ExistingGpuPoolArgs } from "./onprem";
-import { Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, ObjectStore } from "./types";
+import { Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, GpuSharing, MIG_CONFIG_LABEL, migConfigNodeLabels, ObjectStore } from "./types";
 
 /** One host k3s is installed on. */
 export interface K3sHost {
@@ -236,20 +236,28 @@ export function validateK3sHosts(name: string, hosts: readonly K3sHost[]): void 
  * (k3s's `--node-label`/`--node-taint` act only when a node first registers): adding or removing
  * `gpu` on a host takes effect on the next `pulumi up`. Waits for the node to register first.
  */
-export function nodeConfigCommand(host: K3sHost): string {
+export function nodeConfigCommand(host: K3sHost, sharing: GpuSharing = { mode: "none" }): string {
     const k = "sudo k3s kubectl";
     const node = shellQuote(host.name);
     const wait = `for i in $(seq 1 60); do ${k} get node ${node} >/dev/null 2>&1 && break; sleep 5; done`;
+    const labels = k3sGpuNodeLabels(sharing);
     const apply = host.gpu
         ? [
-            `${k} label node ${node} ${shellQuote(`${GPU_NODE_LABEL.key}=${GPU_NODE_LABEL.value}`)} --overwrite`,
+            `${k} label node ${node} ${Object.entries(labels).map(([key, v]) => shellQuote(`${key}=${v}`)).join(" ")} --overwrite`,
+            // Out of MIG mode the MIG manager must not keep applying an old profile.
+            ...(MIG_CONFIG_LABEL in labels ? [] : [`${k} label node ${node} ${shellQuote(`${MIG_CONFIG_LABEL}-`)} || true`]),
             `${k} taint node ${node} ${shellQuote(taintString(GPU_TAINT))} --overwrite`,
         ]
         : [
-            `${k} label node ${node} ${shellQuote(`${GPU_NODE_LABEL.key}-`)} || true`,
+            `${k} label node ${node} ${shellQuote(`${GPU_NODE_LABEL.key}-`)} ${shellQuote(`${MIG_CONFIG_LABEL}-`)} || true`,
             `${k} taint node ${node} ${shellQuote(`${GPU_TAINT.key}:${GPU_TAINT.effect}-`)} || true`,
         ];
     return ["set -eu", wait, ...apply].join("\n");
+}
+
+/** Kubernetes labels of the k3s GPU hosts: the platform's GPU label and, in MIG mode, the MIG profile label. */
+export function k3sGpuNodeLabels(sharing: GpuSharing): Record<string, string> {
+    return { [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value, ...migConfigNodeLabels(sharing) };
 }
 
 /**
@@ -329,7 +337,7 @@ export class K3sCluster extends pulumi.ComponentResource implements Cluster {
         // Labels and taints follow `gpu` on every run where it changes (run on the first server).
         const nodeConfigs = args.hosts.map((h, i) => new command.remote.Command(`${name}-${h.name}-node`, {
             connection: connection(first),
-            create: nodeConfigCommand(h),
+            create: nodeConfigCommand(h, args.gpu.sharing),
             triggers: [h.gpu, installs[i].id],
         }, { parent: this, provider: commandProvider, dependsOn: [installs[i]] }));
 

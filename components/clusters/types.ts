@@ -20,6 +20,18 @@ export type GpuSharing =
 export const GPU_NODE_LABEL = { key: "hybridml.io/node-pool", value: "gpu" } as const;
 /** Taint put on every GPU node: only pods that tolerate it (GPU workloads, GPU operator) land there. */
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
+/** Node label the GPU operator's MIG manager reads to pick the mig-parted profile of a node. */
+export const MIG_CONFIG_LABEL = "nvidia.com/mig.config";
+
+/**
+ * The label that selects a node's MIG profile (`nvidia.com/mig.config=<profile>`). The MIG manager
+ * applies the profile named by this node label (the ClusterPolicy default can only be
+ * `all-disabled`), so the GPU nodes must carry it: node-pool labels on the clouds, node labels on
+ * k3s GPU hosts, `kubectl label node` by the site admins on-prem. Empty when not in MIG mode.
+ */
+export function migConfigNodeLabels(sharing: GpuSharing): Record<string, string> {
+    return sharing.mode === "mig" ? { [MIG_CONFIG_LABEL]: sharing.profile } : {};
+}
 
 /** Facts about the GPU pool that the GPU operator and serving components need. */
 export interface GpuFacts {
@@ -52,8 +64,18 @@ export interface ModelIdentity {
     serviceAccountName: string;
     /** Annotations to put on that service account (GKE, AKS); empty where the binding is cloud-side (EKS pod identity). */
     serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
-    /** Labels pods must carry (AKS workload identity: `azure.workload.identity/use: "true"`). */
+    /**
+     * Labels the pods (pod templates, never the namespace) must carry: AKS workload identity needs
+     * `azure.workload.identity/use: "true"` on the pod for its webhook to inject the token. {} elsewhere.
+     */
     podLabels: Record<string, string>;
+    /**
+     * The cloud resources that give this identity its access (EKS pod-identity association and role
+     * policy incl. KMS; GCS bucket IAM member and Workload Identity binding; Azure role assignment and
+     * federated credential). Workloads using the identity depend on them, so their first run has its
+     * permissions.
+     */
+    grants: pulumi.Resource[];
 }
 
 /** Workload identity that lets serving pods read the model bucket (read-only). */

@@ -14,6 +14,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { chartRepos, versions } from "../../lib/versions";
 import type { Cluster, GpuFacts } from "../clusters/types";
 
+// The MIG node label lives with the clusters (their GPU pools carry it); re-exported for the operator's users.
+export { MIG_CONFIG_LABEL, migConfigNodeLabels } from "../clusters/types";
+
 /** Namespace of the GPU operator and its operands. */
 export const GPU_OPERATOR_NAMESPACE = "gpu-operator";
 /** Helm release name (and so the prefix of the operator's objects). */
@@ -22,8 +25,6 @@ export const GPU_OPERATOR_RELEASE = "gpu-operator";
 export const DEVICE_PLUGIN_CONFIG_MAP = "device-plugin-config";
 /** Key of the time-slicing config in that ConfigMap (`devicePlugin.config.default`). */
 export const TIME_SLICING_CONFIG_KEY = "time-slicing";
-/** Node label the MIG manager reads to pick the mig-parted profile of a node. */
-export const MIG_CONFIG_LABEL = "nvidia.com/mig.config";
 /** GKE: where GKE's driver installer puts the driver, and where the toolkit goes (GKE's documented install). */
 export const GKE_NVIDIA_DIR = "/home/kubernetes/bin/nvidia";
 /** k3s: the embedded containerd's config file and socket, which the toolkit must edit and signal. */
@@ -51,16 +52,6 @@ export interface GpuOperatorValuesInput {
 export function migStrategy(sharing: GpuSharing): "none" | "single" | "mixed" {
     if (sharing.mode !== "mig") return "none";
     return sharing.profile === "all-balanced" ? "mixed" : "single";
-}
-
-/**
- * The label that selects a node's MIG profile (`nvidia.com/mig.config=<profile>`). The MIG manager
- * applies the profile named by this node label (the ClusterPolicy default can only be
- * `all-disabled`), so the GPU nodes must carry it: node-pool labels on the clouds, `--node-label`
- * on k3s agents, `kubectl label node` by the site admins on-prem. Empty when not in MIG mode.
- */
-export function migConfigNodeLabels(sharing: GpuSharing): Record<string, string> {
-    return sharing.mode === "mig" ? { [MIG_CONFIG_LABEL]: sharing.profile } : {};
 }
 
 /** The device plugin's time-slicing config (device-plugin config file format v1). */

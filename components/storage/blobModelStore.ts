@@ -124,35 +124,41 @@ export class BlobModelStore extends pulumi.ComponentResource {
 
         const identity = (id: "reader" | "writer", sa: { namespace: string; serviceAccountName: string }) => {
             const mi = new managedidentity.UserAssignedIdentity(`${name}-${id}`, { resourceGroupName, location, tags }, child);
-            new managedidentity.FederatedIdentityCredential(`${name}-${id}`, {
+            const federation = new managedidentity.FederatedIdentityCredential(`${name}-${id}`, {
                 resourceGroupName,
                 resourceName: mi.name,
                 issuer: args.oidcIssuerUrl,
                 subject: serviceAccountSubject(sa.namespace, sa.serviceAccountName),
                 audiences: [WORKLOAD_IDENTITY_AUDIENCE],
             }, child);
-            new authorization.RoleAssignment(`${name}-${id}`, {
+            const assignment = new authorization.RoleAssignment(`${name}-${id}`, {
                 principalId: mi.principalId,
                 principalType: "ServicePrincipal",
                 roleDefinitionId: rg.id.apply((rid) => roleDefinitionId(rid, BLOB_ROLES[id])),
                 scope: container.id,
             }, child);
-            return mi;
+            return { mi, grants: [assignment, federation] as pulumi.Resource[] };
         };
-        const readerMi = identity("reader", reader);
-        const writerMi = identity("writer", writer);
+        const read = identity("reader", reader);
+        const write = identity("writer", writer);
+        const [readerMi, writerMi] = [read.mi, write.mi];
         const annotations = (clientId: pulumi.Output<string>) =>
             clientId.apply((c): Record<string, string> => ({ "azure.workload.identity/client-id": c }));
 
-        // The names are ours; taking them through the container's ID makes readers wait for it.
-        const onceContainerExists = <T>(value: T) => container.id.apply(() => value);
+        // The account and container names are ours (known before anything exists), so the URI is known in
+        // a preview and a promotion shows in every storage URI. Users wait for the container through the
+        // grants: the role assignments are scoped to it.
         this.objectStore = {
             kind: "azureblob",
-            bucket: onceContainerExists(MODELS_CONTAINER),
-            uriPrefix: onceContainerExists(blobUriPrefix(accountName, MODELS_CONTAINER)),
+            bucket: pulumi.output(MODELS_CONTAINER),
+            uriPrefix: pulumi.output(blobUriPrefix(accountName, MODELS_CONTAINER)),
             region: location,
-            readIdentity: { ...reader, serviceAccountAnnotations: annotations(readerMi.clientId), podLabels: { ...WORKLOAD_IDENTITY_POD_LABELS } },
-            writeIdentity: { ...writer, serviceAccountAnnotations: annotations(writerMi.clientId), podLabels: { ...WORKLOAD_IDENTITY_POD_LABELS } },
+            readIdentity: {
+                ...reader, serviceAccountAnnotations: annotations(readerMi.clientId), podLabels: { ...WORKLOAD_IDENTITY_POD_LABELS }, grants: read.grants,
+            },
+            writeIdentity: {
+                ...writer, serviceAccountAnnotations: annotations(writerMi.clientId), podLabels: { ...WORKLOAD_IDENTITY_POD_LABELS }, grants: write.grants,
+            },
         };
         this.resourceGroupName = resourceGroupName;
         this.readerClientId = readerMi.clientId;

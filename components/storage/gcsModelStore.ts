@@ -44,6 +44,11 @@ export function gcsBucketName(bucket: string, arg = "GcsModelStore args.bucketNa
     return bucket;
 }
 
+/** `gs://<bucket>`: the storage URI prefix KServe reads from. */
+export function gcsUriPrefix(bucket: string): string {
+    return `gs://${bucket}`;
+}
+
 /** The IAM member of a Kubernetes service account in the project's Workload Identity pool. */
 export function workloadIdentityMember(project: string, namespace: string, serviceAccountName: string): string {
     return `serviceAccount:${project}.svc.id.goog[${namespace}/${serviceAccountName}]`;
@@ -90,28 +95,31 @@ export class GcsModelStore extends pulumi.ComponentResource {
                 accountId: ids[id],
                 displayName: `${what} of ${bucketName}`.slice(0, 100),
             }, child);
-            new gcp.storage.BucketIAMMember(`${name}-${id}`, {
+            const bucketRole = new gcp.storage.BucketIAMMember(`${name}-${id}`, {
                 bucket: bucket.name, role: GCS_ROLES[id], member: pulumi.interpolate`serviceAccount:${account.email}`,
             }, child);
-            new gcp.serviceaccount.IAMMember(`${name}-${id}-wi`, {
+            const binding = new gcp.serviceaccount.IAMMember(`${name}-${id}-wi`, {
                 serviceAccountId: pulumi.interpolate`projects/${args.project}/serviceAccounts/${account.email}`,
                 role: "roles/iam.workloadIdentityUser",
                 member: workloadIdentityMember(args.project, sa.namespace, sa.serviceAccountName),
             }, { parent: this, dependsOn: [...after, ...(args.identityPoolReady ?? [])] });
-            return account;
+            return { account, grants: [bucketRole, binding] as pulumi.Resource[] };
         };
-        const readerSa = identity("reader", reader, "Model reader (read-only)");
-        const writerSa = identity("writer", writer, "Model sync (writes)");
+        const read = identity("reader", reader, "Model reader (read-only)");
+        const write = identity("writer", writer, "Model sync (writes)");
+        const [readerSa, writerSa] = [read.account, write.account];
         const annotations = (email: pulumi.Output<string>) =>
             email.apply((e): Record<string, string> => ({ "iam.gke.io/gcp-service-account": e }));
 
+        // The bucket name is our input: the URI is known in a preview (a promotion shows in every storage
+        // URI); users wait for the bucket through the grants, which name it.
         this.objectStore = {
             kind: "gcs",
-            bucket: bucket.name,
-            uriPrefix: pulumi.interpolate`gs://${bucket.name}`,
+            bucket: pulumi.output(bucketName),
+            uriPrefix: pulumi.output(gcsUriPrefix(bucketName)),
             region: args.location,
-            readIdentity: { ...reader, serviceAccountAnnotations: annotations(readerSa.email), podLabels: {} },
-            writeIdentity: { ...writer, serviceAccountAnnotations: annotations(writerSa.email), podLabels: {} },
+            readIdentity: { ...reader, serviceAccountAnnotations: annotations(readerSa.email), podLabels: {}, grants: read.grants },
+            writeIdentity: { ...writer, serviceAccountAnnotations: annotations(writerSa.email), podLabels: {}, grants: write.grants },
         };
         this.readerEmail = readerSa.email;
         this.writerEmail = writerSa.email;

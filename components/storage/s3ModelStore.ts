@@ -36,6 +36,11 @@ export function s3BucketName(bucket: string, arg = "S3ModelStore args.bucketName
     return bucket;
 }
 
+/** `s3://<bucket>`: the storage URI prefix KServe reads from. */
+export function s3UriPrefix(bucket: string): string {
+    return `s3://${bucket}`;
+}
+
 /** The AWS partition of a region (arn:aws, arn:aws-cn, arn:aws-us-gov). */
 export function awsPartition(region: string): string {
     if (region.startsWith("cn-")) return "aws-cn";
@@ -161,19 +166,26 @@ export class S3ModelStore extends pulumi.ComponentResource {
             const association = new aws.eks.PodIdentityAssociation(`${name}-${id}`, {
                 clusterName: args.clusterName, namespace: sa.namespace, serviceAccount: sa.serviceAccountName, roleArn: role.arn,
             }, { parent: this, dependsOn: [rolePolicy] });
-            return { role, association };
+            // What gives the pods their access: the role's policy (bucket and KMS key) and the association.
+            return { role, association, grants: [rolePolicy, association] as pulumi.Resource[] };
         };
         const read = identity("reader", reader, modelReadPolicy, `Reads the model bucket ${bucketName}`);
         const write = identity("writer", writer, modelWritePolicy, `Model sync: writes the model bucket ${bucketName}`);
 
-        // Pod identity is bound cloud-side: no service-account annotation, no pod label.
+        // Pod identity is bound cloud-side: no service-account annotation, no pod label. The bucket
+        // name is our input, so the URI is known in a preview (a promotion shows in every storage URI);
+        // users wait for the bucket through the identity grants, whose policies name it.
         this.objectStore = {
             kind: "s3",
-            bucket: bucket.bucket,
-            uriPrefix: pulumi.interpolate`s3://${bucket.bucket}`,
+            bucket: pulumi.output(bucketName),
+            uriPrefix: pulumi.output(s3UriPrefix(bucketName)),
             region: args.region,
-            readIdentity: { ...reader, serviceAccountAnnotations: read.association.id.apply((): Record<string, string> => ({})), podLabels: {} },
-            writeIdentity: { ...writer, serviceAccountAnnotations: write.association.id.apply((): Record<string, string> => ({})), podLabels: {} },
+            readIdentity: {
+                ...reader, serviceAccountAnnotations: read.association.id.apply((): Record<string, string> => ({})), podLabels: {}, grants: read.grants,
+            },
+            writeIdentity: {
+                ...writer, serviceAccountAnnotations: write.association.id.apply((): Record<string, string> => ({})), podLabels: {}, grants: write.grants,
+            },
         };
         this.bucketArn = bucket.arn;
         this.keyArn = key.arn;

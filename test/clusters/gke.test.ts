@@ -89,7 +89,8 @@ describe("clusters/gke: GkeCluster", () => {
             assert.deepEqual(pool.ignoreChanges, ["initialNodeCount", "nodeCount"], pool.name);
         }
         assert.deepEqual(inputs("gcp:container/nodePool:NodePool", "prod-gpu").autoscaling, { totalMinNodeCount: 0, totalMaxNodeCount: 6, locationPolicy: "ANY" });
-        assert.deepEqual(inputs("gcp:container/nodePool:NodePool", "prod-gpu").nodeConfig.labels, { [GPU_NODE_LABEL.key]: "gpu" });
+        assert.deepEqual(inputs("gcp:container/nodePool:NodePool", "prod-gpu").nodeConfig.labels,
+            { [GPU_NODE_LABEL.key]: "gpu", "gke-no-default-nvidia-gpu-device-plugin": "true" });
     });
 
     it("lets the control plane reach admission webhooks on the private nodes", () => {

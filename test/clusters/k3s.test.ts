@@ -201,7 +201,7 @@ describe("K3sCluster", () => {
             assert.ok(node.dependencies.includes(install(rec, h.name).urn));
         }
         assert.match(nodeConfigCommand(hosts[3]), /kubectl label node edge-g1 hybridml\.io\/node-pool=gpu --overwrite\n.*kubectl taint node edge-g1 nvidia\.com\/gpu=true:NoSchedule --overwrite/s);
-        assert.match(nodeConfigCommand(hosts[2]), /kubectl label node edge-a1 hybridml\.io\/node-pool- \|\| true\n.*kubectl taint node edge-a1 nvidia\.com\/gpu:NoSchedule- \|\| true/s);
+        assert.match(nodeConfigCommand(hosts[2]), /kubectl label node edge-a1 hybridml\.io\/node-pool- nvidia\.com\/mig\.config- \|\| true\n.*kubectl taint node edge-a1 nvidia\.com\/gpu:NoSchedule- \|\| true/s);
         // The install id ignores the gpu flag: flipping it updates, it does not reinstall (or uninstall) k3s.
         const o = { version: versions.k3s, joinAddress: hosts[0].address, disableComponents: [] };
         assert.equal(installId(hosts[2], o), installId({ ...hosts[2], gpu: true }, o));

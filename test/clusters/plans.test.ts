@@ -33,7 +33,8 @@ describe("cluster plans of the shipped stacks", function () {
         const entries = p.resources.filter((r) => r.type === "aws:eks/accessEntry:AccessEntry").map((r) => r.inputs.principalArn).sort();
         assert.deepEqual(entries, ["arn:aws:iam::123456789012:role/hybridml-deployer", "arn:aws:iam::123456789012:role/platform-admin"]);
         const addons = p.resources.filter((r) => r.type === "aws:eks/addon:Addon");
-        assert.equal(addons.length, 5);
+        assert.equal(addons.length, 6);
+        assert.deepEqual(addons.map((a) => a.inputs.addonName).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "metrics-server", "vpc-cni"]);
         for (const a of addons) assert.equal(a.inputs.addonVersion, clusterPins["1.34"].eksAddons[a.inputs.addonName as keyof typeof clusterPins["1.34"]["eksAddons"]]);
         const bucket = one(p, "aws:s3/bucket:Bucket");
         assert.equal(bucket.inputs.bucket, defaultModelBucketName("prod-aws", "123456789012", "eu-west-1"));

@@ -10,7 +10,11 @@ import { runMocked } from "../helpers/run";
 const facts = (maxSize: number) => gpuFacts({ gpuType: "nvidia-l4", gpuCount: 1, minSize: 0, maxSize, sharing: { mode: "none" } }, "operator");
 
 function config(observability: Record<string, unknown>, hosts: Array<{ gpu: boolean }> = [], provider: Cluster["platform"] = "k3s"): PlatformConfig {
-    return { observability: observabilitySchema.parse(observability), cluster: { provider, hosts } } as unknown as PlatformConfig;
+    // No serving role and a Kafka stream: nothing else (cert-manager) joins the base services here.
+    return {
+        observability: observabilitySchema.parse(observability), cluster: { provider, hosts },
+        roles: { training: false, serving: false }, streaming: { engine: "kafka" }, environment: "dev",
+    } as unknown as PlatformConfig;
 }
 
 function cluster(platform: Cluster["platform"], maxSize = 2): Cluster {

@@ -25,3 +25,25 @@ describe("storage/BlobModelStore", () => {
         }
     });
 });
+
+describe("storage/BlobModelStore: integration with serving", () => {
+    const make = () => new BlobModelStore("m", { location: "westeurope", resourceGroupName: "prod-models", accountName: "stprod1234", oidcIssuerUrl: "https://issuer/" });
+
+    it("the URI prefix is built from the account name given, so a preview knows it (no \"[unknown]\" storageUri)", async () => {
+        const rec = await runMocked(make, { preview: true });
+        const prefix = await settle(rec.value.objectStore.uriPrefix);
+        assert.deepEqual([prefix.known, prefix.value], [true, "https://stprod1234.blob.core.windows.net/models"]);
+    });
+
+    it("exposes each identity's grants (role assignment on the container, federated credential)", async () => {
+        const rec = await runMocked(make);
+        for (const [id, identity] of [["reader", rec.value.objectStore.readIdentity], ["writer", rec.value.objectStore.writeIdentity]] as const) {
+            const urns = (await Promise.all(identity.grants.map((g) => settle(g.urn)))).map((u) => u.value).sort();
+            assert.deepEqual(urns, [
+                rec.one("azure-native:authorization:RoleAssignment", `m-${id}`).urn,
+                rec.one("azure-native:managedidentity:FederatedIdentityCredential", `m-${id}`).urn,
+            ].sort(), id);
+            assert.equal(rec.inputs(rec.one("azure-native:authorization:RoleAssignment", `m-${id}`)).scope !== undefined, true);
+        }
+    });
+});

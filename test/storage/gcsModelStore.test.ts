@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { gcsBucketName, GcsModelStore, workloadIdentityMember } from "../../components/storage/gcsModelStore";
 import { runProgram } from "../../tools/plan/recorder";
-import { runMocked } from "../helpers/run";
+import { runMocked, settle } from "../helpers/run";
 
 describe("storage/GcsModelStore", () => {
     it("validates names, naming the argument", () => {
@@ -25,5 +25,26 @@ describe("storage/GcsModelStore", () => {
         const result = await runProgram(() => new GcsModelStore("m", { project: "p-12345", location: "l", bucketName: "acme-models", accountPrefix: "ab" }), { project: "hybridml", stack: "t", preview: true });
         assert.match(String(result.error?.message), /GcsModelStore m: args\.accountPrefix gives the service account ID "ab-mr"/);
         assert.deepEqual(result.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+    });
+});
+
+describe("storage/GcsModelStore: integration with serving", () => {
+    const make = () => new GcsModelStore("m", { project: "acme-ml-prod", location: "europe-west4", bucketName: "acme-models", accountPrefix: "prod" });
+
+    it("the URI prefix comes from the bucket name given, so a preview knows it", async () => {
+        const rec = await runMocked(make, { preview: true });
+        const prefix = await settle(rec.value.objectStore.uriPrefix);
+        assert.deepEqual([prefix.known, prefix.value], [true, "gs://acme-models"]);
+    });
+
+    it("exposes each identity's grants (bucket IAM member and Workload Identity binding)", async () => {
+        const rec = await runMocked(make);
+        for (const [id, identity] of [["reader", rec.value.objectStore.readIdentity], ["writer", rec.value.objectStore.writeIdentity]] as const) {
+            const urns = (await Promise.all(identity.grants.map((g) => settle(g.urn)))).map((u) => u.value).sort();
+            assert.deepEqual(urns, [
+                rec.one("gcp:storage/bucketIAMMember:BucketIAMMember", `m-${id}`).urn,
+                rec.one("gcp:serviceaccount/iAMMember:IAMMember", `m-${id}-wi`).urn,
+            ].sort(), id);
+        }
     });
 });

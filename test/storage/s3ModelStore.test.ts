@@ -41,3 +41,26 @@ describe("storage/S3ModelStore", () => {
         assert.equal((await settle(rec.value.objectStore.bucket)).value, "acme-models");
     });
 });
+
+describe("storage/S3ModelStore: integration with serving", () => {
+    it("the URI prefix comes from the bucket name given, so a preview knows it (a promotion shows in every storage URI)", async () => {
+        const rec = await runMocked(() => new S3ModelStore("m", { bucketName: "acme-models", region: "eu-west-1", clusterName: "c" }), { preview: true });
+        const prefix = await settle(rec.value.objectStore.uriPrefix);
+        assert.deepEqual([prefix.known, prefix.value], [true, "s3://acme-models"]);
+        assert.deepEqual(await settle(rec.value.objectStore.bucket), { value: "acme-models", known: true, secret: false });
+    });
+
+    it("exposes the cloud grants of each identity (role policy incl. KMS, pod-identity association) for its users to depend on", async () => {
+        const rec = await runMocked(() => new S3ModelStore("m", { bucketName: "acme-models", region: "eu-west-1", clusterName: "c" }));
+        for (const id of ["reader", "writer"] as const) {
+            const grants = rec.value.objectStore[id === "reader" ? "readIdentity" : "writeIdentity"].grants;
+            const urns = (await Promise.all(grants.map((g) => settle(g.urn)))).map((u) => u.value).sort();
+            assert.deepEqual(urns, [
+                rec.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", `m-${id}`).urn,
+                rec.one("aws:iam/rolePolicy:RolePolicy", `m-${id}`).urn,
+            ].sort(), id);
+        }
+        const writerPolicy = JSON.parse(rec.inputs(rec.one("aws:iam/rolePolicy:RolePolicy", "m-writer")).policy);
+        assert.ok(writerPolicy.Statement.some((s: Statement) => s.Action.includes("kms:GenerateDataKey")), "the writer's grant includes the key");
+    });
+});
