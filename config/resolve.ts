@@ -4,8 +4,13 @@
  */
 import { z } from "zod";
 import {
-    ClusterConfig, ClusterProvider, configSchema, Environment, NAMESPACE, RawPlatformConfig, Role, SecretKey, secretKeys,
+    configSchema, Environment, NAMESPACE, RawPlatformConfig, Role, SecretKey, secretKeys,
 } from "./schema";
+import { clusterIssues, defaultInstanceTypes, ResolvedCluster, resolveCluster } from "./cluster";
+import { ResolvedStorage, resolveStorage, storageContextOf, storageIssues } from "./storage";
+import { resolveStreaming, StreamingConfig, streamingIssues } from "./streaming";
+import { servingIssues } from "./serving";
+import { observabilityIssues } from "./observability";
 
 /** Bad configuration. `issues` holds one line per problem, each naming its key. */
 export class ConfigError extends Error {
@@ -15,21 +20,11 @@ export class ConfigError extends Error {
     }
 }
 
-/** Machine types used when a pool does not name one. */
-export const defaultInstanceTypes: Record<"eks" | "gke" | "aks", { system: string; gpu: string; gpuType: string }> = {
-    eks: { system: "m7i.xlarge", gpu: "g6.xlarge", gpuType: "nvidia-l4" },
-    gke: { system: "e2-standard-4", gpu: "g2-standard-8", gpuType: "nvidia-l4" },
-    aks: { system: "Standard_D4s_v5", gpu: "Standard_NC4as_T4_v3", gpuType: "nvidia-tesla-t4" },
-};
+export { defaultInstanceTypes };
+export type { ResolvedCluster };
 
 /** A stack reference target split into its parts. */
 export interface StackRefName { organization: string; project: string; stack: string; fullName: string }
-
-export interface ResolvedCluster extends Omit<ClusterConfig, "network" | "systemPool" | "gpuPool"> {
-    network: Required<ClusterConfig["network"]>;
-    systemPool: ClusterConfig["systemPool"] & { instanceType: string };
-    gpuPool: ClusterConfig["gpuPool"] & { instanceType: string; gpuType: string };
-}
 
 /** The configuration of one stack, validated and with every default applied. */
 export interface PlatformConfig {
@@ -41,9 +36,10 @@ export interface PlatformConfig {
     trainingStack?: StackRefName;
     protectStateful: boolean;
     cluster: ResolvedCluster;
-    storage: RawPlatformConfig["storage"] & { rook: { enabled: boolean; poolSize: number } };
-    streaming: RawPlatformConfig["streaming"] & { replicas: number; replicationFactor: number; minInSyncReplicas: number };
+    storage: ResolvedStorage;
+    streaming: StreamingConfig;
     serving: RawPlatformConfig["serving"];
+    observability: RawPlatformConfig["observability"];
     models: RawPlatformConfig["models"];
 }
 
@@ -96,16 +92,26 @@ function distance(a: string, b: string): number {
 }
 
 /** Known keys of the object schema at `path`, for unknown-key messages. */
-function knownKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
+function knownKeysAt(path: ReadonlyArray<PropertyKey>, input?: unknown): string[] {
     let schema: unknown = configSchema;
-    for (const p of path) {
-        schema = unwrap(schema);
+    for (const [i, p] of path.entries()) {
+        schema = variantOf(unwrap(schema), valueAt(input, path.slice(0, i)));
         if (schema instanceof z.ZodObject) schema = schema.shape[p as string];
         else if (schema instanceof z.ZodArray) schema = schema.element;
         else return [];
     }
-    schema = unwrap(schema);
+    schema = variantOf(unwrap(schema), valueAt(input, path));
     return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+/** The option of a discriminated union that `value` selects (all keys of all options when none does). */
+function variantOf(schema: unknown, value: unknown): unknown {
+    if (!(schema instanceof z.ZodDiscriminatedUnion)) return schema;
+    const d = schema.def.discriminator;
+    const options = schema.options as unknown as z.ZodObject[];
+    const chosen = (value !== null && typeof value === "object") ? (value as Record<string, unknown>)[d] : undefined;
+    const match = options.find((o) => (o.shape[d] as z.ZodLiteral).values.has(chosen as never));
+    return match ?? z.object(Object.assign({}, ...options.map((o) => o.shape)) as z.ZodRawShape);
 }
 
 function unwrap(schema: unknown): unknown {
@@ -142,7 +148,7 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
     }
     switch (issue.code) {
         case "unrecognized_keys":
-            return issue.keys.map((k) => unknownKeyMessage(path, k, knownKeysAt(path)));
+            return issue.keys.map((k) => unknownKeyMessage(path, k, knownKeysAt(path, input)));
         case "invalid_type":
             return [valueAt(input, path) === undefined
                 ? `${key} is required (${issue.expected})`
@@ -152,8 +158,10 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
         case "invalid_union": {
             const discriminator = (issue as { note?: string }).note?.includes("discriminator");
             if (discriminator) {
-                const modePath = path[path.length - 1] === "mode" ? path : [...path, "mode"];
-                return [`${keyOf(modePath)} must be one of none | time-slicing | mig (got ${describe(valueAt(input, modePath))})`];
+                const d = (issue as { discriminator?: string }).discriminator ?? "mode";
+                const options = (issue as { options?: unknown[] }).options ?? ["none", "time-slicing", "mig"];
+                const dPath = path[path.length - 1] === d ? path : [...path, d];
+                return [`${keyOf(dPath)} must be one of ${options.map(String).join(" | ")} (got ${describe(valueAt(input, dPath))})`];
             }
             const firsts = issue.errors.flatMap((errs) => errs.slice(0, 1)).map((e) => formatIssue({ ...e, path: [...path, ...e.path] } as z.core.$ZodIssue, input));
             return firsts[0] ?? [`${key} is invalid (got ${got})`];
@@ -199,78 +207,17 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
         out.push(`${k("trainingStack")} names this stack itself (got ${describe(c.trainingStack)})`);
     }
 
-    const cl = c.cluster;
-    const p: ClusterProvider = cl.provider;
-    const cloud = p === "eks" || p === "gke" || p === "aks";
-    if (cloud && !cl.region) out.push(`${k("cluster.region")} is required for provider ${p} (e.g. ${p === "aks" ? "westeurope" : p === "gke" ? "europe-west4" : "eu-west-1"})`);
-    if (p === "gke" && !cl.project) out.push(`${k("cluster.project")} is required for provider gke: set the GCP project ID`);
-    if (p === "gke" && !cl.projectNumber) out.push(`${k("cluster.projectNumber")} is required for provider gke: gcloud projects describe <project> --format='value(projectNumber)'`);
-    if (p === "aks" && !cl.tenantId) out.push(`${k("cluster.tenantId")} is required for provider aks: set the Entra ID tenant GUID`);
-    if (cl.publicEndpoint && cl.authorizedCidrs.length === 0) {
-        out.push(`${k("cluster.authorizedCidrs")} must list at least one CIDR when cluster.publicEndpoint is true (a public API open to everyone is not allowed)`);
-    }
-    if (!cl.publicEndpoint && cl.authorizedCidrs.length > 0) {
-        out.push(`${k("cluster.authorizedCidrs")} is set but cluster.publicEndpoint is false: set publicEndpoint: true or remove authorizedCidrs`);
-    }
-    cl.authorizedCidrs.forEach((cidr, i) => {
-        if (cidr.endsWith("/0")) out.push(`${k(`cluster.authorizedCidrs[${i}]`)} opens the API to the whole internet (got ${describe(cidr)}): list your office or VPN ranges`);
-    });
-    if (cl.systemPool.minSize > cl.systemPool.maxSize) {
-        out.push(`${k("cluster.systemPool.maxSize")} must be >= minSize (got ${cl.systemPool.maxSize} < ${cl.systemPool.minSize})`);
-    }
-    if (cl.gpuPool.minSize > cl.gpuPool.maxSize) {
-        out.push(`${k("cluster.gpuPool.maxSize")} must be >= minSize (got ${cl.gpuPool.maxSize} < ${cl.gpuPool.minSize})`);
-    }
-    if (p === "onprem" && !secretsSet.has(secretKeys.kubeconfig)) {
-        out.push(`${k(secretKeys.kubeconfig)} is required for provider onprem: pulumi config set --secret ${k(secretKeys.kubeconfig)} < kubeconfig.yaml`);
-    }
-    if (p === "k3s") {
-        if (cl.hosts.length === 0) out.push(`${k("cluster.hosts")} is required for provider k3s: list the hosts ({ name, address, role: server|agent, gpu })`);
-        else if (cl.hosts[0].role !== "server") out.push(`${k("cluster.hosts[0].role")} must be server: the first host initialises the cluster (got ${describe(cl.hosts[0].role)})`);
-        const names = cl.hosts.map((h) => h.name);
-        const addresses = cl.hosts.map((h) => h.address);
-        if (new Set(names).size !== names.length) out.push(`${k("cluster.hosts")} has duplicate names (got ${describe(names)})`);
-        if (new Set(addresses).size !== addresses.length) out.push(`${k("cluster.hosts")} has duplicate addresses (got ${describe(addresses)})`);
-        if (!secretsSet.has(secretKeys.sshPrivateKey)) {
-            out.push(`${k(secretKeys.sshPrivateKey)} is required for provider k3s: pulumi config set --secret ${k(secretKeys.sshPrivateKey)} < ~/.ssh/id_ed25519`);
-        }
-    } else if (cl.hosts.length > 0) {
-        out.push(`${k("cluster.hosts")} is only used with provider k3s (provider is ${p}): remove it`);
-    }
-    if (c.streaming.minInSyncReplicas !== undefined && c.streaming.replicationFactor !== undefined
-        && c.streaming.minInSyncReplicas > c.streaming.replicationFactor) {
-        out.push(`${k("streaming.minInSyncReplicas")} must be <= replicationFactor (got ${c.streaming.minInSyncReplicas} > ${c.streaming.replicationFactor})`);
-    }
-    if (c.streaming.replicationFactor !== undefined && c.streaming.replicas !== undefined
-        && c.streaming.replicationFactor > c.streaming.replicas) {
-        out.push(`${k("streaming.replicationFactor")} must be <= replicas (got ${c.streaming.replicationFactor} > ${c.streaming.replicas})`);
-    }
-    if (c.serving.minReplicas > c.serving.maxReplicas) {
-        out.push(`${k("serving.maxReplicas")} must be >= minReplicas (got ${c.serving.maxReplicas} < ${c.serving.minReplicas})`);
-    }
-    if (training && !c.storage.buckets.includes("models")) {
-        out.push(`${k("storage.buckets")} must include "models" on a training stack: serving stacks read approved models from it (got ${describe(c.storage.buckets)})`);
-    }
+    out.push(...clusterIssues(c.cluster, { environment: c.environment, secretsSet }));
+    out.push(...streamingIssues(c.streaming, c.environment, { training, serving }));
+    out.push(...servingIssues(c.serving, {
+        serving, clusterProvider: c.cluster.provider, rook: training && c.storage.rook.enabled !== false,
+    }));
+    out.push(...observabilityIssues(c.observability));
+    out.push(...storageIssues(c.storage, storageContextOf(c)));
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
     const modelNames = c.models.map((m) => m.name);
     if (new Set(modelNames).size !== modelNames.length) out.push(`${k("models")} has duplicate names (got ${describe(modelNames)})`);
     return out;
-}
-
-function resolveCluster(cl: ClusterConfig, env: Environment): ResolvedCluster {
-    const cloud = cl.provider === "eks" || cl.provider === "gke" || cl.provider === "aks" ? defaultInstanceTypes[cl.provider] : undefined;
-    const zones = cl.network.zones ?? (cl.provider === "eks" ? ["a", "b", "c"].map((z) => `${cl.region}${z}`)
-        : cl.provider === "aks" ? ["1", "2", "3"] : []);
-    return {
-        ...cl,
-        network: { ...cl.network, zones, natPerZone: cl.network.natPerZone ?? env === "prod" },
-        systemPool: { ...cl.systemPool, instanceType: cl.systemPool.instanceType ?? cloud?.system ?? "" },
-        gpuPool: {
-            ...cl.gpuPool,
-            instanceType: cl.gpuPool.instanceType ?? cloud?.gpu ?? "",
-            gpuType: cl.gpuPool.gpuType ?? cloud?.gpuType ?? "nvidia",
-        },
-    };
 }
 
 /**
@@ -312,7 +259,6 @@ export function resolveConfig(input: RawInput): PlatformConfig {
 
     const dev = c.environment === "dev";
     const hasRole = (r: Role) => c.roles.includes(r);
-    const small = dev ? 1 : 3;
     return {
         project: input.project,
         stack: input.stack,
@@ -321,17 +267,10 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         trainingStack: c.trainingStack ? splitStackRef(c.trainingStack) : undefined,
         protectStateful: c.protectStateful ?? !dev,
         cluster: resolveCluster(c.cluster, c.environment),
-        storage: {
-            ...c.storage,
-            rook: { ...c.storage.rook, enabled: c.storage.rook.enabled ?? hasRole("training"), poolSize: c.storage.rook.poolSize ?? small },
-        },
-        streaming: {
-            ...c.streaming,
-            replicas: c.streaming.replicas ?? small,
-            replicationFactor: c.streaming.replicationFactor ?? small,
-            minInSyncReplicas: c.streaming.minInSyncReplicas ?? (dev ? 1 : 2),
-        },
+        storage: resolveStorage(c.storage, storageContextOf(c)),
+        streaming: resolveStreaming(c.streaming, c.environment),
         serving: c.serving,
+        observability: c.observability,
         models: c.models,
     };
 }

@@ -81,9 +81,21 @@ const parseQuantity = (q: string): number => {
 };
 
 /** Cross-field rules of the serving section: one line per problem naming the key, the value and the fix. */
-export function servingIssues(s: ServingConfig): string[] {
+/** Facts outside the section that the serving rules depend on. */
+export interface ServingContext {
+    /** The stack runs the serving role. */
+    serving: boolean;
+    clusterProvider: string;
+    /** Rook runs on this stack (its CephFS class then backs the local model copy). */
+    rook: boolean;
+}
+
+export function servingIssues(s: ServingConfig, ctx?: ServingContext): string[] {
     const out: string[] = [];
     const k = (p: string) => `hybridml:serving.${p}`;
+    if (ctx?.serving && ctx.clusterProvider === "k3s" && !ctx.rook && s.localStore.storageClass === undefined) {
+        out.push(`${k("localStore.storageClass")} is required on k3s: the cluster's only class (local-path) has no ReadWriteMany, and the model copy is read by predictors on several nodes; set an RWX class the site provides (e.g. longhorn, an NFS class)`);
+    }
     if (s.minReplicas > s.maxReplicas) {
         out.push(`${k("maxReplicas")} must be >= minReplicas (got ${s.maxReplicas} < ${s.minReplicas})`);
     }

@@ -23,7 +23,7 @@ const dnsSubdomain = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 
 
 /** Block StorageClass of each cloud that PVC-backed OSDs use when `osdStorageClass` is not set. */
 export const cloudBlockStorageClass: Record<"eks" | "gke" | "aks", string> = {
-    eks: "gp2",
+    eks: "gp3",
     gke: "standard-rwo",
     aks: "managed-csi-premium",
 };
@@ -61,7 +61,7 @@ export const storageSchema = z.strictObject({
         osdCount: count(1).default(3),
         /** Size of each PVC-backed OSD. Default 500Gi. */
         osdSize: z.string().regex(/^[1-9]\d*(Gi|Ti)$/, { message: "must be a size such as 500Gi" }).default("500Gi"),
-        /** Block StorageClass of the PVC-backed OSDs. Default: eks gp2, gke standard-rwo, aks managed-csi-premium; required elsewhere. */
+        /** Block StorageClass of the PVC-backed OSDs. Default: eks gp3 (the encrypted class EksCluster creates), gke standard-rwo, aks managed-csi-premium; required elsewhere. */
         osdStorageClass: dnsSubdomain.optional(),
         /** Ceph monitors (odd). Default 3 (dev: 1). */
         monCount: count(1).max(9).refine((n) => n % 2 === 1, { message: "must be odd (1, 3, 5, 7 or 9) so that a quorum is a majority" }).optional(),

@@ -39,11 +39,23 @@ export interface StreamingEndpoint {
     engine: "kafka" | "pulsar";
     /** Bootstrap address (Kafka host:port) or service URL (Pulsar). */
     bootstrap: string;
-    /** PEM CA certificate of the TLS listener; null until the streaming component publishes it. */
-    caCert: string | null;
+    /** PEM CA certificate of the TLS listener (public; an Output on the training side); null when none is published. */
+    caCert: pulumi.Input<string> | null;
     /** Topics that serving stacks mirror back to training. */
     feedbackTopics: string[];
+    /** Serving stacks allowed to send feedback (each has its entry in `streamingReplicationCredentials`). */
+    feedbackProducers?: string[];
+    /** Pulsar cluster name of the training cluster (geo-replication target). */
+    clusterName?: string;
 }
+
+/** Credentials of one serving stack's feedback replication into training (Kafka SCRAM user, or Pulsar role + JWT). */
+export interface ReplicationCredential {
+    username: string;
+    password: string;
+}
+/** Per serving stack (by stack name): always a secret output. */
+export type ReplicationCredentials = Record<string, ReplicationCredential>;
 
 /** What a training stack exports (as stack outputs) and a serving stack reads. */
 export interface TrainingContract {
@@ -52,11 +64,15 @@ export interface TrainingContract {
     modelStore: ModelStore;
     modelStoreReadCredentials: pulumi.Output<ModelStoreCredentials>;
     streaming: StreamingEndpoint;
+    /** Feedback replication credentials per serving stack (secret). */
+    streamingReplicationCredentials: pulumi.Output<ReplicationCredentials>;
 }
 
-/** Output names of the contract; `modelStoreReadCredentials` is the one secret. */
-export const CONTRACT_OUTPUTS = ["contractVersion", "modelCatalog", "modelStore", "modelStoreReadCredentials", "streaming"] as const;
-export const SECRET_CONTRACT_OUTPUTS: ReadonlyArray<string> = ["modelStoreReadCredentials"];
+/** Output names of the contract; `modelStoreReadCredentials` and `streamingReplicationCredentials` are secrets. */
+export const CONTRACT_OUTPUTS = [
+    "contractVersion", "modelCatalog", "modelStore", "modelStoreReadCredentials", "streaming", "streamingReplicationCredentials",
+] as const;
+export const SECRET_CONTRACT_OUTPUTS: ReadonlyArray<string> = ["modelStoreReadCredentials", "streamingReplicationCredentials"];
 
 /** A training stack's outputs are missing, of another contract version, or malformed. */
 export class ContractError extends Error {
@@ -89,7 +105,7 @@ function checkObject(value: unknown, path: string, fields: Record<string, Check>
  * Validate the plain (non-secret) outputs of a training stack and return them typed.
  * `outputs` maps output name to value; secret outputs only need to be present.
  */
-export function validateContract(trainingStack: string, outputs: Record<string, unknown>): Omit<TrainingContract, "modelStoreReadCredentials"> {
+export function validateContract(trainingStack: string, outputs: Record<string, unknown>): Omit<TrainingContract, "modelStoreReadCredentials" | "streamingReplicationCredentials"> {
     const problems: string[] = [];
     const missing = CONTRACT_OUTPUTS.filter((k) => outputs[k] === undefined);
     if (missing.length > 0) problems.push(`missing output(s): ${missing.join(", ")}`);
@@ -108,8 +124,8 @@ export function validateContract(trainingStack: string, outputs: Record<string, 
         problems.push(...checkObject(outputs.modelStore, "modelStore", { endpoint: isString, bucket: isString, region: isString }));
         problems.push(...checkObject(outputs.streaming, "streaming", {
             engine: (v) => (v === "kafka" || v === "pulsar" ? undefined : "must be kafka or pulsar"),
-            bootstrap: isString, caCert: isStringOrNull, feedbackTopics: isStringList,
-        }, ["caCert"]));
+            bootstrap: isString, caCert: isStringOrNull, feedbackTopics: isStringList, feedbackProducers: isStringList, clusterName: isString,
+        }, ["caCert", "feedbackProducers", "clusterName"]));
     }
     if (problems.length > 0) throw new ContractError(trainingStack, problems);
     return {
@@ -129,7 +145,11 @@ export async function readTrainingContract(ref: pulumi.StackReference, trainingS
     const plain: Record<string, unknown> = {};
     for (const [k, d] of details) plain[k] = d.value ?? d.secretValue;
     const contract = validateContract(trainingStack, plain);
-    return { ...contract, modelStoreReadCredentials: pulumi.secret(ref.requireOutput("modelStoreReadCredentials") as pulumi.Output<ModelStoreCredentials>) };
+    return {
+        ...contract,
+        modelStoreReadCredentials: pulumi.secret(ref.requireOutput("modelStoreReadCredentials") as pulumi.Output<ModelStoreCredentials>),
+        streamingReplicationCredentials: pulumi.secret(ref.requireOutput("streamingReplicationCredentials") as pulumi.Output<ReplicationCredentials>),
+    };
 }
 
 /** The contract as stack outputs (what `index.ts` exports on a training stack). */
@@ -140,5 +160,6 @@ export function contractOutputs(c: TrainingContract): Record<(typeof CONTRACT_OU
         modelStore: c.modelStore,
         modelStoreReadCredentials: pulumi.secret(c.modelStoreReadCredentials),
         streaming: c.streaming,
+        streamingReplicationCredentials: pulumi.secret(c.streamingReplicationCredentials),
     };
 }

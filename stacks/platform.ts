@@ -9,6 +9,7 @@ import { contractOutputs, readTrainingContract, TrainingContract } from "./contr
 import { deployBase } from "./base";
 import { createCluster } from "./cluster";
 import { deployServing } from "./serving";
+import { checkStreamingContract, deployServingStreaming } from "./streaming";
 import { deployTraining } from "./training";
 
 /** Build the whole platform for one stack and return its stack outputs. */
@@ -18,6 +19,7 @@ export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<
     if (config.roles.serving && !config.roles.training && config.trainingStack) {
         const ref = new pulumi.StackReference(`${name}-training`, { name: config.trainingStack.fullName });
         contract = await readTrainingContract(ref, config.trainingStack.fullName);
+        checkStreamingContract(config, contract); // engine mismatch: a config error before anything else is registered
     }
 
     const cluster = await createCluster(name, config, secrets);
@@ -37,7 +39,8 @@ export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<
     }
     if (config.roles.serving) {
         if (!contract) throw new Error("hybridml:trainingStack is required on a serving-only stack");
-        Object.assign(outputs, { serving: deployServing(name, config, cluster, contract, base) });
+        const feedback = deployServingStreaming(name, config, cluster, contract, base);
+        Object.assign(outputs, { serving: deployServing(name, config, cluster, contract, base, feedback) });
     }
     return outputs;
 }

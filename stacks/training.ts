@@ -7,8 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import type { Cluster } from "../components/clusters/types";
 import type { BaseServices } from "./base";
+import * as random from "@pulumi/random";
+import { RookCeph, RookCephArgs } from "../components/storage/rookCeph";
 import { S3Credentials } from "../components/storage/s3Credentials";
-import { CONTRACT_VERSION, ModelStoreCredentials, TrainingContract } from "./contract";
+import { defaultStreamingBootstrap, deployTrainingStreaming } from "./streaming";
+import { CONTRACT_VERSION, ModelStore, ModelStoreCredentials, ReplicationCredentials, TrainingContract } from "./contract";
 
 /** In-cluster names the storage and streaming components use (defaults for the contract endpoints). */
 export const inCluster = {
@@ -25,22 +28,24 @@ export function defaultModelStoreEndpoint(): string {
     return `http://rook-ceph-rgw-${inCluster.objectStore}.${inCluster.rookNamespace}.svc`;
 }
 
-/** Default streaming bootstrap: Strimzi's TLS bootstrap service, or the Pulsar proxy. */
+/** Default streaming bootstrap: Strimzi's external (SCRAM, TLS) bootstrap service, or the Pulsar proxy (TLS). */
 export function defaultBootstrap(engine: "kafka" | "pulsar"): string {
-    return engine === "kafka"
-        ? `${inCluster.kafkaCluster}-kafka-bootstrap.${inCluster.kafkaNamespace}.svc:9093`
-        : `pulsar-proxy.${inCluster.pulsarNamespace}.svc:6651`;
+    return defaultStreamingBootstrap(engine);
 }
 
 /** The contract a training stack publishes, from its config and the model-sync credentials. Pure. */
-export function trainingContract(config: PlatformConfig, credentials: pulumi.Output<ModelStoreCredentials>): TrainingContract {
+export function trainingContract(
+    config: PlatformConfig,
+    credentials: pulumi.Output<ModelStoreCredentials>,
+    modelStore?: ModelStore,
+): TrainingContract {
     return {
         contractVersion: CONTRACT_VERSION,
         modelCatalog: config.models.map((m) => ({
             name: m.name, version: m.version, format: m.format, runtime: m.runtime, artifactPath: m.artifactPath, gpu: m.gpu,
             ...(m.sha256 ? { sha256: m.sha256 } : {}),
         })),
-        modelStore: {
+        modelStore: modelStore ?? {
             endpoint: config.storage.endpoint ?? defaultModelStoreEndpoint(),
             bucket: inCluster.modelsBucket,
             region: config.storage.region,
@@ -52,12 +57,53 @@ export function trainingContract(config: PlatformConfig, credentials: pulumi.Out
             caCert: null,
             feedbackTopics: config.streaming.topics.filter((t) => t.feedback).map((t) => t.name),
         },
+        streamingReplicationCredentials: pulumi.secret<ReplicationCredentials>({}),
+    };
+}
+
+/** RookCeph arguments from the resolved `storage` config (dev sizing only on environment dev). */
+export function rookCephArgs(
+    config: PlatformConfig,
+    cluster: Pick<Cluster, "provider">,
+    base: Pick<BaseServices, "monitoring">,
+    modelSyncCredentials: pulumi.Input<ModelStoreCredentials>,
+): RookCephArgs {
+    const r = config.storage.rook;
+    const dev = config.environment === "dev";
+    return {
+        provider: cluster.provider,
+        modelSyncCredentials,
+        namespace: inCluster.rookNamespace,
+        osds: r.osdSource === "pvc"
+            ? { source: "pvc", count: r.osdCount, size: r.osdSize, storageClassName: r.osdStorageClass }
+            : { source: "devices", deviceFilter: r.deviceFilter },
+        monCount: r.monCount,
+        mgrCount: dev ? 1 : 2,
+        allowMultiplePerNode: dev,
+        poolSize: r.poolSize,
+        failureDomain: r.failureDomain,
+        erasureCoding: r.erasureCoding ?? false,
+        rgwInstances: r.rgwInstances,
+        endpoint: config.storage.endpoint,
+        tlsSecret: r.tlsSecret,
+        region: config.storage.region,
+        buckets: config.storage.buckets,
+        dataDirHostPath: r.dataDirHostPath,
+        monitoring: base.monitoring,
+        protect: config.protectStateful,
     };
 }
 
 /** Deploy the training role onto `cluster` and return the contract it publishes. */
-export function deployTraining(name: string, config: PlatformConfig, _cluster: Cluster, _base: BaseServices): TrainingContract {
-    // Read-only key pair for the model sync of serving stacks (Rook CephObjectStoreUser keys).
-    const modelSync = new S3Credentials(`${name}-model-sync`);
-    return trainingContract(config, modelSync.credentials);
+export function deployTraining(name: string, config: PlatformConfig, cluster: Cluster, base: BaseServices): TrainingContract {
+    // Read-only key pair for the model sync of serving stacks (the Rook CephObjectStoreUser's keys).
+    const randomProvider = new random.Provider(`${name}-training-random`);
+    const modelSync = new S3Credentials(`${name}-model-sync`, { provider: randomProvider });
+    // Rook-Ceph: the models bucket, its endpoint and the read-only user the contract publishes.
+    const storage = config.storage.rook.enabled
+        ? new RookCeph(`${name}-storage`, rookCephArgs(config, cluster, base, modelSync.credentials))
+        : undefined;
+    const streaming = deployTrainingStreaming(name, config, cluster, base);
+    const contract = trainingContract(config, storage?.modelStoreReadCredentials ?? modelSync.credentials, storage?.modelStore);
+    return { ...contract, streaming: streaming.endpoint, streamingReplicationCredentials: streaming.credentials };
 }

@@ -11,6 +11,7 @@ const good = {
     modelStore: { endpoint: "https://s3.example", bucket: "models", region: "default" },
     modelStoreReadCredentials: { accessKeyId: "AKIA", secretAccessKey: "s" },
     streaming: { engine: "kafka", bootstrap: "kafka.example:9094", caCert: null, feedbackTopics: ["inference-feedback"] },
+    streamingReplicationCredentials: { "prod-aws": { username: "feedback-prod-aws", password: "p" } },
 };
 
 function contractError(outputs: Record<string, unknown>): ContractError {
@@ -76,7 +77,7 @@ describe("stack-reference contract", () => {
 
         it("returns the validated contract with the credentials as a secret", async () => {
             const run = await runMocked(async () => readTrainingContract(new pulumi.StackReference("ref", { name }), name), {
-                stackOutputs: (n) => (n === name ? { outputs: good, secretOutputNames: ["modelStoreReadCredentials"] } : undefined),
+                stackOutputs: (n) => (n === name ? { outputs: good, secretOutputNames: ["modelStoreReadCredentials", "streamingReplicationCredentials"] } : undefined),
             });
             const contract = run.value;
             assert.equal(contract.modelStore.bucket, "models");

@@ -171,7 +171,11 @@ function servingStack(env: Env, trainingEngine: string): fc.Arbitrary<Generated>
         cl: cluster(provider), streaming: streaming(env, fc.constant(trainingEngine)), serving, observability,
     }).map(({ cl, streaming, serving, observability }) => ({
         stack: "prod-aws", env, training: false, provider, secrets: cl.secrets,
-        values: { environment: env, roles: ["serving"], trainingStack: "acme/hybridml/prod-training", cluster: cl.cluster, streaming, serving, observability },
+        values: {
+            environment: env, roles: ["serving"], trainingStack: "acme/hybridml/prod-training", cluster: cl.cluster, streaming, observability,
+            // k3s has no ReadWriteMany class of its own: the site provides one for the local model copy.
+            serving: provider === "k3s" ? { ...serving, localStore: { storageClass: "longhorn" } } : serving,
+        },
     })));
 }
 
@@ -216,6 +220,7 @@ const schemaMutations: Mutation[] = [
 const crossFieldMutations: Mutation[] = [
     { key: "hybridml:cluster.gpuPool.maxSize", applies: all, apply: (v) => { Object.assign(at(v, ["cluster", "gpuPool"]), { minSize: 3, maxSize: 2 }); } },
     { key: "hybridml:cluster.systemPool.maxSize", applies: (g) => ["eks", "gke", "aks"].includes(g.provider), apply: (v) => { Object.assign(at(v, ["cluster", "systemPool"]), { minSize: 4, maxSize: 2 }); } },
+    { key: "hybridml:serving.localStore.storageClass", applies: (g) => g.provider === "k3s" && !g.training, apply: (v) => { delete v.serving.localStore; } },
     { key: "hybridml:serving.maxReplicas", applies: all, apply: (v) => { Object.assign(v.serving, { minReplicas: 3, maxReplicas: 2 }); } },
     { key: "hybridml:serving.resources.limits.cpu", applies: all, apply: (v) => { v.serving.resources = { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } }; } },
     { key: "hybridml:streaming.minInSyncReplicas", applies: all, apply: (v) => { v.streaming.minInSyncReplicas = v.streaming.replicationFactor + 1; } },

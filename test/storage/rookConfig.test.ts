@@ -121,7 +121,7 @@ describe("storage config (config/storage.ts)", () => {
     });
 
     it("cloud stacks default the OSD class to the cloud's block class", () => {
-        assert.equal(resolveStorage(parse({ rook: { osdSource: "pvc" } }), { ...prodCtx, clusterProvider: "eks" }).rook.osdStorageClass, "gp2");
+        assert.equal(resolveStorage(parse({ rook: { osdSource: "pvc" } }), { ...prodCtx, clusterProvider: "eks" }).rook.osdStorageClass, "gp3");
         assert.equal(resolveStorage(parse({ rook: { osdSource: "pvc" } }), { ...prodCtx, clusterProvider: "gke" }).rook.osdStorageClass, "standard-rwo");
         assert.deepEqual(storageIssues(parse({ rook: { osdSource: "pvc" } }), { ...prodCtx, clusterProvider: "aks" }), []);
     });

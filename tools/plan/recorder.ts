@@ -30,6 +30,8 @@ export interface RecordedResource {
     dependencies: string[];
     protect: boolean;
     retainOnDelete: boolean;
+    /** Properties whose changes the engine ignores (`ignoreChanges`). */
+    ignoreChanges?: string[];
     /** True for resources read rather than created (StackReference, `get`). */
     read: boolean;
     custom: boolean;
@@ -110,6 +112,7 @@ class Recorder {
             dependencies: (req.getDependenciesList() as string[]) ?? [],
             protect: read ? false : Boolean(req.getProtect()),
             retainOnDelete: read ? false : Boolean(req.getRetainondelete()),
+            ignoreChanges: read ? [] : (req as { getIgnorechangesList?: () => string[] }).getIgnorechangesList?.() ?? [],
             read,
             custom: read ? true : Boolean(req.getCustom()),
             additionalSecretOutputs: (req.getAdditionalsecretoutputsList() as string[]) ?? [],
