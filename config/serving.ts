@@ -4,23 +4,10 @@
  * Pure: no Pulumi imports.
  */
 import { z } from "zod";
+import { KSERVE_RUNTIMES, KserveRuntime } from "../lib/kserveRuntimes";
 
-/** KServe ClusterServingRuntimes the pinned runtime-configs chart can install (key in its values). */
-export const KSERVE_RUNTIMES = {
-    "kserve-tritonserver": "tritonserver",
-    "kserve-huggingfaceserver": "huggingfaceserver",
-    "kserve-sklearnserver": "sklearnserver",
-    "kserve-xgbserver": "xgbserver",
-    "kserve-lgbserver": "lgbserver",
-    "kserve-mlserver": "mlserver",
-    "kserve-torchserve": "torchserve",
-    "kserve-tensorflow-serving": "tensorflow",
-    "kserve-pmmlserver": "pmmlserver",
-    "kserve-paddleserver": "paddleserver",
-    "kserve-predictiveserver": "predictiveserver",
-    "kserve-autogluonserver": "autogluonserver",
-} as const;
-export type KserveRuntime = keyof typeof KSERVE_RUNTIMES;
+export { KSERVE_RUNTIMES };
+export type { KserveRuntime };
 export const kserveRuntimeNames = Object.keys(KSERVE_RUNTIMES) as [KserveRuntime, ...KserveRuntime[]];
 
 const quantity = (what: string, example: string) => z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, {

@@ -5,23 +5,11 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { KSERVE_RUNTIMES } from "../../lib/kserveRuntimes";
 import { chartRepos, versions } from "../../lib/versions";
 
-/** values key of each ClusterServingRuntime in the kserve-runtime-configs chart (vllm is left out: its tag is `latest`). */
-export const RUNTIME_VALUES_KEYS: Readonly<Record<string, string>> = {
-    "kserve-tritonserver": "tritonserver",
-    "kserve-huggingfaceserver": "huggingfaceserver",
-    "kserve-sklearnserver": "sklearnserver",
-    "kserve-xgbserver": "xgbserver",
-    "kserve-lgbserver": "lgbserver",
-    "kserve-mlserver": "mlserver",
-    "kserve-torchserve": "torchserve",
-    "kserve-tensorflow-serving": "tensorflow",
-    "kserve-pmmlserver": "pmmlserver",
-    "kserve-paddleserver": "paddleserver",
-    "kserve-predictiveserver": "predictiveserver",
-    "kserve-autogluonserver": "autogluonserver",
-};
+/** values key of each ClusterServingRuntime in the kserve-runtime-configs chart. */
+export const RUNTIME_VALUES_KEYS: Readonly<Record<string, string>> = KSERVE_RUNTIMES;
 /** Runtimes of the chart that are always switched off. */
 const ALWAYS_OFF = ["vllmserver"];
 

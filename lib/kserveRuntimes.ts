@@ -1,0 +1,21 @@
+/**
+ * The ClusterServingRuntimes the pinned kserve-runtime-configs chart (lib/versions.ts
+ * `charts.kserve`) can install, each with its key in the chart's values. Config validates
+ * `serving.runtimes` against it; the KServe component switches the chart's runtimes with it.
+ * vllm is left out: the chart tags its image `latest`.
+ */
+export const KSERVE_RUNTIMES = {
+    "kserve-tritonserver": "tritonserver",
+    "kserve-huggingfaceserver": "huggingfaceserver",
+    "kserve-sklearnserver": "sklearnserver",
+    "kserve-xgbserver": "xgbserver",
+    "kserve-lgbserver": "lgbserver",
+    "kserve-mlserver": "mlserver",
+    "kserve-torchserve": "torchserve",
+    "kserve-tensorflow-serving": "tensorflow",
+    "kserve-pmmlserver": "pmmlserver",
+    "kserve-paddleserver": "paddleserver",
+    "kserve-predictiveserver": "predictiveserver",
+    "kserve-autogluonserver": "autogluonserver",
+} as const;
+export type KserveRuntime = keyof typeof KSERVE_RUNTIMES;
