@@ -4,7 +4,7 @@
  * provider, secrets stay masked, and every custom resource matches its operator's CRD schema.
  */
 import * as assert from "node:assert/strict";
-import { listStacks, Plan, planFleet, PlanResult } from "../tools/plan/plan";
+import { listStacks, readStackConfig, Plan, planFleet, PlanResult } from "../tools/plan/plan";
 import { hasMandatory } from "../tools/plan/policies";
 import { isBuiltinKubernetesType, validateRecordedCustomResource } from "./helpers/crds";
 
@@ -79,6 +79,12 @@ describe("fleet (offline plan of every shipped stack)", function () {
                 if (r.type.startsWith("pulumi:") || r.type.startsWith("hybridml:")) continue;
                 assert.ok(providers.has(r.provider), `${stack}: ${r.type} ${r.name} has provider "${r.provider}"`);
             }
+        }
+    });
+
+    it("every shipped stack disables the default provider of every package", () => {
+        for (const stack of listStacks()) {
+            assert.deepEqual(JSON.parse(readStackConfig(stack).config["pulumi:disable-default-providers"] ?? "[]"), ["*"], stack);
         }
     });
 

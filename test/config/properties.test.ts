@@ -28,7 +28,7 @@ interface Generated {
     secrets: string[];
 }
 
-const DISABLE_DEFAULTS = JSON.stringify(["kubernetes", "aws", "gcp", "azure-native"]);
+const DISABLE_DEFAULTS = JSON.stringify(["*"]);
 
 function stackConfig(g: Generated): StackConfig {
     const config: Record<string, string> = { "pulumi:disable-default-providers": DISABLE_DEFAULTS };
