@@ -4,9 +4,10 @@
  * provider, secrets stay masked, and every custom resource matches its operator's CRD schema.
  */
 import * as assert from "node:assert/strict";
-import { listStacks, readStackConfig, Plan, planFleet, PlanResult } from "../tools/plan/plan";
+import { listStacks, readStackConfig, Plan, PlanResult } from "../tools/plan/plan";
 import { hasMandatory } from "../tools/plan/policies";
 import { isBuiltinKubernetesType, validateRecordedCustomResource } from "./helpers/crds";
+import { shippedFleet } from "./helpers/fleet";
 
 const clusterTypes: Record<string, string> = {
     dev: "hybridml:clusters:OnPremCluster",
@@ -24,10 +25,10 @@ function ofType(plan: Plan, type: string) {
 describe("fleet (offline plan of every shipped stack)", function () {
     this.timeout(120_000);
     let results: Map<string, PlanResult>;
-    const order: string[] = [];
+    let order: string[];
 
     before(async () => {
-        results = await planFleet(listStacks(), (r) => order.push(r.plan.stack));
+        ({ results, order } = await shippedFleet());
     });
 
     const plan = (stack: string): Plan => {

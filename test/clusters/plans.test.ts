@@ -6,13 +6,14 @@ import * as assert from "node:assert/strict";
 import { defaultModelBucketName } from "../../components/clusters/eks";
 import { defaultKeyVaultName, defaultStorageAccountName } from "../../components/clusters/aks";
 import { clusterPins } from "../../lib/versions";
-import { listStacks, Plan, planFleet, PlanResult } from "../../tools/plan/plan";
+import { Plan, PlanResult } from "../../tools/plan/plan";
+import { shippedPlans } from "../helpers/fleet";
 
 describe("cluster plans of the shipped stacks", function () {
     this.timeout(120_000);
     let results: Map<string, PlanResult>;
     before(async () => {
-        results = await planFleet(listStacks());
+        results = await shippedPlans();
     });
     const plan = (stack: string): Plan => {
         const r = results.get(stack);

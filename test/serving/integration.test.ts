@@ -9,8 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "yaml";
 import { servingIssues, servingSchema } from "../../config/serving";
-import { Plan, planFleet, PlanResource, REPO_ROOT } from "../../tools/plan/plan";
+import { Plan, PlanResource, REPO_ROOT } from "../../tools/plan/plan";
 import { validateRecordedCustomResource } from "../helpers/crds";
+import { shippedPlans } from "../helpers/fleet";
 
 const CLOUDS = ["prod-aws", "prod-gcp", "prod-azure"] as const;
 const ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService";
@@ -34,7 +35,7 @@ describe("serving integration with the clusters' model stores (shipped plans)", 
     this.timeout(120000);
     let plans: Map<string, Plan>;
     before(async () => {
-        const results = await planFleet([...CLOUDS, "edge"]);
+        const results = await shippedPlans();
         plans = new Map([...results].map(([s, r]) => {
             assert.equal(r.error, undefined, `${s}: ${r.error?.message}`);
             return [s, r.plan];

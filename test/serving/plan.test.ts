@@ -12,6 +12,7 @@ import { servingParity, servingResources } from "../../tools/plan/parity";
 import { reveal, SecretValue } from "../../tools/plan/recorder";
 import { validateRecordedCustomResource } from "../helpers/crds";
 import { unknownValuesKeys } from "../helpers/values";
+import { shippedPlans } from "../helpers/fleet";
 
 const SERVING = ["prod-aws", "prod-gcp", "prod-azure", "edge", "dev"];
 const ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService";
@@ -30,7 +31,7 @@ describe("serving in the shipped plans", function () {
     const catalogue = (s: string) => reveal(results.get(training(s))!.rawOutputs.modelCatalog) as Array<{ name: string; version: string; gpu: number }>;
 
     before(async () => {
-        results = await planFleet(SERVING);
+        results = await shippedPlans();
         for (const s of SERVING) assert.equal(results.get(s)!.error, undefined, `${s}: ${results.get(s)!.error?.message}`);
     });
 

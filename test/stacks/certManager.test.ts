@@ -3,13 +3,14 @@
  * Pulsar stack (the chart's TLS Issuer and Certificates) gets one, installed before what needs it.
  */
 import * as assert from "node:assert/strict";
-import { planFleet, PlanResult } from "../../tools/plan/plan";
+import { PlanResult } from "../../tools/plan/plan";
+import { shippedPlans } from "../helpers/fleet";
 
 describe("cert-manager as a base service", function () {
     this.timeout(120_000);
     let plans: Map<string, PlanResult>;
     before(async () => {
-        plans = await planFleet(["dev", "edge", "prod-training", "prod-aws"]);
+        plans = await shippedPlans();
     });
     const releases = (stack: string, chart: string) => plans.get(stack)!.plan.resources
         .filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === chart);

@@ -5,9 +5,10 @@
  * keys never appear in clear; a serving stack reads modelStore and masked credentials from the plan.
  */
 import * as assert from "node:assert/strict";
-import { Plan, planFleet, PlanResult } from "../../tools/plan/plan";
+import { Plan, PlanResult } from "../../tools/plan/plan";
 import { validateRecordedCustomResource } from "../helpers/crds";
 import { celErrors } from "./rookCel";
+import { shippedPlans } from "../helpers/fleet";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -28,7 +29,7 @@ describe("Rook-Ceph in the offline plans", function () {
     this.timeout(120_000);
     let results: Map<string, PlanResult>;
     before(async () => {
-        results = await planFleet(["prod-training", "prod-aws", "dev", "edge"]);
+        results = await shippedPlans();
     });
     const plan = (s: string): Plan => {
         const r = results.get(s)!;

@@ -6,9 +6,10 @@
  */
 import * as assert from "node:assert/strict";
 import { ConfigError } from "../../config/resolve";
-import { Plan, planFleet, PlanResult, planStack, readStackConfig } from "../../tools/plan/plan";
+import { Plan, PlanResult, planStack, readStackConfig } from "../../tools/plan/plan";
 import { reveal, SecretValue } from "../../tools/plan/recorder";
 import { validateRecordedCustomResource } from "../helpers/crds";
+import { shippedPlans } from "../helpers/fleet";
 
 const STREAMS = ["features", "inference-requests", "inference-feedback", "model-events"];
 const K = "kubernetes:kafka.strimzi.io/v1:";
@@ -29,7 +30,7 @@ describe("streaming in the offline plans", function () {
         return r.plan;
     };
     before(async () => {
-        results = await planFleet(["prod-training", "prod-gcp", "dev", "edge"]);
+        results = await shippedPlans();
     });
 
     describe("Kafka (prod-training -> prod-gcp)", () => {
