@@ -13,7 +13,12 @@
  *  - `x-kubernetes-list-type: set|map`: no duplicate items / keys;
  *  - root `metadata` checked as ObjectMeta;
  *  - Kubernetes `format`s (int32, int64, byte, date-time, quantity, ...) known to ajv.
- * CEL rules (`x-kubernetes-validations`) are not evaluated.
+ * CEL rules (`x-kubernetes-validations`) are evaluated with @marcbachmann/cel-js after the schema
+ * check, on the object with the schema's defaults applied (as the API server does): a failing rule
+ * gives `<path>: <the rule's message>`. Transition rules (those using `oldSelf`) run only when an
+ * old object is given (`ValidateOptions.oldObject`), on values present in both, like an update.
+ * Built-in objects (validateKubernetesObject) get the checks `kubectl apply` would fail on: names and
+ * labels (DNS-1123 and lengths, with Pulumi's auto-name suffix), quantities, requests <= limits.
  *
  * Identical sub-schemas (the InferenceService schema repeats the pod/container schema dozens of
  * times) are shared through `definitions`, so the ~2 MB schema compiles in a fraction of a second.
@@ -25,6 +30,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { locateSchemaDir, REPO_ROOT, sha256 } from "../../tools/schemas/locate";
+import { parseQuantity, QUANTITY_RE } from "../../policy/lib/quantity";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const cel = require("@marcbachmann/cel-js") as typeof import("@marcbachmann/cel-js");
 
 type Schema = { [k: string]: any };
 
@@ -432,6 +440,8 @@ export interface ValidateOptions {
     catalog?: CrdCatalog;
     /** Errors whose offending value satisfies this are dropped (e.g. unknown values in a preview). */
     ignoreValue?: (value: unknown) => boolean;
+    /** The object as it is now (an update): transition rules (`oldSelf`) are evaluated against it. */
+    oldObject?: Record<string, unknown>;
 }
 
 /** Errors for a custom resource (empty = valid): unknown kind, unserved version, schema violations. */
@@ -459,8 +469,8 @@ export function validateCustomResource(obj: CustomResource, opts: ValidateOption
         return [`${apiVersion} ${kind}: version ${version} is not served (served: ${served.join(", ") || "none"})`];
     }
     const validate = validatorFor(entry);
-    if (validate(obj)) return [];
-    return formatErrors(validate.errors ?? [], obj, opts.ignoreValue);
+    if (!validate(obj)) return formatErrors(validate.errors ?? [], obj, opts.ignoreValue);
+    return celErrors(entry.schema, obj, opts.oldObject, opts.ignoreValue);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,14 +518,18 @@ function reveal(v: unknown): unknown {
 
 /**
  * Validate a recorded registration: `type` is its Pulumi token (`kubernetes:ceph.rook.io/v1:CephBlockPool`),
- * `inputs` its recorded inputs. Built-in Kubernetes types give no errors (nothing to check here);
- * a non-built-in group without a CRD is an error. Secrets are revealed; values unknown at plan
+ * `inputs` its recorded inputs. Built-in Kubernetes types get validateKubernetesObject's checks
+ * (`name`: the Pulumi resource name, for auto-named objects); a non-built-in group without a CRD is an
+ * error. `oldInputs`: the inputs in the base plan, to evaluate transition rules. Secrets are revealed; values unknown at plan
  * time ("[unknown]") are not held against the schema.
  */
-export function validateRecordedCustomResource(type: string, inputs: Record<string, unknown>, catalog?: CrdCatalog): string[] {
+export function validateRecordedCustomResource(
+    type: string, inputs: Record<string, unknown>, catalog?: CrdCatalog,
+    opts: { oldInputs?: Record<string, unknown>; name?: string } = {},
+): string[] {
     const t = parseToken(type);
     if (!t) return [`${type}: not a Kubernetes resource type token (kubernetes:<group>/<version>:<Kind>)`];
-    if (BUILTIN_GROUPS.has(t.group)) return [];
+    if (BUILTIN_GROUPS.has(t.group)) return validateKubernetesObject(type, reveal(inputs ?? {}) as Record<string, unknown>, opts.name);
     if (!t.version) return [`${type}: no API version in the type token`];
     const obj = reveal(inputs ?? {}) as Record<string, unknown>;
     const apiVersion = `${t.group}/${t.version}`;
@@ -523,5 +537,256 @@ export function validateRecordedCustomResource(type: string, inputs: Record<stri
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) errors.push(`apiVersion: is ${JSON.stringify(obj.apiVersion)} but the type is ${type}`);
     if (obj.kind !== undefined && obj.kind !== t.kind) errors.push(`kind: is ${JSON.stringify(obj.kind)} but the type is ${type}`);
     if (errors.length > 0) return errors;
-    return validateCustomResource({ ...obj, apiVersion, kind: t.kind }, { catalog, ignoreValue: (v) => v === UNKNOWN });
+    const oldObject = opts.oldInputs ? { ...(reveal(opts.oldInputs) as Record<string, unknown>), apiVersion, kind: t.kind } : undefined;
+    return validateCustomResource({ ...obj, apiVersion, kind: t.kind }, { catalog, ignoreValue: (v) => v === UNKNOWN, oldObject });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CEL rules (x-kubernetes-validations)
+
+interface CelRule {
+    rule: string;
+    message?: string;
+    messageExpression?: string;
+    fieldPath?: string;
+    reason?: string;
+}
+
+type CelFn = ReturnType<typeof cel.parse>;
+const celCache = new Map<string, CelFn | Error>();
+
+function compileRule(rule: string): CelFn | Error {
+    let fn = celCache.get(rule);
+    if (!fn) {
+        try {
+            fn = cel.parse(rule);
+        } catch (e) {
+            fn = e instanceof Error ? e : new Error(String(e));
+        }
+        celCache.set(rule, fn);
+    }
+    return fn;
+}
+
+/** JSON values as CEL sees them: integers are `int` (BigInt). */
+function toCel(v: unknown): unknown {
+    if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+    if (Array.isArray(v)) return v.map(toCel);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
+    return v;
+}
+
+const containsValue = (v: unknown, pred: (x: unknown) => boolean): boolean =>
+    pred(v) || (v !== null && typeof v === "object" && Object.values(v as object).some((x) => containsValue(x, pred)));
+
+/** A copy of `v` with the schema's `default`s applied where fields are missing (structural defaulting). */
+export function applyDefaults(schema: Schema | undefined, v: unknown): unknown {
+    if (!schema || typeof schema !== "object") return v;
+    if (Array.isArray(v)) return v.map((x) => applyDefaults(schema.items, x));
+    if (v === null || typeof v !== "object") return v;
+    const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+    for (const [k, sub] of Object.entries((schema.properties ?? {}) as Record<string, Schema>)) {
+        if (out[k] === undefined && sub && sub.default !== undefined) out[k] = structuredClone(sub.default);
+        if (out[k] !== undefined) out[k] = applyDefaults(sub, out[k]);
+    }
+    if (schema.additionalProperties && typeof schema.additionalProperties === "object") {
+        for (const k of Object.keys(out)) if (!(schema.properties ?? {})[k]) out[k] = applyDefaults(schema.additionalProperties, out[k]);
+    }
+    return out;
+}
+
+/**
+ * Evaluate every CEL rule of `schema` over `obj` (defaults applied first, like the API server).
+ * Transition rules (`oldSelf`) run only where `old` has a value at the same place. Values that
+ * satisfy `ignore` (unknown at preview) make a rule unevaluated rather than failed.
+ */
+export function celErrors(schema: Schema, obj: unknown, old?: unknown, ignore?: (value: unknown) => boolean): string[] {
+    const errors: string[] = [];
+    const now = applyDefaults(schema, obj);
+    const before = old === undefined ? undefined : applyDefaults(schema, old);
+    const walk = (s: Schema | undefined, v: unknown, o: unknown, hasOld: boolean, at: string) => {
+        if (!s || typeof s !== "object" || v === undefined) return;
+        if (ignore && ignore(v)) return;
+        for (const r of (s["x-kubernetes-validations"] ?? []) as CelRule[]) {
+            const transition = /\boldSelf\b/.test(r.rule);
+            if (transition && !hasOld) continue;
+            if (ignore && (containsValue(v, ignore) || (hasOld && containsValue(o, ignore)))) continue;
+            const fn = compileRule(r.rule);
+            const where = (at || "(root)") + (r.fieldPath ?? "");
+            if (fn instanceof Error) {
+                errors.push(`${where}: cannot compile rule ${JSON.stringify(r.rule)}: ${fn.message.split("\n")[0]}`);
+                continue;
+            }
+            const ctx: Record<string, unknown> = { self: toCel(v) };
+            if (hasOld) ctx.oldSelf = toCel(o);
+            let ok: unknown;
+            try {
+                ok = fn(ctx);
+            } catch (e) {
+                errors.push(`${where}: ${r.message ?? `failed rule: ${r.rule}`} (rule error: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]})`);
+                continue;
+            }
+            if (ok !== true) {
+                let message = r.message ?? `failed rule: ${r.rule}`;
+                if (r.messageExpression) {
+                    try {
+                        message = String(cel.evaluate(r.messageExpression, ctx));
+                    } catch {
+                        /* keep the static message */
+                    }
+                }
+                errors.push(`${where}: ${message}`);
+            }
+        }
+        if (Array.isArray(v)) {
+            // Items correlate with the old list only in map-lists (by key), as in the API server.
+            const keys = s["x-kubernetes-list-type"] === "map" ? (s["x-kubernetes-list-map-keys"] as string[] | undefined) : undefined;
+            v.forEach((item, i) => {
+                const oldItem = keys && Array.isArray(o)
+                    ? o.find((x) => x && typeof x === "object" && keys.every((k) => (x as any)[k] === (item as any)?.[k]))
+                    : undefined;
+                walk(s.items, item, oldItem, oldItem !== undefined, `${at}[${i}]`);
+            });
+            return;
+        }
+        if (v === null || typeof v !== "object") return;
+        const oo = hasOld && o !== null && typeof o === "object" && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+            const sub = (s.properties ?? {})[k] ?? (typeof s.additionalProperties === "object" ? s.additionalProperties : undefined);
+            const key = /^[A-Za-z_$][\w$-]*$/.test(k) ? (at ? `${at}.${k}` : k) : `${at}[${JSON.stringify(k)}]`;
+            walk(sub, x, oo?.[k], oo !== undefined && oo[k] !== undefined, key);
+        }
+    };
+    walk(schema, now, before, before !== undefined, "");
+    return errors;
+}
+
+/** Transition-rule errors only: what an update from `oldObj` to `obj` would be refused for. */
+export function transitionErrors(obj: CustomResource, oldObj: CustomResource, catalog?: CrdCatalog): string[] {
+    const withOld = validateCustomResource(obj, { catalog, oldObject: oldObj, ignoreValue: (v) => v === UNKNOWN });
+    const without = new Set(validateCustomResource(obj, { catalog, ignoreValue: (v) => v === UNKNOWN }));
+    return withOld.filter((e) => !without.has(e));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Built-in Kubernetes objects: what `kubectl apply` (the API server) would reject
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+/** Pulumi auto-names an object without metadata.name as `<resource name>-<7 random chars>`. */
+export const AUTONAME_SUFFIX = "-xxxxxxx";
+
+/** Kinds whose names must be DNS-1123 labels (63), DNS-1035 labels (Service), else subdomains (253). */
+const LABEL_NAMED = new Set(["Namespace", "Service", "ReplicationController"]);
+const DNS1035_NAMED = new Set(["Service"]);
+/** Kinds whose name goes into pod/hostnames or labels, capped at 63 by their controllers. */
+const SHORT_NAMED = new Set(["StatefulSet", "CronJob", "Deployment", "DaemonSet", "Job"]);
+
+/** Errors for an object name (`what`: where it is). */
+export function nameErrors(kind: string, name: string, what = "metadata.name"): string[] {
+    const errors: string[] = [];
+    if (DNS1035_NAMED.has(kind)) {
+        if (!DNS1035_LABEL.test(name)) errors.push(`${what}: "${name}" is not a DNS-1035 label (lower case alphanumerics and '-', starting with a letter)`);
+    } else if (LABEL_NAMED.has(kind)) {
+        if (!DNS1123_LABEL.test(name)) errors.push(`${what}: "${name}" is not a DNS-1123 label (lower case alphanumerics and '-')`);
+    } else if (!DNS1123_SUBDOMAIN.test(name)) {
+        errors.push(`${what}: "${name}" is not a DNS-1123 subdomain (lower case alphanumerics, '-' and '.')`);
+    }
+    const max = kind === "CronJob" ? 52 : LABEL_NAMED.has(kind) || SHORT_NAMED.has(kind) ? 63 : 253;
+    if (name.length > max) errors.push(`${what}: "${name}" is ${name.length} characters, must be at most ${max}`);
+    return errors;
+}
+
+/** Errors for a label map (keys: optional DNS prefix + name <= 63; values <= 63, label charset). */
+export function labelErrors(labels: unknown, what: string): string[] {
+    if (!labels || typeof labels !== "object") return [];
+    const errors: string[] = [];
+    for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
+        const slash = k.lastIndexOf("/");
+        const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
+        const name = slash >= 0 ? k.slice(slash + 1) : k;
+        if (prefix !== undefined && (!DNS1123_SUBDOMAIN.test(prefix) || prefix.length > 253)) errors.push(`${what}: key "${k}" has an invalid prefix`);
+        if (!LABEL_NAME.test(name) || name.length > 63) errors.push(`${what}: key "${k}" is not a valid label name (<= 63 alphanumerics, '-', '_', '.')`);
+        if (v === UNKNOWN) continue;
+        if (typeof v !== "string") errors.push(`${what}["${k}"]: must be a string`);
+        else if (v !== "" && (!LABEL_NAME.test(v) || v.length > 63)) errors.push(`${what}["${k}"]: "${v}" is not a valid label value (<= 63 alphanumerics, '-', '_', '.')`);
+    }
+    return errors;
+}
+
+const POD_SPEC_PATH: Record<string, string[]> = {
+    Pod: ["spec"], Deployment: ["spec", "template", "spec"], StatefulSet: ["spec", "template", "spec"], DaemonSet: ["spec", "template", "spec"],
+    ReplicaSet: ["spec", "template", "spec"], Job: ["spec", "template", "spec"], CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
+};
+
+/** Errors for container resources: valid quantities, requests <= limits. */
+export function resourceErrors(resources: unknown, what: string): string[] {
+    if (!resources || typeof resources !== "object") return [];
+    const errors: string[] = [];
+    const r = resources as { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+    for (const kind of ["requests", "limits"] as const) {
+        for (const [q, v] of Object.entries(r[kind] ?? {})) {
+            if (v === UNKNOWN) continue;
+            if (typeof v === "number" ? !Number.isFinite(v) : typeof v !== "string" || !QUANTITY_RE.test(v)) errors.push(`${what}.${kind}.${q}: ${JSON.stringify(v)} is not a quantity`);
+        }
+    }
+    for (const [q, req] of Object.entries(r.requests ?? {})) {
+        const lim = r.limits?.[q];
+        const a = parseQuantity(req);
+        const b = parseQuantity(lim);
+        if (a !== undefined && b !== undefined && a > b) errors.push(`${what}.requests.${q}: ${String(req)} must be less than or equal to the ${q} limit ${String(lim)}`);
+        // Extended resources (nvidia.com/gpu) cannot be overcommitted: requests must equal limits.
+        if (q.includes("/") && !q.startsWith("kubernetes.io/") && lim !== undefined && a !== undefined && b !== undefined && a !== b) {
+            errors.push(`${what}.requests.${q}: must equal the limit for an extended resource (${String(req)} != ${String(lim)})`);
+        }
+    }
+    return errors;
+}
+
+/**
+ * What the API server would reject in a built-in object (`type`: its Pulumi token): the name (with
+ * Pulumi's auto-name suffix when metadata.name is unset and `pulumiName` is given), labels and
+ * annotations keys, pod template labels, container names, quantities and requests <= limits.
+ * Helm releases: the release name (DNS-1123 label, at most 53 characters).
+ */
+export function validateKubernetesObject(type: string, obj: Record<string, any>, pulumiName?: string): string[] {
+    const t = parseToken(type);
+    if (!t) return [];
+    if (t.group === "helm.sh") {
+        const name = typeof obj.name === "string" && obj.name !== UNKNOWN ? obj.name : pulumiName ? `${pulumiName}${AUTONAME_SUFFIX}` : undefined;
+        if (name === undefined) return [];
+        const errors: string[] = [];
+        if (!DNS1123_LABEL.test(name)) errors.push(`name: release name "${name}" is not a DNS-1123 label`);
+        if (name.length > 53) errors.push(`name: release name "${name}" is ${name.length} characters, Helm allows at most 53`);
+        return errors;
+    }
+    if (!BUILTIN_GROUPS.has(t.group) || ["helm", "yaml", "kustomize"].includes(t.group)) return [];
+    const errors: string[] = [];
+    const meta = (obj.metadata ?? {}) as Record<string, any>;
+    const explicit = typeof meta.name === "string" && meta.name !== UNKNOWN;
+    const name = explicit ? meta.name : pulumiName && meta.name === undefined ? `${pulumiName}${AUTONAME_SUFFIX}` : undefined;
+    if (name !== undefined) errors.push(...nameErrors(t.kind, name, explicit ? "metadata.name" : `metadata.name (auto-named "${name}")`));
+    if (typeof meta.namespace === "string" && meta.namespace !== UNKNOWN && !DNS1123_LABEL.test(meta.namespace)) {
+        errors.push(`metadata.namespace: "${meta.namespace}" is not a DNS-1123 label`);
+    }
+    errors.push(...labelErrors(meta.labels, "metadata.labels"));
+    const podPath = POD_SPEC_PATH[t.kind];
+    if (podPath) {
+        const templateMeta = podPath.length > 1 ? podPath.slice(0, -1).reduce((o: any, k) => o?.[k], obj)?.metadata : undefined;
+        errors.push(...labelErrors(templateMeta?.labels, `${podPath.slice(0, -1).join(".")}.metadata.labels`));
+        const spec = podPath.reduce((o: any, k) => o?.[k], obj);
+        for (const field of ["containers", "initContainers"]) {
+            (Array.isArray(spec?.[field]) ? spec[field] : []).forEach((c: any, i: number) => {
+                const at = `${podPath.join(".")}.${field}[${i}]`;
+                if (typeof c?.name === "string" && !DNS1123_LABEL.test(c.name)) errors.push(`${at}.name: "${c.name}" is not a DNS-1123 label`);
+                errors.push(...resourceErrors(c?.resources, `${at}.resources`));
+            });
+        }
+    }
+    const selector = obj.spec?.selector;
+    if (selector && typeof selector === "object" && t.kind !== "Service") errors.push(...labelErrors(selector.matchLabels, "spec.selector.matchLabels"));
+    else if (t.kind === "Service") errors.push(...labelErrors(selector, "spec.selector"));
+    return errors;
 }

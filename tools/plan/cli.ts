@@ -1,13 +1,28 @@
 /**
- * `npm run plan -- --stack NAME [--stack NAME...] | --all [--out DIR] [--config-dir DIR]`
+ * `npm run plan -- --stack NAME [--stack NAME...] | --all [--out DIR] [--config-dir DIR] [--compare BASE_DIR]`
  *
  * Writes plan/<stack>.json for each stack and prints a summary. Exit code 1 on a config or
- * contract error (message only, no stack trace) or a mandatory policy violation.
+ * contract error (message only, no stack trace) or a mandatory policy violation. With --compare,
+ * also writes <out>/report.md (the changes against the base plans in BASE_DIR) and <out>/fleet.svg.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { listStacks, planFleet, PlanResult, REPO_ROOT } from "./plan";
 import { hasMandatory } from "./policies";
+import { formatParity, servingParity, servingResources } from "./parity";
+import { fleetSvg } from "./graph";
+import { buildReport, readPlans } from "./report";
+
+/** Write <out>/fleet.svg and <out>/report.md (this run's plans against the base plans). */
+async function writeCompareReport(out: string, baseDir: string, results: Map<string, PlanResult>, parity?: string): Promise<string> {
+    const ok = [...results.values()].filter((r) => !r.error);
+    const svgName = "fleet.svg";
+    fs.writeFileSync(path.join(out, svgName), await fleetSvg(ok.map((r) => r.plan)));
+    const errors = new Map([...results.values()].filter((r) => r.error).map((r) => [r.plan.stack, r.error!.message]));
+    const file = path.join(out, "report.md");
+    fs.writeFileSync(file, buildReport({ base: readPlans(baseDir), head: ok.map((r) => r.plan), parity, svg: svgName, errors }));
+    return file;
+}
 
 interface Args {
     stacks: string[];
@@ -15,6 +30,8 @@ interface Args {
     out: string;
     /** Where the Pulumi.<stack>.yaml files are (like Pulumi.yaml's stackConfigDir). Default: the repo root. */
     configDir: string;
+    /** Directory of base plans to compare with (writes <out>/report.md and <out>/fleet.svg). */
+    compare?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -25,6 +42,7 @@ function parseArgs(argv: string[]): Args {
         else if (a === "--stack" || a === "-s") args.stacks.push(argv[++i] ?? "");
         else if (a === "--out") args.out = path.resolve(argv[++i] ?? "");
         else if (a === "--config-dir") args.configDir = path.resolve(argv[++i] ?? "");
+        else if (a === "--compare") args.compare = path.resolve(argv[++i] ?? "");
         else if (a === "--help" || a === "-h") usage(0);
         else {
             console.error(`unknown argument ${a}`);
@@ -36,7 +54,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(code: number): never {
-    console.error("usage: npm run plan -- --all | --stack NAME [--stack NAME ...] [--out DIR] [--config-dir DIR]");
+    console.error("usage: npm run plan -- --all | --stack NAME [--stack NAME ...] [--out DIR] [--config-dir DIR] [--compare BASE_DIR]");
     process.exit(code);
 }
 
@@ -89,6 +107,14 @@ async function main(): Promise<number> {
         for (const x of v) console.error(`  [${x.enforcement}] ${x.policy}: ${x.message} (${x.urn})`);
     }
     console.log(`\n${table(rows)}\n`);
+    const serving = [...results.values()].filter((r) => !r.error && servingResources(r.plan.resources).length > 0)
+        .map((r) => ({ stack: r.plan.stack, resources: r.plan.resources }));
+    const parity = serving.length > 1 ? formatParity(servingParity(serving)) : undefined;
+    if (parity) console.log(`${parity}\n`);
+    if (args.compare) {
+        const report = await writeCompareReport(args.out, args.compare, results, parity);
+        console.log(`report: ${path.relative(process.cwd(), report) || report}`);
+    }
     console.log(`planned ${results.size} stack(s) in ${((Date.now() - started) / 1000).toFixed(1)} s; plans in ${path.relative(process.cwd(), args.out) || "."}/`);
     return failed ? 1 : 0;
 }

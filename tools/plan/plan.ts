@@ -7,26 +7,13 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../../config/resolve";
 import { ContractError } from "../../stacks/contract";
-import { runPolicies, Violation } from "./policies";
+import { packChecks, PlanCheck, planContext, runPolicies } from "./policies";
 import { mask, RecordedResource, reveal, runProgram, SecretValue, StackOutputs } from "./recorder";
+import type { Plan, PlanResource } from "./types";
+
+export type { Plan, PlanResource, Violation } from "./types";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
-
-/**
- * One resource in a plan file: the recorded registration with secrets masked, the provider as a
- * plain URN ("" = default provider) and, for reads, the state read (a StackReference's outputs).
- */
-export type PlanResource = Omit<RecordedResource, "custom" | "additionalSecretOutputs"> & {
-    outputs?: Record<string, unknown>;
-};
-
-/** The plan file format (plan/<stack>.json). */
-export interface Plan {
-    stack: string;
-    resources: PlanResource[];
-    outputs: Record<string, unknown>;
-    violations: Violation[];
-}
 
 export interface PlanResult {
     plan: Plan;
@@ -101,7 +88,7 @@ function stripProviderId(ref: string): string {
 function toPlanResource(r: RecordedResource, readState?: Record<string, unknown>): PlanResource {
     const res: PlanResource = {
         urn: r.urn, type: r.type, name: r.name, parent: r.parent, provider: stripProviderId(r.provider),
-        dependencies: r.dependencies, protect: r.protect, retainOnDelete: r.retainOnDelete, read: r.read,
+        dependencies: r.dependencies, protect: r.protect, retainOnDelete: r.retainOnDelete, ignoreChanges: r.ignoreChanges, read: r.read,
         inputs: mask(r.inputs) as Record<string, unknown>,
     };
     if (readState) res.outputs = readState;
@@ -120,6 +107,8 @@ export interface PlanOptions {
     stackConfig?: StackConfig;
     /** Outputs of referenced stacks, by local stack name. */
     references?: (stack: string) => Record<string, unknown> | undefined;
+    /** Policy checks to run over the plan (default: the CrossGuard pack's policies, `packChecks()`). */
+    checks?: readonly PlanCheck[];
 }
 
 /** Plan one stack. Never throws for user errors (config, contract): they come back in `error`. */
@@ -144,7 +133,15 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
     const plan: Plan = { stack, resources, outputs: mask(result.outputs) as Record<string, unknown>, violations: [] };
     const userError = result.error instanceof ConfigError || result.error instanceof ContractError;
     if (result.error && !userError) throw result.error;
-    if (!result.error) plan.violations = runPolicies(plan);
+    if (!result.error) {
+        let roles: string[] | undefined;
+        try {
+            roles = JSON.parse(cfg.config["hybridml:roles"] ?? "null") ?? undefined;
+        } catch {
+            roles = undefined;
+        }
+        plan.violations = runPolicies(plan, opts.checks ?? packChecks(), planContext(plan, cfg.config["hybridml:environment"], roles));
+    }
     return { plan, rawOutputs: result.outputs, recorded: result.resources, error: result.error };
 }
 
@@ -175,6 +172,7 @@ export async function planFleet(
     stacks: string[],
     onPlanned?: (r: PlanResult) => void,
     configDir = REPO_ROOT,
+    checks?: readonly PlanCheck[],
 ): Promise<Map<string, PlanResult>> {
     const results = new Map<string, PlanResult>();
     const visiting = new Set<string>();
@@ -189,7 +187,7 @@ export async function planFleet(
         const depError = dep === undefined ? undefined : depPlanned ? results.get(dep)?.error : "not planned";
         const r = dep !== undefined && depError
             ? unplanned(stack, new ReferencedStackError(stack, dep, depError, configDir))
-            : await planStack(stack, { stackConfig: cfg, references: (name) => results.get(name)?.rawOutputs });
+            : await planStack(stack, { stackConfig: cfg, checks, references: (name) => results.get(name)?.rawOutputs });
         results.set(stack, r);
         onPlanned?.(r);
         visiting.delete(stack);

@@ -1,0 +1,132 @@
+/**
+ * The one shape every policy of the pack sees (SPEC 7, 8): a plain view of a resource and of a
+ * stack. Two adapters build it: `crossguard.ts` from CrossGuard's validateResource/validateStack
+ * arguments, and tools/plan/policies.ts from the offline plan's recorded resources. The checks are
+ * pure functions over these views, so the same code runs in `pulumi preview --policy-pack policy`
+ * and in `npm run plan`.
+ */
+
+/** A value not known until deployment (both adapters turn unknowns into this marker). */
+export const UNKNOWN = "[unknown]";
+/** A secret as the offline plan shows it (masked). CrossGuard hands policies the plain value. */
+export const SECRET = "[secret]";
+
+export type Environment = "dev" | "edge" | "prod";
+export const ENVIRONMENTS: readonly Environment[] = ["dev", "edge", "prod"];
+export type Level = "mandatory" | "advisory" | "disabled";
+
+/** One resource: its type token, inputs (CrossGuard `props`), and the options policies need. */
+export interface ResourceView {
+    type: string;
+    name: string;
+    urn: string;
+    /** Inputs (stack policies in CrossGuard: outputs, which include the inputs). Unknowns are `UNKNOWN`. */
+    props: Record<string, any>;
+    /** The `protect` resource option. */
+    protect: boolean;
+    /** Parent URN, if any. */
+    parent?: string;
+    /** URNs this resource depends on. */
+    dependencies: string[];
+    /**
+     * Whether the input at a dotted path (`kubeconfig`, `connection.privateKey`) is a Pulumi secret.
+     * `undefined` when the runtime cannot tell: CrossGuard unwraps secrets before a policy sees
+     * them, so checks that need it run in the offline plan (which CI runs on every pull request).
+     */
+    secret(path: string | string[]): boolean | undefined;
+}
+
+/** A whole stack, for stack policies. */
+export interface StackView {
+    stack: string;
+    environment: Environment;
+    /** The stack's roles (`training`, `serving`), from its `roles` output or the stack config. */
+    roles: string[];
+    resources: ResourceView[];
+}
+
+export interface PolicyContext {
+    stack: string;
+    environment: Environment;
+}
+
+export interface StackViolation {
+    message: string;
+    /** The offending resource (omitted: the stack as a whole). */
+    urn?: string;
+}
+
+interface PolicyBase {
+    /** Unique kebab-case name (what config files and violations use). */
+    name: string;
+    description: string;
+    /** What to do about a violation. */
+    remediation: string;
+    /** Enforcement per environment; the pack's default is the prod level (config files set the others). */
+    levels: Record<Environment, Level>;
+}
+
+/** A check of one resource at a time. */
+export interface ResourcePolicyDef extends PolicyBase {
+    kind: "resource";
+    /** Violation messages for one resource (empty: compliant or not applicable). */
+    check(r: ResourceView, ctx: PolicyContext): string[];
+}
+
+/** A check over the whole stack (correlates resources, reads protect flags and roles). */
+export interface StackPolicyDef extends PolicyBase {
+    kind: "stack";
+    check(s: StackView): StackViolation[];
+}
+
+export type PolicyDef = ResourcePolicyDef | StackPolicyDef;
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers for the checks.
+
+/** The value at a dotted path (`a.b.c`; keys with dots: pass an array). */
+export function get(obj: unknown, path: string | string[]): any {
+    let v: any = obj;
+    for (const k of Array.isArray(path) ? path : path.split(".")) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = v[k];
+    }
+    return v;
+}
+
+/** True for a value not known at preview time. */
+export const isUnknown = (v: unknown): boolean => v === UNKNOWN;
+
+/** True when the value is set and known. */
+export const known = (v: unknown): boolean => v !== undefined && v !== null && v !== UNKNOWN;
+
+/** A known array (or [] when absent or unknown). */
+export function list(v: unknown): any[] {
+    return Array.isArray(v) ? v : [];
+}
+
+/** A number from a number or numeric string; undefined otherwise. */
+export function num(v: unknown): number | undefined {
+    if (typeof v === "number") return v;
+    if (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v))) return Number(v);
+    return undefined;
+}
+
+/** The stack name from a URN (`urn:pulumi:<stack>::<project>::...`). */
+export function stackFromUrn(urn: string): string {
+    const m = /^urn:pulumi:([^:]+)::/.exec(urn);
+    return m ? m[1] : "";
+}
+
+/** The environment a stack name implies, when nothing says otherwise (`prod-aws` -> prod). */
+export function environmentFromStack(stack: string): Environment {
+    const name = stack.split("/").pop() ?? stack;
+    if (/^dev(\b|-|$)/.test(name)) return "dev";
+    if (/^edge(\b|-|$)/.test(name)) return "edge";
+    return "prod";
+}
+
+/** True when `v` is missing, or known and not `expected` (unknown values get the benefit of the doubt). */
+export function isNot(v: unknown, expected: unknown): boolean {
+    return v === undefined || v === null || (v !== UNKNOWN && v !== expected);
+}

@@ -1,0 +1,29 @@
+/**
+ * Every policy of the pack, in report order. The CrossGuard pack (policy/index.ts) and the offline
+ * plan (tools/plan/policies.ts) both take this list: one implementation, two runners.
+ */
+import type { PolicyDef } from "../lib/view";
+import { clusterApiNotPublic, clusterEncryptionIdentity, gpuPoolsTainted, scaleToZeroHasAutoscaler } from "./clusters";
+import { statefulProtected } from "./durability";
+import { credentialsAsSecrets } from "./secrets";
+import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "./storage";
+import { kafkaReplication, pulsarQuorum } from "./streaming";
+import { containerResources, gpuPodsTolerate, helmVersionPinned, noLatestImageTags } from "./workloads";
+
+export const allPolicies: readonly PolicyDef[] = [
+    bucketsPrivateEncrypted,
+    datasetsStayInTraining,
+    clusterApiNotPublic,
+    clusterEncryptionIdentity,
+    credentialsAsSecrets,
+    cephPoolReplication,
+    kafkaReplication,
+    pulsarQuorum,
+    gpuPoolsTainted,
+    gpuPodsTolerate,
+    scaleToZeroHasAutoscaler,
+    helmVersionPinned,
+    noLatestImageTags,
+    containerResources,
+    statefulProtected,
+];
