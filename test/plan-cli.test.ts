@@ -64,6 +64,19 @@ describe("plan CLI", function () {
         assert.doesNotMatch(missing.stderr, /^\s+at /m);
     });
 
+    it("fails when one serving stack's serving differs from the others in a field no platform forces", () => {
+        const drift = fs.mkdtempSync(path.join(dir, "parity-"));
+        for (const stack of ["prod-training", "prod-aws"]) {
+            fs.copyFileSync(path.join(root, `Pulumi.${stack}.yaml`), path.join(drift, `Pulumi.${stack}.yaml`));
+        }
+        const gcp = fs.readFileSync(path.join(root, "Pulumi.prod-gcp.yaml"), "utf8");
+        fs.writeFileSync(path.join(drift, "Pulumi.prod-gcp.yaml"), `${gcp.trimEnd()}\n  hybridml:serving:\n    scaleTarget: 50\n`);
+        const r = plan(drift, path.join(drift, "out"), "--all");
+        assert.equal(r.status, 1, r.stdout);
+        assert.match(r.stderr, /serving parity: \d+ difference\(s\) across 2 stacks/);
+        assert.match(r.stderr, /prod-gcp: .*InferenceService.*: .*scaleTarget: 50 \(prod-aws: 70\)/);
+    });
+
     it("refuses an unknown stack name", () => {
         const r = plan(dir, path.join(dir, "out-none"), "--stack", "nope");
         assert.equal(r.status, 1);

@@ -10,6 +10,8 @@ import { packConfigFor } from "../../policy/lib/config";
 import { allPolicies } from "../../policy/policies";
 import { planCheckOf } from "../../tools/plan/policies";
 import type { PlanResource, Violation } from "../../tools/plan/types";
+import { shippedPlans } from "../helpers/fleet";
+import type { PlanResult } from "../../tools/plan/plan";
 
 // CrossGuard internals the analyzer uses (not in the package's typings).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -98,13 +100,7 @@ export async function crossGuardViolations(def: PolicyDef, resources: PlanResour
     return out;
 }
 
-// A fleet plan shared by the test files that only read it (planning all stacks takes seconds).
-let fleet: Promise<Map<string, import("../../tools/plan/plan").PlanResult>> | undefined;
-
-/** The shipped stacks' plans, planned once per test run. */
-export function sharedFleet(): Promise<Map<string, import("../../tools/plan/plan").PlanResult>> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { listStacks, planFleet } = require("../../tools/plan/plan") as typeof import("../../tools/plan/plan");
-    fleet ??= planFleet(listStacks());
-    return fleet;
+/** The shipped stacks' plans, planned once per test run (shared with every other test file). */
+export function sharedFleet(): Promise<Map<string, PlanResult>> {
+    return shippedPlans();
 }

@@ -2,7 +2,8 @@
  * `npm run plan -- --stack NAME [--stack NAME...] | --all [--out DIR] [--config-dir DIR] [--compare BASE_DIR]`
  *
  * Writes plan/<stack>.json for each stack and prints a summary. Exit code 1 on a config or
- * contract error (message only, no stack trace) or a mandatory policy violation. With --compare,
+ * contract error (message only, no stack trace), a mandatory policy violation, or a serving
+ * parity difference between the serving stacks planned together. With --compare,
  * also writes <out>/report.md (the changes against the base plans in BASE_DIR) and <out>/fleet.svg.
  */
 import * as fs from "fs";
@@ -109,8 +110,11 @@ async function main(): Promise<number> {
     console.log(`\n${table(rows)}\n`);
     const serving = [...results.values()].filter((r) => !r.error && servingResources(r.plan.resources).length > 0)
         .map((r) => ({ stack: r.plan.stack, resources: r.plan.resources }));
-    const parity = serving.length > 1 ? formatParity(servingParity(serving)) : undefined;
-    if (parity) console.log(`${parity}\n`);
+    // Identical serving is the product's promise: a difference outside what a platform forces fails the plan.
+    const parityResult = serving.length > 1 ? servingParity(serving) : undefined;
+    const parity = parityResult ? formatParity(parityResult) : undefined;
+    if (parity) (parityResult!.differences.length > 0 ? console.error : console.log)(`${parity}\n`);
+    failed ||= (parityResult?.differences.length ?? 0) > 0;
     if (args.compare) {
         const report = await writeCompareReport(args.out, args.compare, results, parity);
         console.log(`report: ${path.relative(process.cwd(), report) || report}`);

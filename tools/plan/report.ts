@@ -109,13 +109,13 @@ const statefulTypes = (): readonly string[] => (require("../../policy/policies/d
 
 /**
  * CRD transition-rule errors (`oldSelf`) of an update from `before` to `after`, with the real CRD
- * schemas (test/helpers/crds.ts); undefined when no schema copy is available.
+ * schemas (tools/schemas/crds.ts); undefined when no schema copy is available.
  */
 export function transitionRuleErrors(type: string, before: Record<string, unknown>, after: Record<string, unknown>): string[] | undefined {
     if (!type.startsWith("kubernetes:")) return [];
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const crds = require("../../test/helpers/crds") as typeof import("../../test/helpers/crds");
+        const crds = require("../schemas/crds") as typeof import("../schemas/crds");
         if (crds.isBuiltinKubernetesType(type)) return [];
         const withOld = crds.validateRecordedCustomResource(type, after, undefined, { oldInputs: before });
         const without = new Set(crds.validateRecordedCustomResource(type, after));
