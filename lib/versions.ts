@@ -30,6 +30,12 @@ export const versions = {
         kubePrometheusStack: "88.3.0",
         certManager: "v1.21.1",
         pulsar: "4.7.0",
+        /**
+         * ceph-csi-drivers (ceph/ceph-csi-operator): the CSI OperatorConfig/Driver CRs Rook v1.20 leaves
+         * to the admin. = the ceph-csi-operator subchart version of rook-ceph v1.20.6 (its Chart.yaml).
+         * Not in MANIFEST.md yet (no values file / csi.ceph.io CRDs in shared/crds).
+         */
+        cephCsiDrivers: "1.0.4",
     },
     /** Container images the storage components run outside the rook-ceph chart (pinned, never latest). */
     storageImages: {
@@ -109,4 +115,6 @@ export const chartRepos = {
     /** KServe publishes its charts (kserve-crd, kserve-resources, kserve-runtime-configs) only as OCI artifacts. */
     kserve: "oci://ghcr.io/kserve/charts",
     pulsar: "https://pulsar.apache.org/charts",
+    /** ceph-csi-operator's chart repo (gh-pages of ceph/ceph-csi-operator; rook-ceph v1.20.6's subchart comes from it). */
+    cephCsiOperator: "https://ceph.github.io/ceph-csi-operator",
 } as const;

@@ -1,6 +1,7 @@
 /**
  * RookCeph: the private cloud's storage (SPEC 5 "Storage", issue 8). The rook-ceph operator chart
- * (CRDs, CSI, monitoring), a CephCluster kept off the GPU nodes, an RBD pool and its StorageClasses
+ * (CRDs, the ceph-csi-operator, monitoring), the ceph-csi-drivers chart (the CSI OperatorConfig and the
+ * RBD/CephFS Driver CRs, whose node plugins tolerate the GPU taint), a CephCluster kept off the GPU nodes, an RBD pool and its StorageClasses
  * (the cluster default, and a Retain class for datasets), a CephFS filesystem with a ReadWriteMany
  * class, an S3 object store (erasure-coded data) with the `datasets` and `models` buckets, a
  * read-only model-sync user whose keys are the caller's, the Ceph toolbox, and the Service serving
@@ -10,7 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartRepos, versions } from "../../lib/versions";
 import {
-    bucketClaimSpec, blockPoolSpec, cephAlertRulesSpec, cephClusterSpec, ErasureCoding, externalServiceSpec, filesystemSpec, inClusterEndpoint,
+    bucketClaimSpec, blockPoolSpec, cephAlertRulesSpec, cephClusterSpec, csiDriversValues, ErasureCoding, externalServiceSpec, filesystemSpec, inClusterEndpoint,
     modelSyncUserSpec, objectStoreSpec, operatorValues, OsdSource, rookNames, RookSpecInput, S3_SECRET_KEYS, storageClassSpecs,
     toolboxDeploymentSpec, versioningJobSpec,
 } from "./rookSpecs";
@@ -74,6 +75,8 @@ export interface RookModelStore {
 export class RookCeph extends pulumi.ComponentResource {
     /** The rook-ceph operator release (everything else depends on it). */
     public readonly operator: k8s.helm.v3.Release;
+    /** The ceph-csi-drivers release: CSI OperatorConfig and the RBD/CephFS Driver CRs (node plugins tolerate the GPU taint). */
+    public readonly csiDrivers: k8s.helm.v3.Release;
     /** The CephCluster custom resource. */
     public readonly cluster: k8s.apiextensions.CustomResource;
     /** Where serving stacks reach the models bucket. */
@@ -113,6 +116,18 @@ export class RookCeph extends pulumi.ComponentResource {
         }, child({ dependsOn: [namespace, ...monitoringDeps], protect }));
         const op = this.operator;
 
+        // Rook v1.20 no longer deploys CSI drivers: the admin owns the csi.ceph.io OperatorConfig and
+        // Driver CRs (CRDs from the operator release's ceph-csi-operator subchart).
+        this.csiDrivers = new k8s.helm.v3.Release(`${name}-csi-drivers`, {
+            name: rookNames.csiDriversRelease,
+            chart: "ceph-csi-drivers",
+            version: versions.charts.cephCsiDrivers,
+            repositoryOpts: { repo: chartRepos.cephCsiOperator },
+            namespace: ns,
+            createNamespace: false,
+            values: csiDriversValues(ns),
+        }, child({ dependsOn: [op], protect }));
+
         this.cluster = cr(`${name}-cluster`, "CephCluster", rookNames.cluster, cephClusterSpec(input),
             { dependsOn: [op, ...monitoringDeps], protect });
         const onCluster = { dependsOn: [op, this.cluster], protect };
@@ -124,7 +139,8 @@ export class RookCeph extends pulumi.ComponentResource {
         const scOn: Record<keyof typeof sc, pulumi.Resource> = { block: blockPool, datasets: blockPool, filesystem, bucket: objectStore };
         const classes = {} as Record<keyof typeof sc, k8s.storage.v1.StorageClass>;
         for (const k of Object.keys(sc) as (keyof typeof sc)[]) {
-            classes[k] = new k8s.storage.v1.StorageClass(`${name}-sc-${k}`, sc[k], child({ dependsOn: [scOn[k]], protect }));
+            const driver = k === "bucket" ? [] : [this.csiDrivers];
+            classes[k] = new k8s.storage.v1.StorageClass(`${name}-sc-${k}`, sc[k], child({ dependsOn: [scOn[k], ...driver], protect }));
         }
         this.storageClasses = {
             block: sc.block.metadata.name, datasets: sc.datasets.metadata.name,
@@ -183,6 +199,7 @@ export class RookCeph extends pulumi.ComponentResource {
         };
         this.registerOutputs({
             operator: this.operator,
+            csiDrivers: this.csiDrivers,
             cluster: this.cluster,
             modelStore: this.modelStore,
             modelStoreReadCredentials: this.modelStoreReadCredentials,

@@ -7,7 +7,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { versions } from "../../lib/versions";
-import { GPU_NODE_LABEL } from "../clusters/types";
+import { GPU_NODE_LABEL, GPU_TAINT } from "../clusters/types";
 
 /** Where the OSDs come from. */
 export type OsdSource =
@@ -75,6 +75,10 @@ export const rookNames = {
     },
     toolbox: "rook-ceph-tools",
     versioningJob: "models-bucket-versioning",
+    /** Helm release of the ceph-csi-drivers chart (the CSI OperatorConfig, Driver CRs and their RBAC). */
+    csiDriversRelease: "ceph-csi-drivers",
+    /** ImageSet ConfigMap the rook-ceph chart renders from its `csi.*` image values (Rook v1.20 templates/configmap.yaml). */
+    csiImageSet: "rook-csi-operator-image-set-configmap",
 } as const;
 
 /** Secret keys of the model-sync credentials (the AWS SDK's names). */
@@ -121,6 +125,64 @@ export function operatorValues(monitoring: boolean): Record<string, unknown> {
         resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { memory: "512Mi" } },
         enableDiscoveryDaemon: false,
         obcAllowAdditionalConfigFields: OBC_ALLOWED_FIELDS.join(","),
+    };
+}
+
+/** The Ceph CSI drivers Rook uses; their `Driver` CR name is the StorageClass provisioner. */
+export type CsiDriver = "rbd" | "cephfs";
+
+/** CSI driver (provisioner) name: Rook's convention `<operator namespace>.<driver>.csi.ceph.com`. */
+export function csiDriverName(namespace: string, driver: CsiDriver): string {
+    return `${namespace}.${driver}.csi.ceph.com`;
+}
+
+/** A pod toleration (the fields of core/v1 Toleration the CSI CRDs accept). */
+export interface Toleration {
+    key: string;
+    operator: "Equal" | "Exists";
+    value?: string;
+    effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/**
+ * Tolerations of the Ceph CSI node plugins: exactly the GPU nodes' taint (`nvidia.com/gpu`,
+ * NoSchedule), so that GPU training pods can mount RBD/CephFS volumes. `Exists` rather than
+ * `Equal "true"`: GKE taints its GPU nodes `nvidia.com/gpu=present:NoSchedule`; the key and
+ * effect are still pinned, so no other taint is tolerated. The controller plugins and every Ceph
+ * daemon get none (they stay off the GPU nodes).
+ */
+export function csiNodePluginTolerations(): Toleration[] {
+    return [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }];
+}
+
+/**
+ * Values of the ceph-csi-drivers chart (ceph-csi-operator v1.0.4, the subchart version of the
+ * rook-ceph v1.20.6 chart). Since Rook v1.20 the admin owns the CSI `OperatorConfig` and `Driver`
+ * CRs (Rook's rook-ceph-operator-config no longer applies CSI settings, `CSI_PLUGIN_TOLERATIONS`
+ * and `csi.pluginTolerations` are gone); these are Rook's recommended values
+ * (rook deploy/charts/ceph-csi-drivers/values.yaml @ v1.20.6) plus the GPU toleration. The
+ * toleration is set on the defaults AND on each driver: the chart always renders
+ * `nodePlugin.tolerations` into each Driver CR (`[]` by default), and the operator only fills a
+ * driver's field from `driverSpecDefaults` when it is nil, so an empty list would win.
+ */
+export function csiDriversValues(namespace: string): Record<string, unknown> {
+    const tolerations = csiNodePluginTolerations();
+    const driver = (d: CsiDriver) => ({ enabled: true, name: csiDriverName(namespace, d), nodePlugin: { tolerations } });
+    return {
+        operatorConfig: {
+            namespace,
+            driverSpecDefaults: {
+                imageSet: { name: rookNames.csiImageSet },
+                nodePlugin: { priorityClassName: "system-node-critical", tolerations },
+                controllerPlugin: { priorityClassName: "system-cluster-critical" },
+            },
+        },
+        drivers: {
+            rbd: driver("rbd"),
+            cephfs: driver("cephfs"),
+            nfs: { enabled: false },
+            nvmeof: { enabled: false },
+        },
     };
 }
 
@@ -358,15 +420,15 @@ export function storageClassSpecs(i: RookSpecInput): Record<keyof typeof rookNam
     return {
         block: {
             metadata: { name: rookNames.storageClasses.block, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
-            provisioner: `${ns}.rbd.csi.ceph.com`, parameters: rbd, reclaimPolicy: "Delete", allowVolumeExpansion: true, volumeBindingMode: "Immediate",
+            provisioner: csiDriverName(ns, "rbd"), parameters: rbd, reclaimPolicy: "Delete", allowVolumeExpansion: true, volumeBindingMode: "Immediate",
         },
         datasets: {
             metadata: { name: rookNames.storageClasses.datasets },
-            provisioner: `${ns}.rbd.csi.ceph.com`, parameters: rbd, reclaimPolicy: "Retain", allowVolumeExpansion: true, volumeBindingMode: "Immediate",
+            provisioner: csiDriverName(ns, "rbd"), parameters: rbd, reclaimPolicy: "Retain", allowVolumeExpansion: true, volumeBindingMode: "Immediate",
         },
         filesystem: {
             metadata: { name: rookNames.storageClasses.filesystem },
-            provisioner: `${ns}.cephfs.csi.ceph.com`,
+            provisioner: csiDriverName(ns, "cephfs"),
             parameters: {
                 clusterID: ns, fsName: rookNames.filesystem, pool: `${rookNames.filesystem}-${rookNames.filesystemDataPool}`,
                 ...csiSecrets("cephfs", ns),

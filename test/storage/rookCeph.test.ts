@@ -45,6 +45,7 @@ describe("RookCeph (component under mocks)", () => {
             "kubernetes:core/v1:Namespace st-namespace",
             "kubernetes:core/v1:Secret st-model-sync-keys",
             "kubernetes:core/v1:Service st-rgw-external",
+            "kubernetes:helm.sh/v3:Release st-csi-drivers",
             "kubernetes:helm.sh/v3:Release st-operator",
             "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim st-bucket-datasets",
             "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim st-bucket-models",
@@ -60,7 +61,7 @@ describe("RookCeph (component under mocks)", () => {
         const provider = rec.one("pulumi:providers:kubernetes");
         const comp = rec.one(COMPONENT);
         const children = rec.resources.filter((r) => r.parent === comp.urn);
-        assert.equal(children.length, 17);
+        assert.equal(children.length, 18);
         for (const c of children) assert.ok(c.provider.startsWith(`${provider.urn}::`), `${c.name} provider ${c.provider}`);
     });
 
@@ -75,6 +76,46 @@ describe("RookCeph (component under mocks)", () => {
         assert.equal(rel.namespace, "rook-ceph");
         assert.equal(rel.values.crds.enabled, true);
         assert.equal(rel.values.monitoring.enabled, false);
+    });
+
+    it("CSI drivers: ceph-csi-drivers release, child of RookCeph on the provider, after the operator, node plugins tolerate the GPU taint", async () => {
+        const rec = await build();
+        const comp = rec.one(COMPONENT);
+        const provider = rec.one("pulumi:providers:kubernetes");
+        const op = rec.one("kubernetes:helm.sh/v3:Release", "st-operator");
+        const drivers = rec.one("kubernetes:helm.sh/v3:Release", "st-csi-drivers");
+        assert.equal(drivers.parent, comp.urn);
+        assert.ok(drivers.provider.startsWith(`${provider.urn}::`), drivers.provider);
+        assert.deepEqual(drivers.dependencies, [op.urn]);
+        const v = rec.inputs(drivers);
+        assert.equal(v.name, "ceph-csi-drivers");
+        assert.equal(v.chart, "ceph-csi-drivers");
+        assert.equal(v.version, "1.0.4");
+        assert.deepEqual(v.repositoryOpts, { repo: "https://ceph.github.io/ceph-csi-operator" });
+        assert.equal(v.namespace, "rook-ceph");
+        assert.equal(v.createNamespace, false);
+        const gpu = [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }];
+        assert.deepEqual(v.values.operatorConfig.driverSpecDefaults.nodePlugin.tolerations, gpu);
+        assert.equal(v.values.operatorConfig.driverSpecDefaults.controllerPlugin.tolerations, undefined);
+        assert.equal(v.values.operatorConfig.namespace, "rook-ceph");
+        for (const d of ["rbd", "cephfs"]) {
+            assert.deepEqual(v.values.drivers[d].nodePlugin.tolerations, gpu, d);
+            assert.equal(v.values.drivers[d].name, `rook-ceph.${d}.csi.ceph.com`);
+        }
+        // The driver names are the StorageClasses' provisioners; the CSI classes come after the drivers.
+        for (const k of ["block", "datasets", "filesystem"]) {
+            const sc = rec.one("kubernetes:storage.k8s.io/v1:StorageClass", `sc-${k}`);
+            assert.ok(sc.dependencies.includes(drivers.urn), `st-sc-${k} does not depend on the CSI drivers`);
+            const driver = k === "filesystem" ? "cephfs" : "rbd";
+            assert.equal(rec.inputs(sc).provisioner, v.values.drivers[driver].name);
+        }
+        assert.ok(!rec.one("kubernetes:storage.k8s.io/v1:StorageClass", "sc-bucket").dependencies.includes(drivers.urn));
+        // Another namespace renames the drivers and the OperatorConfig's namespace with it.
+        const other = await build({ namespace: "storage" });
+        const ov = other.inputs(other.one("kubernetes:helm.sh/v3:Release", "st-csi-drivers"));
+        assert.equal(ov.namespace, "storage");
+        assert.equal(ov.values.operatorConfig.namespace, "storage");
+        assert.equal(ov.values.drivers.rbd.name, "storage.rbd.csi.ceph.com");
     });
 
     it("every custom resource depends on the operator release; pools, filesystem and store on the cluster", async () => {
@@ -98,7 +139,7 @@ describe("RookCeph (component under mocks)", () => {
         const rec = await build();
         const protectedNames = rec.resources.filter((r) => r.protect).map((r) => r.name).sort();
         assert.deepEqual(protectedNames, [
-            "st-block-pool", "st-bucket-datasets", "st-bucket-models", "st-cluster", "st-filesystem", "st-namespace", "st-object-store",
+            "st-block-pool", "st-bucket-datasets", "st-bucket-models", "st-cluster", "st-csi-drivers", "st-filesystem", "st-namespace", "st-object-store",
             "st-operator", "st-sc-block", "st-sc-bucket", "st-sc-datasets", "st-sc-filesystem",
         ]);
         for (const r of rec.ofType("kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim")) assert.equal(r.retainOnDelete, true);

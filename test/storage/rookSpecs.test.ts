@@ -1,11 +1,16 @@
 import * as assert from "node:assert/strict";
 import { rookSpecInput } from "../../components/storage/rookCeph";
 import {
-    avoidGpuNodes, blockPoolSpec, bucketClaimSpec, bucketPolicy, cephAlertRulesSpec, cephClusterSpec, effectiveAccess, endpointFacts,
+    avoidGpuNodes, blockPoolSpec, bucketClaimSpec, bucketPolicy, cephAlertRulesSpec, cephClusterSpec, csiDriverName, csiDriversValues,
+    csiNodePluginTolerations, effectiveAccess, endpointFacts, Toleration,
     externalServiceSpec, filesystemSpec, MODEL_SYNC_READ_ACTIONS, modelSyncUserSpec, objectStoreSpec, operatorValues,
     rookNames, RookSpecInput, storageClassSpecs, toolboxDeploymentSpec, versioningJobSpec,
 } from "../../components/storage/rookSpecs";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { GPU_TAINT } from "../../components/clusters/types";
 import { versions } from "../../lib/versions";
+import { locateSchemaDir } from "../../tools/schemas/locate";
 import { CustomResource, validateCustomResource } from "../helpers/crds";
 import { unknownValuesKeys } from "../helpers/values";
 import { celErrors, celRulesFor } from "./rookCel";
@@ -304,5 +309,76 @@ describe("Rook specs (pure)", () => {
             assert.deepEqual(c.args.slice(6), ["--endpoint-url", "http://rook-ceph-rgw-models.rook-ceph.svc"]);
             assert.deepEqual(c.env.slice(0, 2).map((e: any) => e.valueFrom.secretKeyRef), [{ name: "models", key: "AWS_ACCESS_KEY_ID" }, { name: "models", key: "AWS_SECRET_ACCESS_KEY" }]);
         });
+    });
+});
+
+/** Kubernetes' ToleratesTaint (k8s.io/api core/v1 toleration.go): does `t` tolerate `taint`? */
+function tolerates(t: Toleration, taint: { key: string; value?: string; effect: string }): boolean {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if (t.key && t.key !== taint.key) return false;
+    return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
+}
+
+/** ceph-csi-drivers values file, if the schema dir has one (not in shared/crds as of Rook v1.20.6 / MANIFEST.md). */
+const CSI_DRIVERS_VALUES = "ceph-csi-operator/values-ceph-csi-drivers.yaml";
+
+describe("Rook CSI drivers (pure)", () => {
+    it("node plugin tolerations: exactly the GPU taint (nvidia.com/gpu, NoSchedule), whatever its value", () => {
+        const t = csiNodePluginTolerations();
+        assert.deepEqual(t, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+        assert.ok(t.every((x) => tolerates(x, GPU_TAINT)), "must tolerate the platform's GPU taint");
+        assert.ok(t.some((x) => tolerates(x, { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" })), "GKE's GPU taint");
+        for (const other of [
+            { key: "nvidia.com/gpu", value: "true", effect: "NoExecute" },
+            { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" },
+            { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" },
+            { key: "dedicated", value: "gpu", effect: "NoSchedule" },
+        ]) assert.ok(!t.some((x) => tolerates(x, other)), `must not tolerate ${JSON.stringify(other)}`);
+        // Only fields of the csi.ceph.io/v1 nodePlugin.tolerations items (CRD from rook v1.20.6 deploy/examples/csi-operator.yaml, ceph-csi-operator v1.0.4).
+        for (const x of t) for (const k of Object.keys(x)) assert.ok(["effect", "key", "operator", "tolerationSeconds", "value"].includes(k), k);
+    });
+
+    it("drivers chart values: Rook's recommended values, GPU toleration on the defaults and on each enabled driver", () => {
+        const v = csiDriversValues("rook-ceph") as any;
+        const gpu = csiNodePluginTolerations();
+        assert.deepEqual(v.operatorConfig, {
+            namespace: "rook-ceph",
+            driverSpecDefaults: {
+                imageSet: { name: "rook-csi-operator-image-set-configmap" },
+                nodePlugin: { priorityClassName: "system-node-critical", tolerations: gpu },
+                controllerPlugin: { priorityClassName: "system-cluster-critical" },
+            },
+        });
+        // The chart renders each Driver's nodePlugin.tolerations ([] by default), and the operator takes the
+        // default only when the Driver's is nil: the toleration must be on the drivers too.
+        assert.deepEqual(v.drivers, {
+            rbd: { enabled: true, name: "rook-ceph.rbd.csi.ceph.com", nodePlugin: { tolerations: gpu } },
+            cephfs: { enabled: true, name: "rook-ceph.cephfs.csi.ceph.com", nodePlugin: { tolerations: gpu } },
+            nfs: { enabled: false },
+            nvmeof: { enabled: false },
+        });
+        // Driver names are the StorageClasses' provisioners.
+        const sc = storageClassSpecs(prod);
+        assert.equal(sc.block.provisioner, csiDriverName("rook-ceph", "rbd"));
+        assert.equal(sc.datasets.provisioner, v.drivers.rbd.name);
+        assert.equal(sc.filesystem.provisioner, v.drivers.cephfs.name);
+        assert.equal(csiDriverName("storage", "cephfs"), "storage.cephfs.csi.ceph.com");
+        // Normalized names of the chart's service accounts stay valid DNS-1123 names.
+        for (const d of ["rbd", "cephfs"]) {
+            const sa = `${v.drivers[d].name.toLowerCase().replace(/\./g, "-")}-nodeplugin-sa`;
+            assert.match(sa, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+        }
+    });
+
+    it("rook-ceph 1.20.6 has no CSI toleration value any more (csi.pluginTolerations was removed): none is set there", () => {
+        assert.deepEqual(unknownValuesKeys({ csi: { pluginTolerations: csiNodePluginTolerations() } }, "rook/values-rook-ceph.yaml"), ["csi.pluginTolerations"]);
+        assert.equal(JSON.stringify(operatorValues(true)).includes("nvidia.com/gpu"), false);
+    });
+
+    it("drivers chart values keys exist in the chart's values.yaml (when shared/crds has it)", function () {
+        const located = locateSchemaDir();
+        if (!located || !fs.existsSync(path.join(located.dir, CSI_DRIVERS_VALUES))) this.skip();
+        // controllerPlugin.priorityClassName: read by templates/operatorConfig.yaml, absent from the values file (v1.0.4).
+        assert.deepEqual(unknownValuesKeys(csiDriversValues("rook-ceph"), CSI_DRIVERS_VALUES, ["operatorConfig.driverSpecDefaults.controllerPlugin.priorityClassName"]), []);
     });
 });
