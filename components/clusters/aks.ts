@@ -22,9 +22,7 @@ import { BlobModelStore, roleDefinitionId, storageAccountName } from "../storage
 import {
     argError, authorizedRanges, carve, dnsLikeName, execKubeconfig, networkCidr, nthAddress, scopedName, shortHash, SYSTEM_NODE_LABEL, taintString,
 } from "./common";
-import {
-    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, migConfigNodeLabels, MODEL_READER, MODEL_WRITER, ObjectStore,
-} from "./types";
+import { CloudClusterArgs, Cluster, clusterOutputs, GPU_NODE_LABEL, GPU_TAINT, gpuFacts, GpuFacts, migConfigNodeLabels, MODEL_READER, MODEL_WRITER, ObjectStore } from "./types";
 
 export { roleDefinitionId, SYSTEM_NODE_LABEL };
 
@@ -432,11 +430,7 @@ export class AksCluster extends pulumi.ComponentResource implements Cluster {
         this.resourceGroupName = rg.name;
         this.modelResourceGroupName = store.resourceGroupName;
         this.registerOutputs({
-            provider: this.provider,
-            kubeconfig: this.kubeconfig,
-            platform: this.platform,
-            gpu: this.gpu,
-            objectStore: this.objectStore,
+            ...clusterOutputs(this),
             clusterName: this.clusterName,
             resourceGroupName: this.resourceGroupName,
             modelResourceGroupName: this.modelResourceGroupName,

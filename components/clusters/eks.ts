@@ -14,10 +14,7 @@ import { awsPartition, S3ModelStore } from "../storage/s3ModelStore";
 import {
     apiTaintEffect, argError, authorizedRanges, carve, networkCidr, scopedName, secretExecKubeconfig, SYSTEM_NODE_LABEL,
 } from "./common";
-import {
-    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, GpuPoolArgs, migConfigNodeLabels, MODEL_READER, MODEL_WRITER,
-    ObjectStore, PoolArgs,
-} from "./types";
+import { CloudClusterArgs, Cluster, clusterOutputs, GPU_NODE_LABEL, GPU_TAINT, gpuFacts, GpuFacts, GpuPoolArgs, migConfigNodeLabels, MODEL_READER, MODEL_WRITER, ObjectStore, PoolArgs } from "./types";
 
 export { SYSTEM_NODE_LABEL };
 
@@ -145,11 +142,7 @@ export class EksCluster extends pulumi.ComponentResource implements Cluster {
         this.privateSubnetIds = net.privateSubnets.map((s) => s.id);
         this.secretsKeyArn = cp.secretsKey.arn;
         this.registerOutputs({
-            provider: this.provider,
-            kubeconfig: this.kubeconfig,
-            platform: this.platform,
-            gpu: this.gpu,
-            objectStore: this.objectStore,
+            ...clusterOutputs(this),
             clusterName: this.clusterName,
             endpoint: this.endpoint,
             vpcId: this.vpcId,

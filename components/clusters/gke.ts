@@ -13,9 +13,7 @@ import { GcsModelStore } from "../storage/gcsModelStore";
 import {
     apiTaintEffect, argError, authorizedRanges, dnsLikeName, execKubeconfig, networkCidr, SYSTEM_NODE_LABEL,
 } from "./common";
-import {
-    CloudClusterArgs, Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, GpuPoolArgs, migConfigNodeLabels, MODEL_READER, MODEL_WRITER, ObjectStore,
-} from "./types";
+import { CloudClusterArgs, Cluster, clusterOutputs, GPU_NODE_LABEL, GPU_TAINT, gpuFacts, GpuFacts, GpuPoolArgs, migConfigNodeLabels, MODEL_READER, MODEL_WRITER, ObjectStore } from "./types";
 
 export { SYSTEM_NODE_LABEL };
 
@@ -403,11 +401,7 @@ export class GkeCluster extends pulumi.ComponentResource implements Cluster {
         this.gpu = gkeGpuFacts(args.gpuPool);
         this.objectStore = store.objectStore;
         this.registerOutputs({
-            provider: this.provider,
-            kubeconfig: this.kubeconfig,
-            platform: this.platform,
-            gpu: this.gpu,
-            objectStore: this.objectStore,
+            ...clusterOutputs(this),
             clusterName: this.clusterName,
             endpoint: this.endpoint,
         });

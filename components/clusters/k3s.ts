@@ -12,7 +12,7 @@ import * as random from "@pulumi/random";
 import { versions } from "../../lib/versions";
 import { argError, taintString } from "./common";
 import type { ExistingGpuPoolArgs } from "./onprem";
-import { Cluster, GPU_NODE_LABEL, GPU_TAINT, GpuFacts, gpuFacts, GpuSharing, MIG_CONFIG_LABEL, migConfigNodeLabels, ObjectStore } from "./types";
+import { Cluster, clusterOutputs, GPU_NODE_LABEL, GPU_TAINT, gpuFacts, GpuFacts, GpuSharing, MIG_CONFIG_LABEL, migConfigNodeLabels, ObjectStore } from "./types";
 
 /** One host k3s is installed on. */
 export interface K3sHost {
@@ -355,12 +355,6 @@ export class K3sCluster extends pulumi.ComponentResource implements Cluster {
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig },
             { parent: this, dependsOn: [...installs, ...nodeConfigs] });
 
-        this.registerOutputs({
-            provider: this.provider,
-            kubeconfig: this.kubeconfig,
-            platform: this.platform,
-            gpu: this.gpu,
-            objectStore: this.objectStore,
-        });
+        this.registerOutputs(clusterOutputs(this));
     }
 }

@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, GpuFacts, gpuFacts, GpuPoolArgs, ObjectStore } from "./types";
+import { Cluster, clusterOutputs, gpuFacts, GpuFacts, GpuPoolArgs, ObjectStore } from "./types";
 
 /** GPU pool facts of a cluster whose nodes already exist (on-prem, k3s). */
 export type ExistingGpuPoolArgs = Pick<GpuPoolArgs, "gpuType" | "gpuCount" | "minSize" | "maxSize" | "sharing">;
@@ -44,12 +44,6 @@ export class OnPremCluster extends pulumi.ComponentResource implements Cluster {
             ...(args.context !== undefined ? { context: args.context } : {}),
         }, { parent: this });
 
-        this.registerOutputs({
-            provider: this.provider,
-            kubeconfig: this.kubeconfig,
-            platform: this.platform,
-            gpu: this.gpu,
-            objectStore: this.objectStore,
-        });
+        this.registerOutputs(clusterOutputs(this));
     }
 }

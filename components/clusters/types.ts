@@ -116,6 +116,11 @@ export interface Cluster {
     readonly objectStore: ObjectStore | undefined;
 }
 
+/** The `Cluster` fields every cluster component registers as outputs (plus its own). */
+export function clusterOutputs(c: Cluster): Record<keyof Cluster, unknown> {
+    return { provider: c.provider, kubeconfig: c.kubeconfig, platform: c.platform, gpu: c.gpu, objectStore: c.objectStore };
+}
+
 /** Toleration for the GPU taint, as Kubernetes expects it in pod specs and Helm values. */
 export function gpuToleration(): { key: string; operator: "Equal"; value: string; effect: string } {
     return { key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect };
