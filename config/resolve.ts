@@ -11,6 +11,8 @@ import { ResolvedStorage, resolveStorage, storageContextOf, storageIssues } from
 import { resolveStreaming, StreamingConfig, streamingIssues } from "./streaming";
 import { servingIssues } from "./serving";
 import { observabilityIssues } from "./observability";
+import { chartsIssues, resolveCharts } from "./charts";
+import type { ChartMirror } from "../lib/charts";
 
 /** Bad configuration. `issues` holds one line per problem, each naming its key. */
 export class ConfigError extends Error {
@@ -40,6 +42,8 @@ export interface PlatformConfig {
     streaming: StreamingConfig;
     serving: RawPlatformConfig["serving"];
     observability: RawPlatformConfig["observability"];
+    /** Where every Helm chart comes from (default: upstream). */
+    charts: ChartMirror;
     models: RawPlatformConfig["models"];
 }
 
@@ -213,6 +217,7 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
         serving, clusterProvider: c.cluster.provider, rook: training && c.storage.rook.enabled !== false,
     }));
     out.push(...observabilityIssues(c.observability));
+    out.push(...chartsIssues(c.charts, c.environment));
     out.push(...storageIssues(c.storage, storageContextOf(c)));
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
     const modelNames = c.models.map((m) => m.name);
@@ -271,6 +276,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         streaming: resolveStreaming(c.streaming, c.environment),
         serving: c.serving,
         observability: c.observability,
+        charts: resolveCharts(c.charts),
         models: c.models,
     };
 }

@@ -10,6 +10,7 @@ import { storageSchema } from "./storage";
 import { streamingSchema } from "./streaming";
 import { servingSchema } from "./serving";
 import { observabilitySchema } from "./observability";
+import { chartsSchema } from "./charts";
 
 /** The Pulumi config namespace of this project (`hybridml:<key>`). */
 export const NAMESPACE = "hybridml";
@@ -77,6 +78,8 @@ export const configSchema = z.strictObject({
     serving: serving.prefault({}),
     /** The Prometheus stack: config/observability.ts. */
     observability: observabilitySchema.prefault({}),
+    /** A chart mirror for air-gapped sites: config/charts.ts. Default: the upstream repositories. */
+    charts: chartsSchema.prefault({}),
     /** The model catalogue published by a training stack (SPEC 6 `modelCatalog`). Default []. */
     models: z.array(modelEntry).default([]),
 });

@@ -46,6 +46,7 @@ export function deployBase(name: string, config: PlatformConfig, cluster: Cluste
     const o = config.observability;
     const monitoring = o.enabled
         ? new Monitoring(`${name}-monitoring`, {
+            charts: config.charts,
             provider: cluster.provider,
             retention: o.retention,
             retentionSize: o.retentionSize,
@@ -57,6 +58,7 @@ export function deployBase(name: string, config: PlatformConfig, cluster: Cluste
         : undefined;
     const gpuOperator = hasGpuNodes(config, cluster)
         ? new GpuOperator(`${name}-gpu`, {
+            charts: config.charts,
             provider: cluster.provider,
             platform: cluster.platform,
             gpu: cluster.gpu,
@@ -64,7 +66,7 @@ export function deployBase(name: string, config: PlatformConfig, cluster: Cluste
         })
         : undefined;
     const certManager = needsCertManager(config)
-        ? new CertManager(`${name}-cert-manager`, { provider: cluster.provider, replicas: config.environment === "prod" ? 2 : 1 })
+        ? new CertManager(`${name}-cert-manager`, { charts: config.charts, provider: cluster.provider, replicas: config.environment === "prod" ? 2 : 1 })
         : undefined;
     return { monitoring: monitoring?.release, gpuOperator: gpuOperator?.release, certManager: certManager?.release };
 }

@@ -19,6 +19,7 @@ type CloudConfig = Extract<PlatformConfig["cluster"], { provider: "eks" | "gke" 
 /** The arguments the three managed clouds share, from config. */
 export function cloudClusterArgs(config: PlatformConfig, c: CloudConfig): CloudClusterArgs {
     return {
+        charts: config.charts,
         region: c.region,
         version: c.version,
         authorizedCidrs: c.authorizedCidrs,

@@ -112,6 +112,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     if (s.engine === "kafka") {
         const operator = new StrimziOperator(`${name}-strimzi`, {
             provider: cluster.provider, namespace: streamingNames.strimziNamespace, watchNamespaces: [streamingNames.kafkaNamespace],
+            charts: config.charts,
         });
         const users = [
             trainingUser(topics, producers),
@@ -143,7 +144,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     }
 
     const pulsar = new Pulsar(`${name}-pulsar`, {
-        provider: cluster.provider, randomProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
+        charts: config.charts, provider: cluster.provider, randomProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
         clusterName: config.stack, dev, replicas: s.replicas, writeQuorum: s.replicationFactor, ackQuorum: s.minInSyncReplicas,
         storageSize: s.storageSize, storageClass: s.storageClass, exposeProxy: true, proxyHost: bootstrapHost,
         ca, topics, trainingRole: streamingNames.trainingRole, feedbackRoles: producers.map(feedbackUserName), feedbackClusters: producers,
@@ -184,6 +185,7 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
     if (s.engine === "kafka") {
         const operator = new StrimziOperator(`${name}-strimzi`, {
             provider: cluster.provider, namespace: streamingNames.strimziNamespace, watchNamespaces: [streamingNames.kafkaNamespace],
+            charts: config.charts,
         });
         const kafka = new KafkaCluster(`${name}-kafka`, {
             provider: cluster.provider, randomProvider, namespace: operator.watchedNamespaces[0], clusterName: streamingNames.servingKafka,
@@ -209,7 +211,7 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
     }
 
     const pulsar = new Pulsar(`${name}-pulsar`, {
-        provider: cluster.provider, randomProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
+        charts: config.charts, provider: cluster.provider, randomProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
         clusterName: config.stack, dev, replicas: s.replicas, writeQuorum: s.replicationFactor, ackQuorum: s.minInSyncReplicas,
         storageSize: s.storageSize, storageClass: s.storageClass, ca, topics, clientRoles: [streamingNames.requestLogger],
         remoteCaCert: replicate ? caCert : undefined, monitoring: base.monitoring, protect: config.protectStateful,

@@ -71,6 +71,7 @@ export function rookCephArgs(
     const r = config.storage.rook;
     const dev = config.environment === "dev";
     return {
+        charts: config.charts,
         provider: cluster.provider,
         modelSyncCredentials,
         namespace: inCluster.rookNamespace,

@@ -9,7 +9,8 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartRepos, clusterPins, MinorPins, supportedMinors } from "../../lib/versions";
+import { clusterPins, MinorPins, supportedMinors } from "../../lib/versions";
+import { chartSource } from "../../lib/charts";
 import { awsPartition, S3ModelStore } from "../storage/s3ModelStore";
 import {
     apiTaintEffect, argError, authorizedRanges, carve, networkCidr, scopedName, secretExecKubeconfig, SYSTEM_NODE_LABEL,
@@ -392,9 +393,7 @@ export function eksAutoscaler(name: string, args: EksClusterArgs, plan: EksPlan,
     }, withDeps(child, [policy]));
     const release = new k8s.helm.v3.Release(`${name}-cluster-autoscaler`, {
         name: "cluster-autoscaler",
-        chart: "cluster-autoscaler",
-        version: plan.pins.clusterAutoscalerChart,
-        repositoryOpts: { repo: chartRepos.clusterAutoscaler },
+        ...chartSource("cluster-autoscaler", args.charts, plan.pins.clusterAutoscalerChart),
         namespace: CLUSTER_AUTOSCALER.namespace,
         values: clusterAutoscalerValues(clusterName, args.region),
     }, { parent: child.parent, provider, dependsOn: [identity, cp.podIdentityAgent, nodes.system, ...asgTags] });

@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartMirror } from "../../lib/charts";
 
 /** Where a cluster comes from (config `hybridml:cluster.provider`). */
 export type ClusterPlatform = "eks" | "gke" | "aks" | "onprem" | "k3s";
@@ -172,6 +173,8 @@ export interface GpuPoolArgs extends PoolArgs {
 
 /** Arguments shared by the managed-cloud clusters (EksCluster, GkeCluster, AksCluster). */
 export interface CloudClusterArgs {
+    /** Chart mirror replacing the upstream chart repositories (lib/charts.ts). Default: upstream. */
+    charts?: ChartMirror;
     /** Region (AWS, GCP) or location (Azure). Required. */
     region: string;
     /** Kubernetes minor version, e.g. "1.34". Required. */

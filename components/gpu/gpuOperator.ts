@@ -11,7 +11,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartRepos, versions } from "../../lib/versions";
+import { versions } from "../../lib/versions";
+import { chartSource, type ChartMirror } from "../../lib/charts";
 import type { Cluster, GpuFacts } from "../clusters/types";
 
 // The MIG node label lives with the clusters (their GPU pools carry it); re-exported for the operator's users.
@@ -159,6 +160,8 @@ export function gpuOperatorValues(input: GpuOperatorValuesInput): Record<string,
 }
 
 export interface GpuOperatorArgs {
+    /** Chart mirror replacing the upstream chart repositories (lib/charts.ts). Default: upstream. */
+    charts?: ChartMirror;
     /** Provider of the target cluster (required: nothing lands on an ambient cluster). */
     provider: k8s.Provider;
     /** The cluster's platform (eks, gke, aks, onprem, k3s): picks the platform-specific values. Required. */
@@ -218,9 +221,7 @@ export class GpuOperator extends pulumi.ComponentResource {
         });
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: GPU_OPERATOR_RELEASE,
-            chart: "gpu-operator",
-            version: versions.charts.gpuOperator,
-            repositoryOpts: { repo: chartRepos.gpuOperator },
+            ...chartSource("gpu-operator", args.charts),
             namespace: ns.metadata.name,
             createNamespace: false,
             values: this.values,

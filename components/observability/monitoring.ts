@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { chartRepos, versions } from "../../lib/versions";
+import { chartSource, type ChartMirror } from "../../lib/charts";
 
 /** Namespace of the monitoring stack. */
 export const MONITORING_NAMESPACE = "monitoring";
@@ -84,6 +84,8 @@ export function monitoringNamespaceLabels(): Record<string, string> {
 }
 
 export interface MonitoringArgs {
+    /** Chart mirror replacing the upstream chart repositories (lib/charts.ts). Default: upstream. */
+    charts?: ChartMirror;
     /** Provider of the target cluster (required: nothing lands on an ambient cluster). */
     provider: k8s.Provider;
     /** Namespace. Default `monitoring`. */
@@ -136,9 +138,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: MONITORING_RELEASE,
-            chart: "kube-prometheus-stack",
-            version: versions.charts.kubePrometheusStack,
-            repositoryOpts: { repo: chartRepos.kubePrometheusStack },
+            ...chartSource("kube-prometheus-stack", args.charts),
             namespace: ns.metadata.name,
             createNamespace: false,
             values: monitoringValues({

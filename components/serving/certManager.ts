@@ -4,9 +4,11 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartRepos, versions } from "../../lib/versions";
+import { chartSource, type ChartMirror } from "../../lib/charts";
 
 export interface CertManagerArgs {
+    /** Chart mirror replacing the upstream chart repositories (lib/charts.ts). Default: upstream. */
+    charts?: ChartMirror;
     /** Provider of the target cluster (required: nothing lands on an ambient cluster). */
     provider: k8s.Provider;
     /** Namespace of cert-manager. Default `cert-manager`. */
@@ -42,9 +44,7 @@ export class CertManager extends pulumi.ComponentResource {
         const namespace = args.namespace ?? "cert-manager";
         this.release = new k8s.helm.v3.Release(`${name}-chart`, {
             name: "cert-manager",
-            chart: "cert-manager",
-            version: versions.charts.certManager,
-            repositoryOpts: { repo: chartRepos.certManager },
+            ...chartSource("cert-manager", args.charts),
             namespace,
             createNamespace: true,
             atomic: true,

@@ -6,7 +6,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KSERVE_RUNTIMES } from "../../lib/kserveRuntimes";
-import { chartRepos, versions } from "../../lib/versions";
+import { versions } from "../../lib/versions";
+import { chartSource, type ChartMirror } from "../../lib/charts";
 
 /** values key of each ClusterServingRuntime in the kserve-runtime-configs chart. */
 export const RUNTIME_VALUES_KEYS: Readonly<Record<string, string>> = KSERVE_RUNTIMES;
@@ -14,6 +15,8 @@ export const RUNTIME_VALUES_KEYS: Readonly<Record<string, string>> = KSERVE_RUNT
 const ALWAYS_OFF = ["vllmserver"];
 
 export interface KServeArgs {
+    /** Chart mirror replacing the upstream chart repositories (lib/charts.ts). Default: upstream. */
+    charts?: ChartMirror;
     /** Provider of the target cluster (required). */
     provider: k8s.Provider;
     /** cert-manager's release: the KServe webhook certificate needs its CRDs and controller (required). */
@@ -66,7 +69,7 @@ export class KServe extends pulumi.ComponentResource {
         super("hybridml:serving:KServe", name, {}, opts);
         const namespace = args.namespace ?? "kserve";
         const child = { parent: this, provider: args.provider };
-        const chart = (c: string) => ({ chart: `${chartRepos.kserve}/${c}`, version: versions.charts.kserve, namespace, atomic: true });
+        const chart = (c: "kserve-crd" | "kserve-resources" | "kserve-runtime-configs") => ({ ...chartSource(c, args.charts), namespace, atomic: true });
         this.crds = new k8s.helm.v3.Release(`${name}-crd`, {
             name: "kserve-crd", ...chart("kserve-crd"), createNamespace: true,
         }, child);

@@ -9,7 +9,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartRepos, versions } from "../../lib/versions";
+import { versions } from "../../lib/versions";
+import { chartSource, type ChartMirror } from "../../lib/charts";
 import {
     bucketClaimSpec, blockPoolSpec, cephAlertRulesSpec, cephClusterSpec, csiDriversValues, ErasureCoding, externalServiceSpec, filesystemSpec, inClusterEndpoint,
     modelSyncUserSpec, objectStoreSpec, operatorValues, OsdSource, rookNames, RookSpecInput, S3_SECRET_KEYS, storageClassSpecs,
@@ -18,6 +19,8 @@ import {
 import type { S3KeyPair } from "./s3Credentials";
 
 export interface RookCephArgs {
+    /** Chart mirror replacing the upstream chart repositories (lib/charts.ts). Default: upstream. */
+    charts?: ChartMirror;
     /** Provider of the cluster Rook is deployed to. Required. */
     provider: k8s.Provider;
     /** Key pair of the read-only model-sync user (secret; e.g. `S3Credentials.credentials`). Required. */
@@ -107,9 +110,7 @@ export class RookCeph extends pulumi.ComponentResource {
         const monitoringDeps = args.monitoring ? [args.monitoring] : [];
         this.operator = new k8s.helm.v3.Release(`${name}-operator`, {
             name: rookNames.operatorRelease,
-            chart: "rook-ceph",
-            version: versions.charts.rookCeph,
-            repositoryOpts: { repo: chartRepos.rookCeph },
+            ...chartSource("rook-ceph", args.charts),
             namespace: ns,
             createNamespace: false,
             values: operatorValues(input.monitoring),
@@ -120,9 +121,7 @@ export class RookCeph extends pulumi.ComponentResource {
         // Driver CRs (CRDs from the operator release's ceph-csi-operator subchart).
         this.csiDrivers = new k8s.helm.v3.Release(`${name}-csi-drivers`, {
             name: rookNames.csiDriversRelease,
-            chart: "ceph-csi-drivers",
-            version: versions.charts.cephCsiDrivers,
-            repositoryOpts: { repo: chartRepos.cephCsiOperator },
+            ...chartSource("ceph-csi-drivers", args.charts),
             namespace: ns,
             createNamespace: false,
             values: csiDriversValues(ns),

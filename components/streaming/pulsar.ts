@@ -9,7 +9,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { chartRepos, versions } from "../../lib/versions";
+import { versions } from "../../lib/versions";
+import { chartSource, type ChartMirror } from "../../lib/charts";
 import { signPulsarToken } from "./jwt";
 import {
     adminJobContainer, PULSAR_CA_SECRET, PULSAR_SUPERUSERS, pulsarTokenSecrets, pulsarValues, REMOTE_CA_SECRET, streamsScript,
@@ -17,6 +18,8 @@ import {
 import { streamingNamespaceLabels } from "./strimziOperator";
 
 export interface PulsarArgs {
+    /** Chart mirror replacing the upstream chart repositories (lib/charts.ts). Default: upstream. */
+    charts?: ChartMirror;
     /** Provider of the target cluster. Required. */
     provider: k8s.Provider;
     /** The random provider for the token key (stacks disable default providers). Required. */
@@ -115,9 +118,7 @@ export class Pulsar extends pulumi.ComponentResource {
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: release,
-            chart: "pulsar",
-            version: versions.charts.pulsar,
-            repositoryOpts: { repo: chartRepos.pulsar },
+            ...chartSource("pulsar", args.charts),
             namespace: ns.metadata.name,
             values: pulsarValues({
                 clusterName: args.clusterName, namespace: args.namespace, dev: args.dev ?? false,

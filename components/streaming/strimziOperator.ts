@@ -5,10 +5,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartRepos, versions } from "../../lib/versions";
+import { chartSource, type ChartMirror } from "../../lib/charts";
 import { strimziOperatorValues } from "./kafkaSpecs";
 
 export interface StrimziOperatorArgs {
+    /** Chart mirror replacing the upstream chart repositories (lib/charts.ts). Default: upstream. */
+    charts?: ChartMirror;
     /** Provider of the target cluster. Required. */
     provider: k8s.Provider;
     /** Namespace of the operator. Default `strimzi-system`. */
@@ -37,9 +39,7 @@ export class StrimziOperator extends pulumi.ComponentResource {
         }, child));
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "strimzi",
-            // An OCI registry: Helm takes the full reference as the chart (`--repo` does not do OCI).
-            chart: `${chartRepos.strimzi}/strimzi-kafka-operator`,
-            version: versions.charts.strimzi,
+            ...chartSource("strimzi-kafka-operator", args.charts),
             namespace: opNs.metadata.name,
             values: strimziOperatorValues(args.watchNamespaces),
             atomic: true,

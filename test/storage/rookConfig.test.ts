@@ -149,6 +149,7 @@ describe("storage config (config/storage.ts)", () => {
             osds: { source: "devices", deviceFilter: "^vd[b-c]$" }, monCount: 1, mgrCount: 1, allowMultiplePerNode: true, poolSize: 1,
             failureDomain: "osd", erasureCoding: false, rgwInstances: 1, endpoint: undefined, tlsSecret: "models-rgw-tls", region: "default",
             buckets: ["datasets", "models"], dataDirHostPath: "/var/lib/rook", monitoring: undefined, protect: false,
+            charts: { repository: undefined, repositories: {} },
         });
         const prod = rookCephArgs(resolveConfig(rawInput("prod-training", readStackConfig("prod-training"))), fakeCluster, { monitoring: undefined }, creds);
         assert.equal(prod.allowMultiplePerNode, false);
