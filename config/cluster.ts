@@ -5,7 +5,8 @@
  * resolved, fully defaulted section. Pure: no Pulumi imports, nothing from components/.
  */
 import { z } from "zod";
-import { clusterPins, supportedMinors, versions } from "../lib/versions";
+import { gpuOffering } from "../lib/gpuInstances";
+import { clusterPins, supportedMinors, supportedMinorsOn, supportStatus, versions, VersionedPlatform } from "../lib/versions";
 
 const NS = "hybridml";
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
@@ -88,6 +89,12 @@ const eks = z.strictObject({
     apiAccess: z.enum(["public", "private"]).default("public"),
     /** IAM role that runs `pulumi up`; it gets cluster-admin through an explicit access entry. Required. */
     deployerRoleArn: roleArn.optional(),
+    /**
+     * IAM role of the pull-request previews (CI's read-only role). It gets an access entry in the
+     * preview group, whose RBAC allows exactly what server-side dry-run needs and whose non-dry-run
+     * writes are refused by an admission policy. Default: none (previews of a deployed stack then get 401).
+     */
+    previewRoleArn: roleArn.optional(),
     /** Further IAM roles granted cluster-admin through EKS access entries. Default []. */
     adminRoleArns: z.array(roleArn).default([]),
     /** S3 model bucket name (global). Default `<stack>-models-<hash of account, region, stack>`. */
@@ -104,6 +111,13 @@ const gke = z.strictObject({
     /** GCP project number (its GKE service agent gets the secrets-encryption key). Required. */
     projectNumber: z.preprocess((v) => (typeof v === "number" ? String(v) : v),
         z.string().regex(/^\d{6,20}$/, { message: "must be the GCP project number (digits)" })).optional(),
+    /**
+     * Google service account of the pull-request previews (e.g. `ci-preview@<project>.iam.gserviceaccount.com`):
+     * bound to the preview ClusterRole (server-side dry-run only). Default: none.
+     */
+    previewServiceAccount: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]@[a-z][-a-z0-9.]+\.iam\.gserviceaccount\.com$/, {
+        message: "must be a service-account email such as ci-preview@my-project.iam.gserviceaccount.com",
+    }).optional(),
     /** GCS model bucket name (global). Default `<project>-<stack>-models`. */
     modelBucketName: z.string().regex(/^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/, { message: "must be a GCS bucket name (3-63 of a-z 0-9 - _ .)" }).optional(),
 });
@@ -121,9 +135,23 @@ const aks = z.strictObject({
     tenantId: guid("an Entra ID tenant").optional(),
     /** Azure subscription ID the stack deploys to (scopes the unique names). Required. */
     subscriptionId: guid("an Azure subscription").optional(),
+    /**
+     * Object ID of the service principal (or managed identity) that runs `pulumi up`: it gets the
+     * "Azure Kubernetes Service RBAC Cluster Admin" role on the cluster explicitly (local accounts are off). Required.
+     */
+    deployerObjectId: guid("an Entra ID service principal object").optional(),
+    /**
+     * Object ID of the pull-request previews' service principal: "Azure Kubernetes Service Cluster User Role"
+     * (to read the kubeconfig) and the preview ClusterRole (server-side dry-run only). Default: none.
+     */
+    previewObjectId: guid("an Entra ID service principal object").optional(),
     /** Entra ID groups that are cluster admins (Azure RBAC). Default []. */
     adminGroupObjectIds: z.array(guid("an Entra ID group object")).default([]),
-    /** kubelogin login method in the kubeconfig: azurecli | workloadidentity | spn | msi. Default azurecli. */
+    /**
+     * kubelogin login method in the kubeconfig: azurecli | workloadidentity | spn | msi. Default azurecli.
+     * CI sets workloadidentity: kubelogin then asks GitHub for a fresh OIDC token on every call
+     * (the azure/login CLI session expires about 10 minutes after the job's token was issued).
+     */
     kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi"]).default("azurecli"),
     /** Storage account of the model store (3-24 a-z 0-9). Default `st<stack><hash of subscription, stack>`. */
     storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: "must be a storage account name (3-24 lower-case letters and digits)" }).optional(),
@@ -164,6 +192,13 @@ const k3s = z.strictObject({
     sshPort: count(1).max(65535).default(22),
     /** Bump to issue a new long-lived deployer token (the kubeconfig's credential). Default 1. */
     credentialRotation: count(1).default(1),
+    /**
+     * sha256 of the k3s install script at `installScriptUrl`; the hosts refuse a script that does not
+     * match. Required outside dev (`curl -sfL <url> | sha256sum`).
+     */
+    installScriptSha256: z.string().regex(/^[0-9a-f]{64}$/, { message: "must be a sha256 in hex (64 characters 0-9 a-f)" }).optional(),
+    /** The k3s install script to download. Default `versions.k3sInstallScript.url` (pinned to a k3s commit). */
+    installScriptUrl: z.string().regex(/^https:\/\/\S+$/, { message: "must be an https:// URL" }).default(versions.k3sInstallScript.url),
 });
 
 /** The `hybridml:cluster` section: one object per provider, chosen by `provider`. */
@@ -172,7 +207,8 @@ export type ClusterConfig = z.output<typeof clusterSchema>;
 
 /** Machine types used when a pool does not name one. */
 export const defaultInstanceTypes: Record<"eks" | "gke" | "aks", { system: string; gpu: string; gpuType: string }> = {
-    eks: { system: "m7i.xlarge", gpu: "g6.xlarge", gpuType: "nvidia-l4" },
+    // G5 (A10G) rather than G6 (L4): offered in more regions, eu-west-1 among them (lib/gpuInstances.ts).
+    eks: { system: "m7i.xlarge", gpu: "g5.xlarge", gpuType: "nvidia-a10g" },
     gke: { system: "e2-standard-4", gpu: "g2-standard-8", gpuType: "nvidia-l4" },
     aks: { system: "Standard_D4s_v5", gpu: "Standard_NC4as_T4_v3", gpuType: "nvidia-tesla-t4" },
 };
@@ -182,6 +218,8 @@ export interface ClusterContext {
     environment: "dev" | "edge" | "prod";
     /** Secret keys set on the stack. */
     secretsSet: ReadonlySet<string>;
+    /** The date the support calendar is read at (the program passes today; tests pass a date). Default: now. */
+    today?: Date;
 }
 
 const key = (p: string) => `${NS}:cluster.${p}`;
@@ -229,6 +267,9 @@ export function clusterIssues(cl: ClusterConfig, ctx: ClusterContext): string[] 
             if (!cl.deployerRoleArn) {
                 out.push(`${key("deployerRoleArn")} is required for provider eks: the IAM role that runs pulumi up (it gets cluster-admin through an explicit access entry), e.g. arn:aws:iam::<account>:role/<ci-deployer>`);
             }
+            if (cl.previewRoleArn && (cl.previewRoleArn === cl.deployerRoleArn || cl.adminRoleArns.includes(cl.previewRoleArn))) {
+                out.push(`${key("previewRoleArn")} must be a role of its own (got ${got(cl.previewRoleArn)}, which is also the deployer or an admin): previews must not run with deploy rights`);
+            }
             cl.adminRoleArns.forEach((arn, i) => {
                 if (arn === cl.deployerRoleArn) out.push(`${key(`adminRoleArns[${i}]`)} is the deployer (cluster.deployerRoleArn), which already gets an access entry: remove it (got ${got(arn)})`);
                 else if (cl.adminRoleArns.indexOf(arn) !== i) out.push(`${key(`adminRoleArns[${i}]`)} repeats ${got(arn)}: EKS refuses a second access entry for one principal`);
@@ -245,6 +286,8 @@ export function clusterIssues(cl: ClusterConfig, ctx: ClusterContext): string[] 
             if (cl.network.zones === undefined) out.push(`${key("network.zones")} is required for provider aks: list the zones, e.g. ["1", "2", "3"], or [] in a region without availability zones`);
             if (cl.apiAccess === "private" && !cl.runnerVnetId) out.push(`${key("runnerVnetId")} is required with apiAccess private: the resource ID of the runner's VNet (it gets the API's private DNS zone and a peering)`);
             if (cl.apiAccess !== "private" && cl.runnerVnetId) out.push(`${key("runnerVnetId")} is only used with apiAccess private: remove it or set apiAccess: private`);
+            if (!cl.deployerObjectId) out.push(`${key("deployerObjectId")} is required for provider aks: the object ID of the service principal that runs pulumi up (az ad sp show --id <client id> --query id); it gets cluster-admin on the cluster explicitly`);
+            if (cl.previewObjectId && cl.previewObjectId === cl.deployerObjectId) out.push(`${key("previewObjectId")} must differ from deployerObjectId: previews must not run with deploy rights`);
             break;
         case "onprem":
             if (!ctx.secretsSet.has("kubeconfig")) out.push(`${NS}:kubeconfig is required for provider onprem: pulumi config set --secret ${NS}:kubeconfig < kubeconfig.yaml`);
@@ -258,10 +301,71 @@ export function clusterIssues(cl: ClusterConfig, ctx: ClusterContext): string[] 
             if (new Set(names).size !== names.length) out.push(`${key("hosts")} has duplicate names (got ${got(names)})`);
             if (new Set(addresses).size !== addresses.length) out.push(`${key("hosts")} has duplicate addresses (got ${got(addresses)})`);
             if (!ctx.secretsSet.has("sshPrivateKey")) out.push(`${NS}:sshPrivateKey is required for provider k3s: pulumi config set --secret ${NS}:sshPrivateKey < ~/.ssh/id_ed25519`);
+            if (!cl.installScriptSha256 && ctx.environment !== "dev") {
+                out.push(`${key("installScriptSha256")} is required outside dev (environment ${ctx.environment}): the hosts verify the k3s install script before running it; set it to the output of curl -sfL ${cl.installScriptUrl} | sha256sum`);
+            }
             break;
         }
     }
+    out.push(...supportAndGpuChecks(cl, ctx).issues);
     return out;
+}
+
+/** Warnings and notes of the section (a version near its end of support, a region without a GPU table). */
+export function clusterNotes(cl: ClusterConfig, ctx: ClusterContext): string[] {
+    return supportAndGpuChecks(cl, ctx).notes;
+}
+
+/** The minor a platform runs and the key that sets it. */
+function pinnedVersion(cl: ClusterConfig): { platform: VersionedPlatform; version: string; key: string } | undefined {
+    if (cl.provider === "eks" || cl.provider === "aks") return { platform: cl.provider, version: cl.version, key: key("version") };
+    if (cl.provider === "k3s") return { platform: "k3s", version: versions.k3s, key: "lib/versions.ts versions.k3s" };
+    return undefined;
+}
+
+/**
+ * Version currency (an ended minor is an error, one ending within 60 days a warning) and the GPU
+ * machine type against the region's offering (lib/gpuInstances.ts).
+ */
+export function supportAndGpuChecks(cl: ClusterConfig, ctx: ClusterContext): { issues: string[]; notes: string[] } {
+    const issues: string[] = [];
+    const notes: string[] = [];
+    const today = ctx.today ?? new Date();
+    const pinned = pinnedVersion(cl);
+    if (pinned) {
+        const s = supportStatus(pinned.platform, pinned.version, today);
+        const others = () => supportedMinorsOn(pinned.platform, today).join(", ") || "none in lib/versions.ts supportCalendar";
+        if (s.status === "ended") {
+            issues.push(`${pinned.key}: Kubernetes ${s.minor} reached its end of support on ${pinned.platform} on ${s.endOfSupport} (${-s.daysLeft} days ago): move to a supported minor (${others()}) with its add-on pins`);
+        } else if (s.status === "ending") {
+            notes.push(`warning: ${pinned.key}: Kubernetes ${s.minor} reaches its end of support on ${pinned.platform} on ${s.endOfSupport} (in ${s.daysLeft} days): plan the upgrade (supported: ${others()})`);
+        } else if (s.status === "unknown") {
+            issues.push(`${pinned.key}: Kubernetes ${s.minor} is not in the ${pinned.platform} support calendar (lib/versions.ts supportCalendar, known: ${s.known.join(", ")}): use a listed minor or add it with its end-of-support date`);
+        }
+    }
+    if (cl.provider === "k3s" && !cl.installScriptSha256 && ctx.environment === "dev") {
+        notes.push(`warning: ${key("installScriptSha256")} is not set: the hosts run the k3s install script unverified (allowed on dev only)`);
+    }
+    if ((cl.provider === "eks" || cl.provider === "gke" || cl.provider === "aks") && cl.region) {
+        const defaults = defaultInstanceTypes[cl.provider];
+        const instanceType = cl.gpuPool.instanceType ?? defaults.gpu;
+        const gpuType = cl.gpuPool.gpuType ?? defaults.gpuType;
+        const typeKey = key("gpuPool.instanceType") + (cl.gpuPool.instanceType ? "" : " (default)");
+        const offering = gpuOffering(cl.provider, cl.region, instanceType);
+        if (offering.kind === "unknown-region") {
+            notes.push(`note: ${key("gpuPool.instanceType")}: no GPU offering table for ${cl.provider} region ${cl.region} (lib/gpuInstances.ts): ${instanceType} was not checked`);
+        } else if (offering.kind === "not-offered") {
+            issues.push(`${typeKey}: ${instanceType} is not ${offering.type ? "offered" : "a GPU machine type offered"} in ${cl.region} (got ${got(instanceType)}): use one of ${offering.offered.join(", ")}, or add it to lib/gpuInstances.ts after checking the region's offerings`);
+        }
+        const type = offering.type;
+        if (type && type.model !== gpuType) {
+            issues.push(`${key("gpuPool.gpuType")} does not match ${instanceType}, which carries ${type.model} (got ${got(gpuType)}): set gpuType: ${type.model}`);
+        }
+        if (type && type.gpus !== cl.gpuPool.gpuCount) {
+            issues.push(`${key("gpuPool.gpuCount")} does not match ${instanceType}, which has ${type.gpus} GPU${type.gpus === 1 ? "" : "s"} (got ${cl.gpuPool.gpuCount}): set gpuCount: ${type.gpus}`);
+        }
+    }
+    return { issues, notes };
 }
 
 type Pools = {
@@ -282,7 +386,7 @@ type K3s = Extract<ClusterConfig, { provider: "k3s" }>;
 export type ResolvedCluster =
     | (Cloud<Omit<Eks, "deployerRoleArn">> & { deployerRoleArn: string })
     | (Cloud<Omit<Gke, "project" | "projectNumber">> & { project: string; projectNumber: string })
-    | (Cloud<Omit<Aks, "tenantId" | "subscriptionId">> & { tenantId: string; subscriptionId: string })
+    | (Cloud<Omit<Aks, "tenantId" | "subscriptionId" | "deployerObjectId">> & { tenantId: string; subscriptionId: string; deployerObjectId: string })
     | (Omit<OnPrem, "systemPool" | "gpuPool" | "version"> & Pools)
     | (Omit<K3s, "hosts" | "systemPool" | "gpuPool" | "version"> & Pools & { hosts: NonNullable<K3s["hosts"]> });
 
@@ -298,7 +402,7 @@ export function resolveCluster(cl: ClusterConfig, environment: ClusterContext["e
     switch (cl.provider) {
         case "eks": return { ...cl, ...pools, region: cl.region!, network: net(cl.network), deployerRoleArn: cl.deployerRoleArn! };
         case "gke": return { ...cl, ...pools, region: cl.region!, network: net(cl.network), project: cl.project!, projectNumber: cl.projectNumber! };
-        case "aks": return { ...cl, ...pools, region: cl.region!, network: net(cl.network), tenantId: cl.tenantId!, subscriptionId: cl.subscriptionId! };
+        case "aks": return { ...cl, ...pools, region: cl.region!, network: net(cl.network), tenantId: cl.tenantId!, subscriptionId: cl.subscriptionId!, deployerObjectId: cl.deployerObjectId! };
         case "onprem": return { ...cl, ...pools };
         case "k3s": return { ...cl, ...pools, hosts: cl.hosts ?? [] };
     }

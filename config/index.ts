@@ -43,7 +43,8 @@ export function loadConfig(): LoadedConfig {
     const { values, secretKeysSet, refused } = collectConfig({
         project, stack, organization, all: pulumi.runtime.allConfig(), isSecret: (k) => runtimeInternals.isConfigSecret(k),
     });
-    const config = resolveConfig({ project, stack, organization, values, secretKeysSet, refused });
+    const config = resolveConfig({ project, stack, organization, values, secretKeysSet, refused, today: new Date() });
+    for (const note of config.notes) pulumi.log.warn(note);
     const cfg = new pulumi.Config(NAMESPACE);
     const secrets: PlatformSecrets = {};
     for (const key of Object.keys(secretKeys) as SecretKey[]) {

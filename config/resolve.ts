@@ -6,7 +6,7 @@ import { z } from "zod";
 import {
     configSchema, Environment, NAMESPACE, RawPlatformConfig, Role, SecretKey, secretKeys,
 } from "./schema";
-import { clusterIssues, defaultInstanceTypes, ResolvedCluster, resolveCluster } from "./cluster";
+import { clusterIssues, clusterNotes, defaultInstanceTypes, ResolvedCluster, resolveCluster } from "./cluster";
 import { ResolvedStorage, resolveStorage, storageContextOf, storageIssues } from "./storage";
 import { resolveStreaming, StreamingConfig, streamingIssues } from "./streaming";
 import { servingIssues } from "./serving";
@@ -45,6 +45,8 @@ export interface PlatformConfig {
     /** Where every Helm chart comes from (default: upstream). */
     charts: ChartMirror;
     models: RawPlatformConfig["models"];
+    /** Warnings and notes that do not stop the program (a Kubernetes minor near its end of support, an unchecked region). */
+    notes: string[];
 }
 
 /** Raw input: plain keys (already JSON-decoded) and which secret keys are set. */
@@ -59,6 +61,8 @@ export interface RawInput {
     organization?: string;
     /** Keys refused before validation (other namespaces, flat dotted keys): one message each. */
     refused?: string[];
+    /** The date the version support calendar is read at. Default: now (tests pass a date). */
+    today?: Date;
 }
 
 function describe(v: unknown): string {
@@ -211,7 +215,7 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
         out.push(`${k("trainingStack")} names this stack itself (got ${describe(c.trainingStack)})`);
     }
 
-    out.push(...clusterIssues(c.cluster, { environment: c.environment, secretsSet }));
+    out.push(...clusterIssues(c.cluster, { environment: c.environment, secretsSet, today: self.today }));
     out.push(...streamingIssues(c.streaming, c.environment, { training, serving }));
     out.push(...servingIssues(c.serving, {
         serving, clusterProvider: c.cluster.provider, rook: training && c.storage.rook.enabled !== false,
@@ -278,6 +282,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         observability: c.observability,
         charts: resolveCharts(c.charts),
         models: c.models,
+        notes: clusterNotes(c.cluster, { environment: c.environment, secretsSet: input.secretKeysSet, today: input.today }),
     };
 }
 

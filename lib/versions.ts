@@ -5,20 +5,26 @@
  * (../shared/crds/MANIFEST.md). Bump a chart here and in crds.lock.json together.
  */
 export const versions = {
-    /** Kubernetes minor version for the managed clusters (EKS, AKS; GKE follows its release channel). */
-    kubernetes: "1.34",
-    /** k3s release installed on edge hosts (INSTALL_K3S_VERSION). */
-    k3s: "v1.34.1+k3s1",
-    /** cluster-autoscaler Helm chart (kubernetes.github.io/autoscaler) used on EKS; app 1.34.x. */
-    clusterAutoscalerChart: "9.52.1",
     /**
-     * k3s install script, fetched from the release's own tag (not get.k3s.io, which serves the newest
-     * script), and its sha256. An empty sha256 skips the check: fill it per release with
-     * `curl -sfL <url> | sha256sum` (the script itself verifies the k3s binary against the release's sha256sum).
+     * Kubernetes minor version for the managed clusters (EKS, AKS; GKE follows its release channel).
+     * Must be in standard support on each cloud (`supportCalendar`): 1.35 ends on EKS 2027-03-27 and
+     * on AKS 2027-03-31.
+     */
+    kubernetes: "1.35",
+    /** k3s release installed on edge hosts (INSTALL_K3S_VERSION): Kubernetes 1.36, upstream end of life 2027-06-28. */
+    k3s: "v1.36.1+k3s1",
+    /** cluster-autoscaler Helm chart (kubernetes.github.io/autoscaler) used on EKS: 9.59.0 = app 1.35.0. */
+    clusterAutoscalerChart: "9.59.0",
+    /**
+     * k3s install script, pinned to a commit of k3s-io/k3s (not get.k3s.io, which serves the newest
+     * script): the script takes the release from INSTALL_K3S_VERSION and verifies the k3s binary
+     * against that release's sha256sum. Its own sha256 is config (`hybridml:cluster.installScriptSha256`,
+     * required outside dev); `sha256` here is the value k3s publishes for this commit in its
+     * `install.sh.sha256sum`, which the shipped edge stack sets.
      */
     k3sInstallScript: {
-        url: "https://raw.githubusercontent.com/k3s-io/k3s/v1.34.1%2Bk3s1/install.sh",
-        sha256: "",
+        url: "https://raw.githubusercontent.com/k3s-io/k3s/019b0afdd830e36f5e4b7a5b237e6a4339e6a6be/install.sh",
+        sha256: "68ae766b4c4fd2c8032f712cdd346c8f9d1ae60eaeb4736a1155effda44ea23d",
     },
     /** Operator Helm charts, matching the CRD schemas in shared/crds. */
     charts: {
@@ -86,14 +92,14 @@ export interface MinorPins {
  * (`hybridml:cluster.version`) and by the EKS component: add its pins to support it.
  */
 export const clusterPins: Readonly<Record<string, MinorPins>> = {
-    "1.34": {
+    "1.35": {
         eksAddons: {
-            "vpc-cni": "v1.20.4-eksbuild.1",
-            "kube-proxy": "v1.34.0-eksbuild.4",
-            coredns: "v1.12.4-eksbuild.1",
+            "vpc-cni": "v1.21.1-eksbuild.3",
+            "kube-proxy": "v1.35.0-eksbuild.2",
+            coredns: "v1.13.2-eksbuild.1",
             "eks-pod-identity-agent": "v1.3.9-eksbuild.3",
-            "aws-ebs-csi-driver": "v1.50.1-eksbuild.1",
-            "metrics-server": "v0.8.0-eksbuild.2",
+            "aws-ebs-csi-driver": "v1.55.0-eksbuild.2",
+            "metrics-server": "v0.8.1-eksbuild.1",
         },
         clusterAutoscalerChart: versions.clusterAutoscalerChart,
     },
@@ -102,6 +108,59 @@ export const clusterPins: Readonly<Record<string, MinorPins>> = {
 /** The supported Kubernetes minors (those with pins). */
 export function supportedMinors(): string[] {
     return Object.keys(clusterPins).sort();
+}
+
+/** Platforms whose Kubernetes minor the program chooses (GKE's release channel chooses and upgrades its own). */
+export type VersionedPlatform = "eks" | "aks" | "k3s";
+
+/**
+ * End of support (YYYY-MM-DD, UTC) of each Kubernetes minor per platform, as each vendor publishes it:
+ * - eks: end of standard support (the EKS Kubernetes release calendar); after it a STANDARD cluster
+ *   is upgraded by AWS, an EXTENDED one is billed extended support.
+ * - aks: end of life (the AKS Kubernetes release calendar; a month means its last day).
+ * - k3s: the upstream Kubernetes end of life (kubernetes.io releases), which k3s follows.
+ * Add a minor here (and its pins in `clusterPins` for EKS) to support it.
+ */
+export const supportCalendar: Readonly<Record<VersionedPlatform, Readonly<Record<string, string>>>> = {
+    eks: { "1.33": "2026-07-29", "1.34": "2026-12-02", "1.35": "2027-03-27" },
+    aks: { "1.33": "2026-07-31", "1.34": "2026-11-30", "1.35": "2027-03-31", "1.36": "2027-06-30", "1.37": "2027-10-31" },
+    k3s: { "1.34": "2026-10-27", "1.35": "2027-02-28", "1.36": "2027-06-28", "1.37": "2027-10-28" },
+};
+
+/** Days before the end of support from which the plan warns. */
+export const SUPPORT_WARNING_DAYS = 60;
+
+/** Where a pinned minor stands on a date: in support, ending within `SUPPORT_WARNING_DAYS`, ended, or not in the calendar. */
+export type SupportStatus =
+    | { status: "supported" | "ending"; minor: string; endOfSupport: string; daysLeft: number }
+    | { status: "ended"; minor: string; endOfSupport: string; daysLeft: number }
+    | { status: "unknown"; minor: string; known: string[] };
+
+/** The Kubernetes minor of a version string: `1.35`, `v1.36.1+k3s1` -> `1.36`. */
+export function kubernetesMinor(version: string): string {
+    const m = /^v?(\d+\.\d+)/.exec(version);
+    return m ? m[1] : version;
+}
+
+/**
+ * Support status of `version` on `platform` on `today` (pure: tests pass the date in, the program
+ * passes the current date). Days are whole UTC days until the end date (0 on the day itself).
+ */
+export function supportStatus(platform: VersionedPlatform, version: string, today: Date): SupportStatus {
+    const minor = kubernetesMinor(version);
+    const end = supportCalendar[platform][minor];
+    if (!end) return { status: "unknown", minor, known: Object.keys(supportCalendar[platform]).sort() };
+    const day = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+    const daysLeft = Math.round((Date.parse(`${end}T00:00:00Z`) - day) / 86_400_000);
+    const status = daysLeft < 0 ? "ended" : daysLeft <= SUPPORT_WARNING_DAYS ? "ending" : "supported";
+    return { status, minor, endOfSupport: end, daysLeft };
+}
+
+/** Minors of `platform` still in support on `today`, oldest first. */
+export function supportedMinorsOn(platform: VersionedPlatform, today: Date): string[] {
+    return Object.keys(supportCalendar[platform])
+        .filter((m) => supportStatus(platform, m, today).status !== "ended")
+        .sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
 }
 
 /** Helm chart repositories for the charts above. */

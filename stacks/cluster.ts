@@ -49,6 +49,7 @@ export async function createCluster(
                 ...cloudClusterArgs(config, c),
                 apiAccess: c.apiAccess,
                 deployerRoleArn: c.deployerRoleArn,
+                previewRoleArn: c.previewRoleArn,
                 adminRoleArns: c.adminRoleArns,
                 modelBucketName: c.modelBucketName,
             }, opts);
@@ -60,6 +61,7 @@ export async function createCluster(
                 apiAccess: c.apiAccess,
                 project: c.project,
                 projectNumber: c.projectNumber,
+                previewServiceAccount: c.previewServiceAccount,
                 modelBucketName: c.modelBucketName,
             }, opts);
         }
@@ -72,6 +74,8 @@ export async function createCluster(
                 tenantId: c.tenantId,
                 subscriptionId: c.subscriptionId,
                 adminGroupObjectIds: c.adminGroupObjectIds,
+                deployerObjectId: c.deployerObjectId,
+                previewObjectId: c.previewObjectId,
                 kubeloginMode: c.kubeloginMode,
                 storageAccountName: c.storageAccountName,
                 keyVaultName: c.keyVaultName,
@@ -94,6 +98,7 @@ export async function createCluster(
                 gpu: c.gpuPool,
                 protect: config.protectStateful,
                 credentialRotation: c.credentialRotation,
+                installScript: { url: c.installScriptUrl, sha256: c.installScriptSha256 },
             }, opts);
         }
     }

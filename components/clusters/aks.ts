@@ -18,6 +18,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { PreviewAccess } from "./previewAccess";
 import { BlobModelStore, roleDefinitionId, storageAccountName } from "../storage/blobModelStore";
 import {
     argError, authorizedRanges, carve, dnsLikeName, execKubeconfig, networkCidr, nthAddress, scopedName, shortHash, SYSTEM_NODE_LABEL, taintString,
@@ -47,6 +48,18 @@ export interface AksClusterArgs extends CloudClusterArgs {
      * be in one of them (or hold an AKS RBAC role on the cluster), since local accounts are disabled.
      */
     adminGroupObjectIds?: string[];
+    /**
+     * Object ID of the service principal (or managed identity) that runs `pulumi up`. It gets
+     * "Azure Kubernetes Service RBAC Cluster Admin" on the cluster explicitly, as the EKS deployer
+     * gets its access entry (local accounts are disabled). Required.
+     */
+    deployerObjectId: string;
+    /**
+     * Object ID of the pull-request previews' service principal: "Azure Kubernetes Service Cluster
+     * User Role" on the cluster (the preview reads the kubeconfig) and the `PreviewAccess` role
+     * (dry-run only; AKS names a service principal by its object ID). Default: none.
+     */
+    previewObjectId?: string;
     /** API access (see `AksApiAccess`). Default `public`. */
     apiAccess?: AksApiAccess;
     /** Resource ID of the runner's VNet (`/subscriptions/.../virtualNetworks/<name>`). Required when apiAccess is `private`. */
@@ -69,6 +82,10 @@ export const AZURE_ROLES = {
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
     /** Manage records in a private DNS zone (a private cluster with our own zone). */
     privateDnsZoneContributor: "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
+    /** Every Kubernetes action on the cluster (Azure RBAC for Kubernetes): the deployer's cluster-admin. */
+    aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+    /** listClusterUserCredential: fetch the (kubelogin) user kubeconfig, nothing inside the cluster. */
+    aksClusterUser: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
 } as const;
 
 /** Agent pool names (lower-case alphanumerics, at most 12 characters on Linux). */
@@ -150,9 +167,14 @@ export function parseVnetId(id: string, name = "?"): { resourceGroupName: string
 
 /**
  * The cluster-user kubeconfig (from `listManagedClusterUserCredentials`, base64, `clusterUser` first)
- * rebuilt with kubelogin's non-interactive `mode` instead of the device-code default.
+ * rebuilt with kubelogin's non-interactive `mode` instead of the device-code default, for the
+ * cluster's tenant (`--tenant-id`: without it kubelogin's workloadidentity and spn modes fail, and
+ * azurecli uses whatever tenant the CLI is logged in to). In `workloadidentity` mode kubelogin takes
+ * the client ID from AZURE_CLIENT_ID and, in GitHub Actions, asks for a fresh OIDC token on every
+ * call (ACTIONS_ID_TOKEN_REQUEST_URL), so no token expires between cluster creation and the first
+ * Kubernetes call.
  */
-export function aksKubeconfig(kubeconfigs: { name: string; value: string }[], mode: KubeloginMode): string {
+export function aksKubeconfig(kubeconfigs: { name: string; value: string }[], mode: KubeloginMode, tenantId: string): string {
     const entry = kubeconfigs.find((k) => k.name === "clusterUser") ?? kubeconfigs[0];
     if (!entry) throw new Error("AKS returned no user kubeconfig for the cluster");
     const doc = parseYaml(Buffer.from(entry.value, "base64").toString("utf8")) as {
@@ -162,7 +184,7 @@ export function aksKubeconfig(kubeconfigs: { name: string; value: string }[], mo
     if (!cluster) throw new Error("the AKS user kubeconfig names no cluster");
     return execKubeconfig(cluster.name, cluster.cluster.server, cluster.cluster["certificate-authority-data"] ?? "", {
         command: "kubelogin",
-        args: ["get-token", "--login", mode, "--server-id", AKS_SERVER_APP_ID],
+        args: ["get-token", "--login", mode, "--server-id", AKS_SERVER_APP_ID, "--tenant-id", tenantId],
         installHint: "Install kubelogin: az aks install-cli, or https://azure.github.io/kubelogin/install.html",
     });
 }
@@ -184,6 +206,10 @@ interface AksPlan { vaultName: string; accountName: string; access: AksApiAccess
 export function planAks(name: string, args: AksClusterArgs): AksPlan {
     if (!/^[0-9a-f-]{36}$/i.test(args.tenantId)) throw argError("AksCluster", name, "tenantId", `must be the Entra ID tenant GUID (got ${JSON.stringify(args.tenantId)})`);
     if (!/^[0-9a-f-]{36}$/i.test(args.subscriptionId)) throw argError("AksCluster", name, "subscriptionId", `must be the subscription GUID (got ${JSON.stringify(args.subscriptionId)})`);
+    if (!/^[0-9a-f-]{36}$/i.test(args.deployerObjectId)) throw argError("AksCluster", name, "deployerObjectId", `must be the deployer's object ID GUID (got ${JSON.stringify(args.deployerObjectId)})`);
+    if (args.previewObjectId !== undefined && (!/^[0-9a-f-]{36}$/i.test(args.previewObjectId) || args.previewObjectId === args.deployerObjectId)) {
+        throw argError("AksCluster", name, "previewObjectId", `must be an object ID GUID other than the deployer's (got ${JSON.stringify(args.previewObjectId)})`);
+    }
     const access = args.apiAccess ?? "public";
     apiServerAccessProfile(name, access, args.authorizedCidrs ?? []);
     nodeSubnetCidr(args.network.vpcCidr);
@@ -247,8 +273,12 @@ export function aksIdentityAndKms(name: string, args: AksClusterArgs, plan: AksP
     const grant = (id: string, role: string, scope: pulumi.Input<string>) => new authorization.RoleAssignment(`${name}-control-plane-${id}`, {
         principalId: identity.principalId, principalType: "ServicePrincipal", roleDefinitionId: builtInRole(role), scope,
     }, child());
-    const grants = [grant("subnet", AZURE_ROLES.networkContributor, net.nodeSubnet.id)];
-    if (net.dnsZone) grants.push(grant("dns", AZURE_ROLES.privateDnsZoneContributor, net.dnsZone.id));
+    // Public mode: the node subnet is enough (load balancers). Private mode with our own zone: AKS
+    // documents Private DNS Zone Contributor on the zone and Network Contributor on the VNet (it links
+    // the zone to the VNet), not just the subnet.
+    const grants = net.dnsZone
+        ? [grant("vnet", AZURE_ROLES.networkContributor, net.vnet.id), grant("dns", AZURE_ROLES.privateDnsZoneContributor, net.dnsZone.id)]
+        : [grant("subnet", AZURE_ROLES.networkContributor, net.nodeSubnet.id)];
 
     // Deleting the key or vault makes the cluster's secrets unrecoverable: purge protection and `protect`.
     const vault = new keyvault.Vault(`${name}-kms`, {
@@ -403,15 +433,27 @@ export class AksCluster extends pulumi.ComponentResource implements Cluster {
         const cp = aksControlPlane(name, args, plan, rg, net, kms, child, protect);
         const gpuPool = aksGpuPool(name, args, rg, net, cp.cluster, child);
 
+        // Explicit Kubernetes rights on the cluster (Azure RBAC): the deployer is cluster-admin, the
+        // preview identity may read the user kubeconfig (its Kubernetes rights come from PreviewAccess).
+        const clusterRole = (id: string, guid: string, principalId: string) => new authorization.RoleAssignment(`${name}-${id}`, {
+            principalId, principalType: "ServicePrincipal", roleDefinitionId: rg.id.apply((r) => roleDefinitionId(r, guid)), scope: cp.cluster.id,
+        }, child());
+        const deployerAdmin = clusterRole("deployer-admin", AZURE_ROLES.aksRbacClusterAdmin, args.deployerObjectId);
+        const previewUser = args.previewObjectId === undefined ? undefined : clusterRole("preview-user", AZURE_ROLES.aksClusterUser, args.previewObjectId);
+
         const credentials = containerservice.listManagedClusterUserCredentialsOutput(
             { resourceGroupName: rg.name, resourceName: cp.cluster.name, format: "exec" },
             { parent: this, provider: azureProvider },
         );
         const mode = args.kubeloginMode ?? "azurecli";
-        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => aksKubeconfig(k, mode)));
-        // Workloads wait for both pools and are deleted before them.
+        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => aksKubeconfig(k, mode, args.tenantId)));
+        // Workloads wait for both pools and the deployer's rights, and are deleted before them.
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, clusterIdentifier: cp.cluster.id },
-            { parent: this, dependsOn: [cp.cluster, gpuPool] });
+            { parent: this, dependsOn: [cp.cluster, gpuPool, deployerAdmin] });
+        if (args.previewObjectId !== undefined) {
+            new PreviewAccess(`${name}-preview`, { subjects: [{ kind: "User", name: args.previewObjectId }], provider: this.provider },
+                { parent: this, dependsOn: previewUser ? [previewUser] : [] });
+        }
 
         const store = new BlobModelStore(`${name}-models`, {
             location: args.region,

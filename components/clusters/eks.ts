@@ -15,6 +15,7 @@ import { awsPartition, S3ModelStore } from "../storage/s3ModelStore";
 import {
     apiTaintEffect, argError, authorizedRanges, carve, networkCidr, scopedName, secretExecKubeconfig, SYSTEM_NODE_LABEL,
 } from "./common";
+import { PREVIEW_GROUP, PreviewAccess } from "./previewAccess";
 import { CloudClusterArgs, Cluster, clusterOutputs, GPU_NODE_LABEL, GPU_TAINT, gpuFacts, GpuFacts, GpuPoolArgs, migConfigNodeLabels, MODEL_READER, MODEL_WRITER, ObjectStore, PoolArgs } from "./types";
 
 export { SYSTEM_NODE_LABEL };
@@ -39,6 +40,12 @@ export interface EksClusterArgs extends CloudClusterArgs {
     clusterName?: string;
     /** Further IAM role ARNs given cluster-admin (never the deployer again). Default []. */
     adminRoleArns?: string[];
+    /**
+     * IAM role of the pull-request previews. It gets an access entry mapped to the Kubernetes group
+     * `PREVIEW_GROUP` (no access policy), whose `PreviewAccess` rights are exactly what server-side
+     * dry-run needs. Default: none.
+     */
+    previewRoleArn?: string;
     /** Globally unique S3 bucket name. Default `defaultModelBucketName(name, account of deployerRoleArn, region)`. */
     modelBucketName?: string;
     /** EKS support policy at the end of standard support. Default `STANDARD` (upgrade; no extended-support charge). */
@@ -122,6 +129,10 @@ export class EksCluster extends pulumi.ComponentResource implements Cluster {
             parent: this, dependsOn: [nodes.system, nodes.gpu, ...cp.deployerAccess],
         });
         eksAutoscaler(name, args, plan, cp, nodes, child, this.provider);
+        if (cp.previewAccess) {
+            new PreviewAccess(`${name}-preview`, { subjects: [{ kind: "Group", name: PREVIEW_GROUP }], provider: this.provider },
+                { parent: this, dependsOn: [cp.previewAccess] });
+        }
         // The default StorageClass needs the EBS CSI driver (its provisioner) in place.
         new k8s.storage.v1.StorageClass(`${name}-default-storage-class`, eksDefaultStorageClass(),
             { parent: this, provider: this.provider, dependsOn: [nodes.ebsCsi] });
@@ -168,6 +179,7 @@ export interface EksPlan {
     endpoint: { endpointPrivateAccess: true; endpointPublicAccess: boolean; publicAccessCidrs?: string[] };
     deployer: { arn: string; id: string };
     admins: { arn: string; id: string }[];
+    preview?: { arn: string; id: string };
     pins: MinorPins;
 }
 
@@ -184,6 +196,10 @@ export function planEks(name: string, args: EksClusterArgs): EksPlan {
         if (arn === args.deployerRoleArn) throw argError("EksCluster", name, `adminRoleArns[${i}]`, `is the deployer (args.deployerRoleArn), which already has an access entry: remove it`);
         if (admins.findIndex((a) => a.arn === arn) !== i) throw argError("EksCluster", name, `adminRoleArns[${i}]`, `lists ${arn} twice`);
     });
+    const preview = args.previewRoleArn === undefined ? undefined : { arn: args.previewRoleArn, id: iamRoleName(args.previewRoleArn, name, "previewRoleArn") };
+    if (preview && (preview.arn === args.deployerRoleArn || admins.some((a) => a.arn === preview.arn))) {
+        throw argError("EksCluster", name, "previewRoleArn", "is also the deployer or an admin: previews need a role of their own");
+    }
     const zones = args.network.zones;
     if (zones.length < 2) throw argError("EksCluster", name, "network.zones", `must list at least 2 availability zones for EKS (got ${zones.length})`);
     const accountId = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(args.deployerRoleArn)![1];
@@ -199,6 +215,7 @@ export function planEks(name: string, args: EksClusterArgs): EksPlan {
             : { endpointPrivateAccess: true, endpointPublicAccess: false },
         deployer: { arn: args.deployerRoleArn, id: deployerId },
         admins,
+        preview,
         pins,
     };
 }
@@ -304,6 +321,10 @@ export function eksControlPlane(name: string, args: EksClusterArgs, plan: EksPla
     };
     const deployerAccess = [accessFor(`deployer-${plan.deployer.id}`, plan.deployer.arn)];
     plan.admins.forEach(({ arn, id }) => accessFor(`admin-${id}`, arn));
+    // The preview role: a Kubernetes group and no access policy; RBAC (PreviewAccess) decides what it may do.
+    const previewAccess = plan.preview && new aws.eks.AccessEntry(`${name}-preview-${plan.preview.id}`, {
+        ...onCluster, principalArn: plan.preview.arn, type: "STANDARD", kubernetesGroups: [PREVIEW_GROUP],
+    }, child);
 
     const addon = (addonName: keyof MinorPins["eksAddons"], extra: Partial<aws.eks.AddonArgs>, opts: Child) =>
         new aws.eks.Addon(`${name}-${addonName}`, {
@@ -317,7 +338,7 @@ export function eksControlPlane(name: string, args: EksClusterArgs, plan: EksPla
     const vpcCni = addon("vpc-cni", { podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: VPC_CNI_SERVICE_ACCOUNT }] },
         withDeps(child, [podIdentityAgent, ...cni.attachments]));
     const kubeProxy = addon("kube-proxy", {}, child);
-    return { cluster, secretsKey, deployerAccess, podIdentityAgent, bootAddons: [podIdentityAgent, vpcCni, kubeProxy], addon, podRole };
+    return { cluster, secretsKey, deployerAccess, previewAccess, podIdentityAgent, bootAddons: [podIdentityAgent, vpcCni, kubeProxy], addon, podRole };
 }
 export type EksControlPlane = ReturnType<typeof eksControlPlane>;
 

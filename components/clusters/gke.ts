@@ -9,6 +9,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PreviewAccess } from "./previewAccess";
 import { GcsModelStore } from "../storage/gcsModelStore";
 import {
     apiTaintEffect, argError, authorizedRanges, dnsLikeName, execKubeconfig, networkCidr, SYSTEM_NODE_LABEL,
@@ -49,13 +50,22 @@ export interface GkeClusterArgs extends CloudClusterArgs {
     modelBucketName?: string;
     /** Enable the project's APIs the cluster needs (`GKE_APIS`). Default true. */
     enableApis?: boolean;
+    /**
+     * Email of the pull-request previews' service account: bound (as a Kubernetes user, which is how
+     * GKE names a Google service account) to the `PreviewAccess` role, dry-run only. Default: none.
+     */
+    previewServiceAccount?: string;
 }
 
 /** Defaults of the GKE-only arguments. */
 export const GKE_DEFAULTS = { releaseChannel: "REGULAR", masterCidr: "172.16.0.0/28", apiAccess: "dns" } as const;
 
-/** APIs a fresh project needs before the first resource (kept enabled on destroy: other things may use them). */
+/**
+ * APIs a fresh project needs before the first resource (kept enabled on destroy: other things may
+ * use them). Cloud Resource Manager serves the project IAM policy that `projects.IAMMember` edits.
+ */
 export const GKE_APIS = [
+    "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
     "cloudkms.googleapis.com",
@@ -244,9 +254,14 @@ export function gkeControlPlane(name: string, args: GkeClusterArgs, net: ReturnT
     const key = new gcp.kms.CryptoKey(`${name}-secrets-key`, {
         keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: KEY_ROTATION_PERIOD, labels,
     }, child({ protect }));
+    // The GKE service agent exists only once the Kubernetes Engine API has provisioned it, which a
+    // fresh project has not done when the API was just enabled: create it explicitly before the grant.
+    const serviceAgent = new gcp.projects.ServiceIdentity(`${name}-gke-agent`, {
+        project: args.project, service: "container.googleapis.com",
+    }, child());
     const keyGrant = new gcp.kms.CryptoKeyIAMMember(`${name}-secrets-key-gke`, {
         cryptoKeyId: key.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: gkeServiceAgent(args.projectNumber),
-    }, child());
+    }, child({ dependsOn: [serviceAgent] }));
 
     const nodeSa = new gcp.serviceaccount.Account(`${name}-nodes`, {
         project: args.project, accountId: serviceAccountId(name, "nodes"), displayName: `GKE nodes of ${name}`.slice(0, 100),
@@ -384,6 +399,9 @@ export class GkeCluster extends pulumi.ComponentResource implements Cluster {
         // Depending on the pools makes workloads wait for nodes and be deleted before the pools.
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, clusterIdentifier: cp.cluster.id },
             { parent: this, dependsOn: [pools.system, pools.gpu, cp.webhooks] });
+        if (args.previewServiceAccount) {
+            new PreviewAccess(`${name}-preview`, { subjects: [{ kind: "User", name: args.previewServiceAccount }], provider: this.provider }, { parent: this });
+        }
 
         const store = new GcsModelStore(`${name}-models`, {
             project: args.project,

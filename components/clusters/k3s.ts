@@ -26,8 +26,16 @@ export interface K3sHost {
     gpu: boolean;
 }
 
-/** The k3s install script of the pinned release (its own tag, not get.k3s.io's newest) and its sha256. */
+/** The pinned k3s install script (a k3s-io/k3s commit, not get.k3s.io's newest) and the sha256 k3s publishes for it. */
 export const K3S_INSTALL_SCRIPT = versions.k3sInstallScript;
+
+/** The install script a cluster downloads and the sha256 the hosts check it against. */
+export interface InstallScript {
+    /** https URL of the script. */
+    url: string;
+    /** Its sha256 (hex); undefined skips the check (allowed on dev stacks only, config enforces it). */
+    sha256?: string;
+}
 /** Service account whose long-lived token the kubeconfig carries (no expiring client certificate). */
 export const DEPLOYER_SERVICE_ACCOUNT = { namespace: "kube-system", name: "hybridml-deployer", secret: "hybridml-deployer-token" } as const;
 /** k3s supervisor/API port that joining nodes and the kubeconfig use. */
@@ -72,8 +80,17 @@ export interface K3sClusterArgs {
      * generated `random.RandomPassword` (48 characters, no special characters) kept in state.
      */
     token?: pulumi.Input<string>;
-    /** k3s release (INSTALL_K3S_VERSION). Changing it re-runs the install (an in-place upgrade). Default `versions.k3s`. */
+    /**
+     * k3s release (INSTALL_K3S_VERSION). Changing it runs the install again through the commands'
+     * `update` (an in-place upgrade, servers before agents, as k3s documents), never a replacement.
+     * Default `versions.k3s`.
+     */
     version?: string;
+    /**
+     * The install script and its sha256 (config `cluster.installScriptUrl`, `cluster.installScriptSha256`).
+     * Default `{ url: K3S_INSTALL_SCRIPT.url }` with no check.
+     */
+    installScript?: InstallScript;
     /**
      * Facts about the GPU hosts (`gpu: true` in `hosts`). Those hosts are labelled `GPU_NODE_LABEL` and
      * tainted `GPU_TAINT` at install; the GPU operator installs driver and toolkit (see `K3S_CONTAINERD`).
@@ -83,8 +100,12 @@ export interface K3sClusterArgs {
     /** Packaged k3s components to disable on servers (`--disable`). Default ["traefik"]. */
     disableComponents?: string[];
     /**
-     * Protect the installs (deleting one uninstalls k3s from its host and, on servers, deletes the
-     * cluster's etcd data). Default true (config `protectStateful`).
+     * Protect the server installs (deleting one uninstalls k3s and its etcd data). Agents are never
+     * protected: a host removed from `hosts` is drained, deleted from the cluster and uninstalled.
+     * Default true (config `protectStateful`).
+     *
+     * SSH host keys are not pinned: @pulumi/command's remote connection (this SDK) has no host-key
+     * argument, so reach the hosts over a network you trust (the site VPN).
      */
     protect?: boolean;
     /** Bump to issue a new deployer token (the kubeconfig's credential). Default 1. */
@@ -99,6 +120,8 @@ export interface InstallOptions {
     joinAddress?: string;
     /** Components to disable on servers. */
     disableComponents: readonly string[];
+    /** The install script and its sha256. Default `{ url: K3S_INSTALL_SCRIPT.url }` (not verified). */
+    script?: InstallScript;
 }
 
 /** Quote `s` for a POSIX shell when it contains anything beyond a safe set of characters. */
@@ -150,7 +173,9 @@ function installBody(host: K3sHost, opts: InstallOptions): string[] {
     const env = [`INSTALL_K3S_VERSION=${shellQuote(opts.version)}`];
     if (host.role === "agent") env.push(`K3S_URL=${serverUrl(opts.joinAddress!)}`);
     const args = k3sArgs(host, opts);
-    const sha = K3S_INSTALL_SCRIPT.sha256;
+    const script = opts.script ?? { url: K3S_INSTALL_SCRIPT.url };
+    const sha = script.sha256;
+    if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) throw new Error(`K3sCluster: the install script sha256 must be 64 hex characters (got ${JSON.stringify(sha)})`);
     return [
         "set -eu",
         // The join token arrives on stdin: it is never part of the command line, the process list or the logs.
@@ -158,7 +183,7 @@ function installBody(host: K3sHost, opts: InstallOptions): string[] {
         `[ -n "$K3S_TOKEN" ] || { echo "k3s join token missing on stdin" >&2; exit 1; }`,
         "export K3S_TOKEN",
         `SCRIPT="$(mktemp)"; trap 'rm -f "$SCRIPT"' EXIT`,
-        `curl -sfL ${shellQuote(K3S_INSTALL_SCRIPT.url)} -o "$SCRIPT"`,
+        `curl -sfL ${shellQuote(script.url)} -o "$SCRIPT"`,
         ...(sha ? [`echo "${sha}  $SCRIPT" | sha256sum -c - >/dev/null || { echo "k3s install script does not match its pinned sha256" >&2; exit 1; }`] : []),
         `${env.join(" ")} sh "$SCRIPT" ${args.map(shellQuote).join(" ")}`,
         // An empty download makes `sh` succeed silently: check the pinned release really is installed.
@@ -167,18 +192,20 @@ function installBody(host: K3sHost, opts: InstallOptions): string[] {
 }
 
 /**
- * Identifies one install (host, role, version and the flags that need a reinstall). The install
- * writes it to `INSTALL_MARKER_PATH`; the uninstall of a replaced install (an upgrade:
- * create-before-delete) then finds the new id and leaves the freshly installed k3s alone. The GPU
- * flags are left out: they only act when a node registers, and `nodeConfigCommand` applies a change.
+ * Identifies one install (host, role, version and flags). The install and every in-place update
+ * write it to `INSTALL_MARKER_PATH`; the uninstall runs only while the host still carries the id of
+ * the install Pulumi last ran there (so a host that another stack or an operator reinstalled is left
+ * alone). The GPU flags are left out: they only act when a node registers, and `nodeConfigCommand`
+ * applies a change.
  */
 export function installId(host: K3sHost, opts: InstallOptions): string {
     return createHash("sha256").update(installBody({ ...host, gpu: false }, opts).join("\n")).digest("hex").slice(0, 16);
 }
 
 /**
- * The `create` script for a host: the official install script at the pinned version, reading the
- * join token from stdin (`K3S_TOKEN="$(cat)"`). Idempotent: re-running it upgrades or reconfigures.
+ * The `create` and `update` script for a host: the official install script at the pinned version,
+ * reading the join token from stdin (`K3S_TOKEN="$(cat)"`). Idempotent: re-running it upgrades or
+ * reconfigures in place (k3s's documented manual upgrade).
  */
 export function installCommand(host: K3sHost, opts: InstallOptions): string {
     return [
@@ -204,6 +231,23 @@ export function uninstallCommand(host: K3sHost, opts: InstallOptions): string {
         `  sudo ${script}`,
         "else",
         `  echo "k3s on ${host.name} was installed by a newer deployment (or is gone): not uninstalling"`,
+        "fi",
+    ].join("\n");
+}
+
+/**
+ * The `delete` script of a host's node resource, run on the first server when the host leaves
+ * `hosts` (and on destroy): cordon and drain the node (PodDisruptionBudgets respected, DaemonSets
+ * left, bounded by `timeoutSeconds`), then delete it from the cluster. A node already gone is fine.
+ */
+export function drainCommand(host: K3sHost, timeoutSeconds = 600): string {
+    const k = "sudo k3s kubectl";
+    const node = shellQuote(host.name);
+    return [
+        "set -eu",
+        `if ${k} get node ${node} >/dev/null 2>&1; then`,
+        `  ${k} drain ${node} --ignore-daemonsets --delete-emptydir-data --timeout=${timeoutSeconds}s`,
+        `  ${k} delete node ${node} --ignore-not-found`,
         "fi",
     ].join("\n");
 }
@@ -314,31 +358,37 @@ export class K3sCluster extends pulumi.ComponentResource implements Cluster {
             ({ host: h.address, port: args.sshPort, user: args.sshUser, privateKey });
 
         const [first, ...joiners] = args.hosts;
+        const script = args.installScript ?? { url: K3S_INSTALL_SCRIPT.url };
+        // No triggers: a new version or flag changes `create`/`update`, which the provider runs as an
+        // update in place (a replacement of a protected install would be refused, and of a server would
+        // wipe etcd). Servers are updated before the agents that depend on them.
         const install = (h: K3sHost, o: InstallOptions, dependsOn: pulumi.Resource[]) => new command.remote.Command(`${name}-${h.name}-install`, {
             connection: connection(h),
             create: installCommand(h, o),
+            update: installCommand(h, o),
             delete: uninstallCommand(h, o),
             stdin: token,
-            triggers: [o.version, installId(h, o)],
         }, {
             parent: this,
             provider: commandProvider,
             dependsOn,
-            protect,
+            protect: protect && h.role === "server",
             additionalSecretOutputs: ["stdin"],
             // The token is used at join only: rotate a k3s token with `k3s token rotate`, not by reinstalling.
             ignoreChanges: ["stdin"],
         });
 
-        const firstInstall = install(first, { version, disableComponents }, []);
-        const joined = joiners.map((h) => install(h, { version, joinAddress: first.address, disableComponents }, [firstInstall]));
+        const firstInstall = install(first, { version, disableComponents, script }, []);
+        const joined = joiners.map((h) => install(h, { version, joinAddress: first.address, disableComponents, script }, [firstInstall]));
         const installs = [firstInstall, ...joined];
 
-        // Labels and taints follow `gpu` on every run where it changes (run on the first server).
+        // Labels and taints follow `gpu` (an update re-runs the script); a host removed from `hosts`
+        // is drained and deleted from the cluster (run on the first server) before it is uninstalled.
         const nodeConfigs = args.hosts.map((h, i) => new command.remote.Command(`${name}-${h.name}-node`, {
             connection: connection(first),
             create: nodeConfigCommand(h, args.gpu.sharing),
-            triggers: [h.gpu, installs[i].id],
+            update: nodeConfigCommand(h, args.gpu.sharing),
+            delete: drainCommand(h),
         }, { parent: this, provider: commandProvider, dependsOn: [installs[i]] }));
 
         // A secret `create` and a secret `stdout` keep the credential out of the diff and the state in clear text.

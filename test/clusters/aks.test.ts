@@ -4,19 +4,22 @@ import {
     aksKubeconfig, AksCluster, AksClusterArgs, apiServerAccessProfile, defaultKeyVaultName, defaultStorageAccountName, dnsServiceIp,
     GPU_POOL_TAINT, keyVaultName, nodeSubnetCidr, parseVnetId, planAks, privateDnsZoneName,
 } from "../../components/clusters/aks";
+import { versions } from "../../lib/versions";
 import { runProgram } from "../../tools/plan/recorder";
 import { Recorded, RecordedResource, runMocked, settle } from "../helpers/run";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const SUB = "3f2b6c1e-8d4a-4b7f-9e21-6a5c0d9e7f13";
+const DEPLOYER = "0b6f2d1e-3c4a-4f5b-8e7d-9a1b2c3d4e5f";
 const RUNNER_VNET = "/subscriptions/0000/resourceGroups/ci-runners/providers/Microsoft.Network/virtualNetworks/runners";
 
 function aksArgs(overrides: Partial<AksClusterArgs> = {}): AksClusterArgs {
     return {
         region: "westeurope",
-        version: "1.34",
+        version: versions.kubernetes,
         tenantId: TENANT,
         subscriptionId: SUB,
+        deployerObjectId: DEPLOYER,
         authorizedCidrs: ["203.0.113.0/24"],
         network: { vpcCidr: "10.43.0.0/16", podCidr: "192.168.0.0/16", serviceCidr: "10.0.0.0/16", zones: ["1", "2", "3"], natPerZone: false },
         systemPool: { instanceType: "Standard_D4s_v5", minSize: 2, maxSize: 4 },
@@ -59,12 +62,15 @@ describe("clusters/aks: pure functions", () => {
         assert.equal(GPU_POOL_TAINT, "nvidia.com/gpu=true:NoSchedule");
     });
 
-    it("the kubeconfig uses kubelogin's non-interactive login, not device code", () => {
+    it("the kubeconfig uses kubelogin's non-interactive login for the cluster's tenant, not device code", () => {
         const raw = ["apiVersion: v1", "clusters:", "- cluster: {server: \"https://x.hcp.westeurope.azmk8s.io:443\", certificate-authority-data: Q0E=}", "  name: x",
             "users:", "- name: u", "  user: {exec: {command: kubelogin, args: [get-token, --login, devicecode]}}"].join("\n");
-        const doc = JSON.parse(aksKubeconfig([{ name: "clusterUser", value: Buffer.from(raw).toString("base64") }], "azurecli"));
+        const doc = JSON.parse(aksKubeconfig([{ name: "clusterUser", value: Buffer.from(raw).toString("base64") }], "azurecli", TENANT));
         assert.deepEqual(doc.clusters[0].cluster, { server: "https://x.hcp.westeurope.azmk8s.io:443", "certificate-authority-data": "Q0E=" });
-        assert.deepEqual(doc.users[0].user.exec.args, ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"]);
+        assert.deepEqual(doc.users[0].user.exec.args, ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630", "--tenant-id", TENANT]);
+        const wi = JSON.parse(aksKubeconfig([{ name: "clusterUser", value: Buffer.from(raw).toString("base64") }], "workloadidentity", TENANT));
+        assert.deepEqual(wi.users[0].user.exec.args.slice(0, 3), ["get-token", "--login", "workloadidentity"]);
+        assert.ok(!JSON.stringify(wi).includes("client-id"), "the client ID comes from the job's AZURE_CLIENT_ID, so preview and deploy identities share one kubeconfig");
         assert.equal(doc.users[0].user.exec.interactiveMode, "Never");
     });
 });

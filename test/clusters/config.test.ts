@@ -20,6 +20,7 @@ const GKE = { provider: "gke", region: "europe-west4", project: "acme-ml-prod", 
 const AKS = {
     provider: "aks", region: "westeurope", authorizedCidrs: ["203.0.113.0/24"], network: { zones: [] },
     tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47", subscriptionId: "3f2b6c1e-8d4a-4b7f-9e21-6a5c0d9e7f13",
+    deployerObjectId: "0b6f2d1e-3c4a-4f5b-8e7d-9a1b2c3d4e5f",
 };
 
 /** Errors of a whole config whose cluster section is `cluster` (through resolveConfig, as the program). */
@@ -43,7 +44,7 @@ describe("config: cluster section", () => {
 
     it("a key of another provider is an error naming it, with the valid keys of this provider", () => {
         const msg = configErrors({ ...EKS, tenantId: AKS.tenantId });
-        assert.match(msg, /hybridml:cluster\.tenantId is not a known key: valid keys are provider, version, systemPool, gpuPool, region, authorizedCidrs, network, apiAccess, deployerRoleArn, adminRoleArns, modelBucketName/);
+        assert.match(msg, /hybridml:cluster\.tenantId is not a known key: valid keys are provider, version, systemPool, gpuPool, region, authorizedCidrs, network, apiAccess, deployerRoleArn, previewRoleArn, adminRoleArns, modelBucketName/);
         assert.match(configErrors({ ...GKE, publicEndpoint: true }), /hybridml:cluster\.publicEndpoint is not a known key/);
         assert.match(configErrors({ ...GKE, hosts: [] }), /hybridml:cluster\.hosts is not a known key/);
         assert.match(configErrors({ provider: "eksctl" }), /hybridml:cluster\.provider must be one of eks \| gke \| aks \| onprem \| k3s \(got "eksctl"\)/);
@@ -97,7 +98,7 @@ describe("config: cluster section", () => {
         assert.ok(eks.provider === "eks");
         assert.deepEqual(eks.network, { vpcCidr: "10.40.0.0/16", podCidr: "100.64.0.0/14", serviceCidr: "172.20.0.0/16", zones: ["eu-west-1a", "eu-west-1b"], natPerZone: true });
         assert.equal(eks.apiAccess, "public");
-        assert.equal(eks.gpuPool.instanceType, "g6.xlarge");
+        assert.equal(eks.gpuPool.instanceType, "g5.xlarge");
         const gke = resolveCluster(parse(GKE), "dev");
         assert.ok(gke.provider === "gke");
         assert.deepEqual(gke.network.zones, []);

@@ -5,7 +5,7 @@ import {
     EKS_ACCELERATOR_LABEL, EksCluster, EksClusterArgs, iamRoleName, nodeGroupScaling, planEks, subnetCidrs,
 } from "../../components/clusters/eks";
 import { GPU_NODE_LABEL, GPU_TAINT } from "../../components/clusters/types";
-import { chartRepos, clusterPins } from "../../lib/versions";
+import { chartRepos, clusterPins, versions } from "../../lib/versions";
 import { runProgram } from "../../tools/plan/recorder";
 import { unknownValuesKeys } from "../helpers/values";
 import { Recorded, RecordedResource, runMocked, settle } from "../helpers/run";
@@ -17,7 +17,7 @@ const ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmin";
 function eksArgs(overrides: Partial<EksClusterArgs> = {}): EksClusterArgs {
     return {
         region: "eu-west-1",
-        version: "1.34",
+        version: versions.kubernetes,
         deployerRoleArn: DEPLOYER,
         authorizedCidrs: ["203.0.113.0/24"],
         network: { vpcCidr: "10.0.0.0/16", podCidr: "100.64.0.0/16", serviceCidr: "172.20.0.0/16", zones: ZONES, natPerZone: true },
@@ -139,7 +139,7 @@ describe("clusters/eks: EksCluster", () => {
     });
 
     it("pins every add-on to the versions of the cluster's minor, and the autoscaler chart too", () => {
-        const pins = clusterPins["1.34"];
+        const pins = clusterPins[versions.kubernetes];
         const addons = Object.fromEntries(run.ofType("aws:eks/addon:Addon").map((r) => [run.inputs(r).addonName, run.inputs(r).addonVersion]));
         assert.deepEqual(addons, pins.eksAddons);
         const release = inputs("kubernetes:helm.sh/v3:Release");

@@ -5,13 +5,14 @@ import {
     serviceAccountId, WEBHOOK_PORTS,
 } from "../../components/clusters/gke";
 import { GPU_NODE_LABEL } from "../../components/clusters/types";
+import { versions } from "../../lib/versions";
 import { runProgram } from "../../tools/plan/recorder";
 import { Recorded, RecordedResource, runMocked, settle } from "../helpers/run";
 
 function gkeArgs(overrides: Partial<GkeClusterArgs> = {}): GkeClusterArgs {
     return {
         region: "europe-west4",
-        version: "1.34",
+        version: versions.kubernetes,
         project: "acme-ml-prod",
         projectNumber: "123456789012",
         network: { vpcCidr: "10.42.0.0/20", podCidr: "10.128.0.0/14", serviceCidr: "10.132.0.0/20", zones: [], natPerZone: false },

@@ -12,7 +12,7 @@ import { GKE_NO_DEFAULT_DEVICE_PLUGIN_LABEL, gkeGpuFacts, gkeGpuNodeLabels, GkeC
 import { k3sGpuNodeLabels, K3sCluster, nodeConfigCommand } from "../../components/clusters/k3s";
 import { GPU_NODE_LABEL, GpuPoolArgs, GpuSharing, MIG_CONFIG_LABEL, migConfigNodeLabels } from "../../components/clusters/types";
 import * as gpuOperator from "../../components/gpu/gpuOperator";
-import { clusterPins } from "../../lib/versions";
+import { clusterPins, versions } from "../../lib/versions";
 import { runMocked, settle } from "../helpers/run";
 
 const MIG: GpuSharing = { mode: "mig", profile: "all-1g.10gb" };
@@ -22,16 +22,16 @@ const gpuPool = (sharing: GpuSharing): GpuPoolArgs =>
 const systemPool = { instanceType: "m7i.large", minSize: 2, maxSize: 4 };
 
 const eksArgs = (sharing: GpuSharing): EksClusterArgs => ({
-    region: "eu-west-1", version: "1.34", deployerRoleArn: "arn:aws:iam::123456789012:role/ci-deployer", authorizedCidrs: ["203.0.113.0/24"],
+    region: "eu-west-1", version: versions.kubernetes, deployerRoleArn: "arn:aws:iam::123456789012:role/ci-deployer", authorizedCidrs: ["203.0.113.0/24"],
     network: network(["eu-west-1a", "eu-west-1b"]), systemPool, gpuPool: gpuPool(sharing),
 });
 const gkeArgs = (sharing: GpuSharing): GkeClusterArgs => ({
-    region: "europe-west4", version: "1.34", project: "acme-ml-prod", projectNumber: "123456789012",
+    region: "europe-west4", version: versions.kubernetes, project: "acme-ml-prod", projectNumber: "123456789012",
     network: { vpcCidr: "10.42.0.0/20", podCidr: "10.128.0.0/14", serviceCidr: "10.132.0.0/20", zones: [], natPerZone: false },
     systemPool, gpuPool: gpuPool(sharing),
 });
 const aksArgs = (sharing: GpuSharing): AksClusterArgs => ({
-    region: "westeurope", version: "1.34", tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47", subscriptionId: "3f2b6c1e-8d4a-4b7f-9e21-6a5c0d9e7f13",
+    region: "westeurope", version: versions.kubernetes, tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47", subscriptionId: "3f2b6c1e-8d4a-4b7f-9e21-6a5c0d9e7f13", deployerObjectId: "0b6f2d1e-3c4a-4f5b-8e7d-9a1b2c3d4e5f",
     authorizedCidrs: ["203.0.113.0/24"],
     network: { vpcCidr: "10.43.0.0/16", podCidr: "192.168.0.0/16", serviceCidr: "10.0.0.0/16", zones: ["1", "2", "3"], natPerZone: false },
     systemPool, gpuPool: gpuPool(sharing),
@@ -122,8 +122,8 @@ describe("clusters/eks: default StorageClass and metrics-server", () => {
         const addon = (n: string) => rec.ofType("aws:eks/addon:Addon").find((a) => rec.inputs(a).addonName === n)!;
         assert.ok(sc.dependencies.includes(addon("aws-ebs-csi-driver").urn), "the class waits for its provisioner");
         const metrics = addon("metrics-server");
-        assert.equal(rec.inputs(metrics).addonVersion, clusterPins["1.34"].eksAddons["metrics-server"]);
-        assert.match(clusterPins["1.34"].eksAddons["metrics-server"], /^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
+        assert.equal(rec.inputs(metrics).addonVersion, clusterPins[versions.kubernetes].eksAddons["metrics-server"]);
+        assert.match(clusterPins[versions.kubernetes].eksAddons["metrics-server"], /^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
         assert.ok(metrics.dependencies.includes(rec.one("aws:eks/nodeGroup:NodeGroup", "e-system").urn), "metrics-server needs nodes");
         assert.equal((await settle(rec.value.objectStore.uriPrefix)).known, true);
     });

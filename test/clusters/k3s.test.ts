@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import {
-    deployerKubeconfigCommand, installCommand, installId, INSTALL_MARKER_PATH, K3S_INSTALL_SCRIPT, K3sCluster, K3sClusterArgs, K3sHost, k3sArgs,
+    deployerKubeconfigCommand, drainCommand, installCommand, installId, INSTALL_MARKER_PATH, K3S_INSTALL_SCRIPT, K3sCluster, K3sClusterArgs, K3sHost, k3sArgs,
     nodeConfigCommand, rewriteKubeconfigServer, serverUrl, shellQuote, uninstallCommand, validateK3sHosts,
 } from "../../components/clusters/k3s";
 import { GPU_NODE_LABEL, GPU_TAINT } from "../../components/clusters/types";
@@ -111,15 +111,42 @@ describe("K3sCluster", () => {
         }
     });
 
-    it("pins the k3s version in every install command and its triggers (default and explicit)", async () => {
-        for (const version of [undefined, "v1.33.5+k3s1"]) {
+    it("pins the k3s version in every install command; a new version is an update in place, never a replacement", async () => {
+        for (const version of [undefined, "v1.35.4+k3s1"]) {
             const rec = await run(args({ version }));
             const want = version ?? versions.k3s;
             for (const r of installs(rec)) {
                 assert.ok(create(rec, r).includes(`INSTALL_K3S_VERSION=${want} sh "$SCRIPT"`) || create(rec, r).includes(`INSTALL_K3S_VERSION=${want} K3S_URL=`), r.name);
-                assert.ok((rec.inputs(r).triggers as unknown[]).includes(want), `${r.name} triggers`);
+                // Triggers would replace the command (refused while protected; for a server it would wipe etcd).
+                assert.equal(rec.inputs(r).triggers, undefined, `${r.name} has no triggers`);
+                assert.equal(rec.inputs(r).update, create(rec, r), `${r.name}: the update re-runs the install (k3s's in-place upgrade)`);
             }
         }
+    });
+
+    it("drains and deletes a host's node from the cluster before uninstalling it; agents are not protected so they can be removed", async () => {
+        const rec = await run(args());
+        for (const h of hosts) {
+            const node = rec.one(COMMAND, `edge-${h.name}-node`);
+            assert.equal(rec.inputs(node).delete, drainCommand(h), h.name);
+            // Pulumi deletes dependents first: the node resource (drain) goes before the install (uninstall).
+            assert.ok(node.dependencies.includes(install(rec, h.name).urn));
+        }
+        const d = drainCommand(hosts[3]);
+        assert.match(d, /kubectl drain edge-g1 --ignore-daemonsets --delete-emptydir-data --timeout=600s\n.*kubectl delete node edge-g1 --ignore-not-found/s);
+        assert.doesNotMatch(d, /--force|--disable-eviction/, "PodDisruptionBudgets are respected");
+    });
+
+    it("verifies the install script against the sha256 given (and refuses a malformed one)", async () => {
+        const sha = "a".repeat(64);
+        const rec = await run(args({ installScript: { url: "https://example.test/install.sh", sha256: sha } }));
+        for (const r of installs(rec)) {
+            assert.ok(create(rec, r).includes(`echo "${sha}  $SCRIPT" | sha256sum -c - >/dev/null || {`), r.name);
+            assert.ok(create(rec, r).includes("curl -sfL https://example.test/install.sh -o"), r.name);
+        }
+        const unverified = await run(args());
+        for (const r of installs(unverified)) assert.ok(!create(unverified, r).includes("sha256sum -c"), r.name);
+        assert.throws(() => installCommand(hosts[0], { version: versions.k3s, disableComponents: [], script: { url: "https://x", sha256: "abc" } }), /sha256 must be 64 hex/);
     });
 
     it("connects over SSH with the private key as a secret", async () => {
@@ -175,16 +202,15 @@ describe("K3sCluster", () => {
         assert.ok(rec.one(PASSWORD).provider.startsWith(`${rnd.urn}::`));
     });
 
-    it("pins the install script to the release's own tag (sha256-checked when pinned)", () => {
-        assert.equal(K3S_INSTALL_SCRIPT.url, `https://raw.githubusercontent.com/k3s-io/k3s/${encodeURIComponent(versions.k3s)}/install.sh`);
-        const c = installCommand(hosts[0], { version: versions.k3s, disableComponents: [] });
-        assert.equal(c.includes("sha256sum -c"), K3S_INSTALL_SCRIPT.sha256 !== "");
+    it("pins the install script to a k3s commit (not get.k3s.io, which serves the newest script)", () => {
+        assert.match(K3S_INSTALL_SCRIPT.url, /^https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/[0-9a-f]{40}\/install\.sh$/);
+        assert.match(K3S_INSTALL_SCRIPT.sha256, /^[0-9a-f]{64}$/);
     });
 
-    it("protects the installs (protectStateful), keeps the connection updatable and ignores only the join token", async () => {
+    it("protects the server installs (protectStateful), keeps the connection updatable and ignores only the join token", async () => {
         const rec = await run(args());
         for (const r of installs(rec)) {
-            assert.equal(r.protect, true, r.name);
+            assert.equal(r.protect, hosts.find((h) => r.name === `edge-${h.name}-install`)!.role === "server", r.name);
             assert.deepEqual(r.ignoreChanges, ["stdin"], `${r.name}: a new SSH key updates the command, so destroy uses it`);
         }
         const unprotected = await run(args({ protect: false }));
@@ -196,7 +222,8 @@ describe("K3sCluster", () => {
         for (const h of hosts) {
             const node = rec.one(COMMAND, `edge-${h.name}-node`);
             assert.equal(rec.inputs(node).create, nodeConfigCommand(h));
-            assert.equal((rec.inputs(node).triggers as unknown[])[0], h.gpu, `${h.name}: the gpu flag is a trigger`);
+            assert.equal(rec.inputs(node).update, nodeConfigCommand(h), `${h.name}: a gpu flag change updates the labels in place (a replacement would drain the node)`);
+            assert.equal(rec.inputs(node).triggers, undefined);
             assert.equal(rec.inputs(node).connection.host, hosts[0].address, "run on the first server");
             assert.ok(node.dependencies.includes(install(rec, h.name).urn));
         }
@@ -241,16 +268,16 @@ describe("K3sCluster", () => {
 
 describe("k3s command builders", () => {
     const s1 = hosts[0], s2 = hosts[1], g1 = hosts[3];
-    const opts = { version: "v1.34.1+k3s1", disableComponents: ["traefik"] };
+    const opts = { version: "v1.36.1+k3s1", disableComponents: ["traefik"] };
     const join = { ...opts, joinAddress: s1.address };
 
     it("builds the initial server install with the pinned version and flags", () => {
         const c = installCommand(s1, opts);
         assert.ok(c.includes(`curl -sfL ${shellQuote(K3S_INSTALL_SCRIPT.url)} -o "$SCRIPT"\n`), c);
-        assert.ok(c.includes('INSTALL_K3S_VERSION=v1.34.1+k3s1 sh "$SCRIPT" server --cluster-init --tls-san 10.20.0.11 --node-name edge-s1 --write-kubeconfig-mode 0600 --disable traefik\n'), c);
+        assert.ok(c.includes('INSTALL_K3S_VERSION=v1.36.1+k3s1 sh "$SCRIPT" server --cluster-init --tls-san 10.20.0.11 --node-name edge-s1 --write-kubeconfig-mode 0600 --disable traefik\n'), c);
         assert.ok(!c.includes("get.k3s.io"), "never the unpinned script");
         assert.ok(c.startsWith("set -eu\nK3S_TOKEN=\"$(cat)\"\n"));
-        assert.ok(c.includes("/usr/local/bin/k3s --version | grep -qF v1.34.1+k3s1"));
+        assert.ok(c.includes("/usr/local/bin/k3s --version | grep -qF v1.36.1+k3s1"));
         assert.ok(c.endsWith(`echo ${installId(s1, opts)} | sudo tee ${INSTALL_MARKER_PATH} >/dev/null`));
         assert.ok(!/--token|K3S_TOKEN=[^"]/.test(c), "no token value on the command line");
     });
@@ -258,12 +285,12 @@ describe("k3s command builders", () => {
     it("builds joining server and GPU agent installs", () => {
         assert.deepEqual(k3sArgs(s2, join), ["server", "--server", "https://10.20.0.11:6443", "--tls-san", "10.20.0.12", "--node-name", "edge-s2", "--write-kubeconfig-mode", "0600", "--disable", "traefik"]);
         assert.deepEqual(k3sArgs(g1, join), ["agent", "--node-name", "edge-g1", "--node-label", "hybridml.io/node-pool=gpu", "--node-taint", "nvidia.com/gpu=true:NoSchedule"]);
-        assert.ok(installCommand(g1, join).includes('INSTALL_K3S_VERSION=v1.34.1+k3s1 K3S_URL=https://10.20.0.11:6443 sh "$SCRIPT" agent --node-name edge-g1 ' + GPU_LABEL_FLAG + " " + GPU_TAINT_FLAG));
+        assert.ok(installCommand(g1, join).includes('INSTALL_K3S_VERSION=v1.36.1+k3s1 K3S_URL=https://10.20.0.11:6443 sh "$SCRIPT" agent --node-name edge-g1 ' + GPU_LABEL_FLAG + " " + GPU_TAINT_FLAG));
         assert.deepEqual(k3sArgs({ ...s1, gpu: true }, opts).slice(-4), ["--node-label", "hybridml.io/node-pool=gpu", "--node-taint", "nvidia.com/gpu=true:NoSchedule"]);
         assert.throws(() => k3sArgs(g1, opts), /host edge-g1 is an agent but no server to join was given/);
     });
 
-    it("changes the install id with the version, so an upgrade's old delete leaves the new install alone", () => {
+    it("changes the install id with the version, so the uninstall only removes the install Pulumi last ran", () => {
         assert.notEqual(installId(s1, opts), installId(s1, { ...opts, version: "v1.35.0+k3s1" }));
         assert.equal(installId(s1, opts), installId(s1, { ...opts }));
         const d = uninstallCommand(s1, opts);
@@ -272,7 +299,7 @@ describe("k3s command builders", () => {
     });
 
     it("quotes what the shell would interpret", () => {
-        assert.equal(shellQuote("v1.34.1+k3s1"), "v1.34.1+k3s1");
+        assert.equal(shellQuote("v1.36.1+k3s1"), "v1.36.1+k3s1");
         assert.equal(shellQuote("a b'c"), `'a b'\\''c'`);
         assert.ok(installCommand(s1, { ...opts, disableComponents: ["x;rm -rf /"] }).includes(`--disable 'x;rm -rf /'`));
     });

@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import { defaultModelBucketName } from "../../components/clusters/eks";
 import { defaultKeyVaultName, defaultStorageAccountName } from "../../components/clusters/aks";
-import { clusterPins } from "../../lib/versions";
+import { clusterPins, versions } from "../../lib/versions";
 import { Plan, PlanResult } from "../../tools/plan/plan";
 import { shippedPlans } from "../helpers/fleet";
 
@@ -36,14 +36,14 @@ describe("cluster plans of the shipped stacks", function () {
         const addons = p.resources.filter((r) => r.type === "aws:eks/addon:Addon");
         assert.equal(addons.length, 6);
         assert.deepEqual(addons.map((a) => a.inputs.addonName).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "metrics-server", "vpc-cni"]);
-        for (const a of addons) assert.equal(a.inputs.addonVersion, clusterPins["1.34"].eksAddons[a.inputs.addonName as keyof typeof clusterPins["1.34"]["eksAddons"]]);
+        for (const a of addons) assert.equal(a.inputs.addonVersion, clusterPins[versions.kubernetes].eksAddons[a.inputs.addonName as keyof typeof clusterPins[string]["eksAddons"]]);
         const bucket = one(p, "aws:s3/bucket:Bucket");
         assert.equal(bucket.inputs.bucket, defaultModelBucketName("prod-aws", "123456789012", "eu-west-1"));
         for (const r of [bucket, one(p, "aws:kms/key:Key", "prod-aws-models-key"), one(p, "aws:kms/alias:Alias", "prod-aws-models-key")]) {
             assert.deepEqual([r.protect, r.retainOnDelete], [true, true], r.name);
         }
         const gpu = one(p, "aws:eks/nodeGroup:NodeGroup", "prod-aws-gpu");
-        assert.equal((gpu.inputs.labels as Record<string, string>)["k8s.amazonaws.com/accelerator"], "nvidia-l4");
+        assert.equal((gpu.inputs.labels as Record<string, string>)["k8s.amazonaws.com/accelerator"], "nvidia-a10g");
         const k8s = one(p, "pulumi:providers:kubernetes", "prod-aws-k8s");
         assert.ok(k8s.dependencies.includes(gpu.urn));
     });

@@ -12,6 +12,7 @@
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import { ConfigError, resolveConfig } from "../../config";
+import { gpuOffering, gpuRegions, GpuCloud } from "../../lib/gpuInstances";
 import { collectConfig } from "../../config/keys";
 import { planFleet, planStack, PlanResult, StackConfig } from "../../tools/plan/plan";
 
@@ -56,12 +57,24 @@ const sharing = fc.oneof(
 const gpuPool = fc.record({ size: pool(0), gpuCount: fc.integer({ min: 1, max: 4 }), sharing })
     .map(({ size, gpuCount, sharing }) => ({ ...size, gpuCount, sharing }));
 
+/** A GPU pool of a managed cloud: a machine type `region` offers, with its GPU model and count (lib/gpuInstances.ts). */
+function cloudGpuPool(cloud: GpuCloud, region: string) {
+    const offered = gpuRegions[cloud][region].map((t) => {
+        const o = gpuOffering(cloud, region, t);
+        return { instanceType: t, gpuType: o.type!.model, gpuCount: o.type!.gpus };
+    });
+    return fc.record({ size: pool(0), machine: fc.constantFrom(...offered), sharing })
+        .map(({ size, machine, sharing }) => ({ ...size, ...machine, sharing }));
+}
+
 /** A cluster of `provider` with every key that provider requires, and its secrets. */
 function cluster(provider: string): fc.Arbitrary<{ cluster: Json; secrets: string[] }> {
     const base = { systemPool: pool(1), gpuPool };
+    const region = { eks: "eu-west-1", gke: "europe-west4", aks: "westeurope" }[provider as GpuCloud];
+    const cloud = region ? { systemPool: pool(1), gpuPool: cloudGpuPool(provider as GpuCloud, region) } : base;
     switch (provider) {
         case "eks":
-            return fc.record({ ...base, access: fc.constantFrom("public", "private"), cidrs: fc.array(cidr, { minLength: 1, maxLength: 2 }), threeZones: fc.boolean() })
+            return fc.record({ ...cloud, access: fc.constantFrom("public", "private"), cidrs: fc.array(cidr, { minLength: 1, maxLength: 2 }), threeZones: fc.boolean() })
                 .map(({ access, cidrs, threeZones, ...c }) => ({
                     cluster: {
                         provider, region: "eu-west-1", ...c, apiAccess: access, ...(access === "public" ? { authorizedCidrs: cidrs } : {}),
@@ -71,7 +84,7 @@ function cluster(provider: string): fc.Arbitrary<{ cluster: Json; secrets: strin
                     secrets: [],
                 }));
         case "gke":
-            return fc.record({ ...base, access: fc.constantFrom("dns", "authorizedNetworks", "private"), cidrs: fc.array(cidr, { minLength: 1, maxLength: 2 }) })
+            return fc.record({ ...cloud, access: fc.constantFrom("dns", "authorizedNetworks", "private"), cidrs: fc.array(cidr, { minLength: 1, maxLength: 2 }) })
                 .map(({ access, cidrs, ...c }) => ({
                     cluster: {
                         provider, region: "europe-west4", project: "acme-ml-serving", projectNumber: "123456789012", ...c,
@@ -80,11 +93,11 @@ function cluster(provider: string): fc.Arbitrary<{ cluster: Json; secrets: strin
                     secrets: [],
                 }));
         case "aks":
-            return fc.record({ ...base, access: fc.constantFrom("public", "private"), cidrs: fc.array(cidr, { minLength: 1, maxLength: 2 }), zoned: fc.boolean() })
+            return fc.record({ ...cloud, access: fc.constantFrom("public", "private"), cidrs: fc.array(cidr, { minLength: 1, maxLength: 2 }), zoned: fc.boolean() })
                 .map(({ access, cidrs, zoned, ...c }) => ({
                     cluster: {
                         provider, region: "westeurope", tenantId: "00000000-0000-0000-0000-000000000001",
-                        subscriptionId: "00000000-0000-0000-0000-000000000002", ...c, apiAccess: access,
+                        subscriptionId: "00000000-0000-0000-0000-000000000002", deployerObjectId: "00000000-0000-0000-0000-000000000003", ...c, apiAccess: access,
                         network: { zones: zoned ? ["1", "2", "3"] : [] },
                         ...(access === "public"
                             ? { authorizedCidrs: cidrs }
@@ -95,7 +108,7 @@ function cluster(provider: string): fc.Arbitrary<{ cluster: Json; secrets: strin
         case "k3s":
             return fc.record({ gpuPool, agents: fc.integer({ min: 0, max: 3 }), gpuHost: fc.boolean() }).map(({ gpuPool, agents, gpuHost }) => ({
                 cluster: {
-                    provider, gpuPool,
+                    provider, gpuPool, installScriptSha256: "a".repeat(64),
                     hosts: [
                         { name: "edge-0", address: "192.0.2.10", role: "server" },
                         ...Array.from({ length: agents }, (_, i) => ({ name: `edge-${i + 1}`, address: `192.0.2.${11 + i}`, role: "agent", gpu: gpuHost && i === 0 })),
