@@ -436,7 +436,7 @@ export class AksCluster extends pulumi.ComponentResource implements Cluster {
         // Explicit Kubernetes rights on the cluster (Azure RBAC): the deployer is cluster-admin, the
         // preview identity may read the user kubeconfig (its Kubernetes rights come from PreviewAccess).
         const clusterRole = (id: string, guid: string, principalId: string) => new authorization.RoleAssignment(`${name}-${id}`, {
-            principalId, principalType: "ServicePrincipal", roleDefinitionId: rg.id.apply((r) => roleDefinitionId(r, guid)), scope: cp.cluster.id,
+            principalId, principalType: "ServicePrincipal", roleDefinitionId: roleDefinitionId(`/subscriptions/${args.subscriptionId}`, guid), scope: cp.cluster.id,
         }, child());
         const deployerAdmin = clusterRole("deployer-admin", AZURE_ROLES.aksRbacClusterAdmin, args.deployerObjectId);
         const previewUser = args.previewObjectId === undefined ? undefined : clusterRole("preview-user", AZURE_ROLES.aksClusterUser, args.previewObjectId);
