@@ -57,6 +57,14 @@ export function workloadIdentityMember(project: string, namespace: string, servi
 /** Bucket roles: the reader only views; the writer creates and overwrites (versions keep the old ones). */
 export const GCS_ROLES = { reader: "roles/storage.objectViewer", writer: "roles/storage.objectUser" } as const;
 
+/**
+ * Days a deleted object generation stays recoverable (the bucket's soft-delete policy). The writer
+ * needs `storage.objects.delete` (the sync overwrites and purges a copy whose digest does not match),
+ * and GCS IAM cannot tell a live generation from a noncurrent one: soft delete makes every delete
+ * recoverable for as long as Azure keeps a deleted blob (BLOB_RETENTION_DAYS), and S3 keeps versions.
+ */
+export const DELETED_OBJECT_RETENTION_DAYS = 30;
+
 /** The model bucket and its read and write identities. */
 export class GcsModelStore extends pulumi.ComponentResource {
     public readonly objectStore: ObjectStore;
@@ -85,6 +93,7 @@ export class GcsModelStore extends pulumi.ComponentResource {
             uniformBucketLevelAccess: true,
             publicAccessPrevention: "enforced",
             versioning: { enabled: true },
+            softDeletePolicy: { retentionDurationSeconds: DELETED_OBJECT_RETENTION_DAYS * 86_400 },
             forceDestroy: false,
             labels: args.labels ?? {},
         }, { ...child, protect, retainOnDelete: true });

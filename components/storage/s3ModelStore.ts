@@ -74,7 +74,10 @@ export function modelReadPolicy(bucketArn: string, keyArn: string, region: strin
 }
 
 /**
- * The model sync's access: list, read and write objects (no version deletion, no bucket changes),
+ * The model sync's access: list, read, write and delete objects (the sync purges a copy whose digest
+ * does not match the catalogue; in the versioned bucket a delete only adds a delete marker), never
+ * delete a version (s3:DeleteObjectVersion) nor change the bucket, so nothing it does is final, as on
+ * GCS (soft delete) and Azure (versioning and soft delete). And
  * and the key operations a KMS-encrypted upload needs (GenerateDataKey, Encrypt, Decrypt for
  * multipart uploads), only through S3 in the bucket's region.
  */
@@ -85,7 +88,7 @@ export function modelWritePolicy(bucketArn: string, keyArn: string, region: stri
             { Sid: "ListModels", Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn },
             {
                 Sid: "WriteModels", Effect: "Allow",
-                Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                 Resource: `${bucketArn}/*`,
             },
             {

@@ -16,6 +16,8 @@ describe("storage/GcsModelStore", () => {
         assert.deepEqual([bucket.protect, bucket.retainOnDelete], [true, true]);
         const b = rec.inputs(bucket);
         assert.deepEqual([b.uniformBucketLevelAccess, b.publicAccessPrevention, b.versioning, b.forceDestroy], [true, "enforced", { enabled: true }, false]);
+        // The writer may delete (overwrite, purge a bad copy) any generation: soft delete keeps every delete recoverable 30 days, like Azure.
+        assert.deepEqual(b.softDeletePolicy, { retentionDurationSeconds: 30 * 86_400 });
         assert.deepEqual(rec.ofType("gcp:serviceaccount/account:Account").map((r) => rec.inputs(r).accountId).sort(), ["prod-mr", "prod-mw"]);
         assert.equal(rec.inputs(rec.one("gcp:storage/bucketIAMMember:BucketIAMMember", "m-reader")).role, "roles/storage.objectViewer");
         assert.equal(rec.inputs(rec.one("gcp:storage/bucketIAMMember:BucketIAMMember", "m-writer")).role, "roles/storage.objectUser");
