@@ -157,6 +157,30 @@ describe("clusters/aks: private access for a runner VNet", () => {
         }
     });
 
+    it("private mode grants Network Contributor on the VNet (AKS links the zone to it), public mode on the node subnet", async () => {
+        const priv = await runMocked(() => new AksCluster("prod", aksArgs({ apiAccess: "private", authorizedCidrs: [], runnerVnetId: RUNNER_VNET })));
+        const vnet = priv.one("azure-native:network:VirtualNetwork");
+        const grant = priv.one("azure-native:authorization:RoleAssignment", "prod-control-plane-vnet");
+        assert.match(String(priv.inputs(grant).roleDefinitionId), /4d97b98b-1d4f-4787-a291-c67834d212e7$/);
+        assert.ok(grant.dependencies.includes(vnet.urn), "scoped to the VNet");
+        assert.deepEqual(priv.ofType("azure-native:authorization:RoleAssignment").filter((r) => r.name === "prod-control-plane-subnet"), []);
+        const pub = await runMocked(() => new AksCluster("prod", aksArgs()));
+        assert.ok(pub.one("azure-native:authorization:RoleAssignment", "prod-control-plane-subnet").dependencies.includes(pub.one("azure-native:network:Subnet").urn));
+    });
+
+    it("the deployer gets AKS RBAC Cluster Admin on the cluster before the Kubernetes provider is used; a preview identity only its dry-run rights", async () => {
+        const rec = await runMocked(() => new AksCluster("prod", aksArgs({ previewObjectId: "7d2e4f6a-8b1c-4d3e-9f5a-1b2c3d4e5f60" })));
+        const admin = rec.one("azure-native:authorization:RoleAssignment", "prod-deployer-admin");
+        assert.equal(rec.inputs(admin).roleDefinitionId, `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b`);
+        assert.equal(rec.inputs(admin).principalId, DEPLOYER);
+        assert.ok(admin.dependencies.includes(rec.one("azure-native:containerservice:ManagedCluster").urn), "scoped to the cluster");
+        assert.ok(rec.one("pulumi:providers:kubernetes").dependencies.includes(admin.urn));
+        assert.equal(rec.ofType("hybridml:clusters:PreviewAccess").length, 1);
+        assert.throws(() => planAks("a", aksArgs({ previewObjectId: DEPLOYER })), /args\.previewObjectId must be an object ID GUID other than the deployer's/);
+        const none = await runMocked(() => new AksCluster("prod", aksArgs()));
+        assert.equal(none.ofType("hybridml:clusters:PreviewAccess").length, 0);
+    });
+
     it("uses a caller's Azure provider (opts.providers) instead of creating one", async () => {
         const rec = await runMocked(() => new AksCluster("prod", aksArgs(), { providers: { "azure-native": new AzureProvider("caller", { location: "westeurope" }) } }));
         const providers = rec.ofType("pulumi:providers:azure-native");

@@ -215,6 +215,18 @@ describe("clusters/eks: options", () => {
         }
     });
 
+    it("a preview role gets an access entry in the preview group, no access policy, and the dry-run-only PreviewAccess", async () => {
+        const PREVIEW = "arn:aws:iam::123456789012:role/ci-preview";
+        const rec = await runMocked(() => new EksCluster("prod", eksArgs({ previewRoleArn: PREVIEW })));
+        const entry = rec.ofType("aws:eks/accessEntry:AccessEntry").find((r) => rec.inputs(r).principalArn === PREVIEW)!;
+        assert.deepEqual(rec.inputs(entry).kubernetesGroups, ["hybridml:preview"]);
+        assert.equal(rec.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter((r) => rec.inputs(r).principalArn === PREVIEW).length, 0);
+        assert.equal(rec.ofType("hybridml:clusters:PreviewAccess").length, 1);
+        assert.throws(() => planEks("p", eksArgs({ previewRoleArn: eksArgs().deployerRoleArn })), /EksCluster p: args\.previewRoleArn is also the deployer or an admin/);
+        const none = await runMocked(() => new EksCluster("prod", eksArgs()));
+        assert.equal(none.ofType("hybridml:clusters:PreviewAccess").length, 0);
+    });
+
     it("bad arguments throw before anything is registered", async () => {
         const result = await runProgram(() => new EksCluster("prod", eksArgs({ version: "1.29" })), { project: "hybridml", stack: "test", preview: true });
         assert.match(String(result.error?.message), /EksCluster prod: args\.version 1\.29 has no pinned/);
