@@ -40,7 +40,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 const sdk = best([path.join(root, "bench", "sdk-load.js")], runs);
 console.error("measured bare SDK load");
 const header = ["target", "resources", "wall (s)", "cpu (s)", "own eval (s)", "own cpu (s)", "own cpu ms/res", "peak RSS (MB)",
-    "wall/SDK", "RSS/SDK", "wall/baseline", "RSS/baseline", "baseline wall (s)", "baseline RSS (MB)"];
+    "wall/SDK", "cpu/SDK", "RSS/SDK", "wall/baseline", "cpu/baseline", "RSS/baseline", "baseline wall (s)", "baseline cpu (s)", "baseline RSS (MB)"];
 const rows: string[][] = [header];
 const targets: Array<[string, string[]]> = [...listStacks().map((st): [string, string[]] => [st, [st]]), ["fleet (all stacks)", ["--all"]]];
 for (const [label, args] of targets) {
@@ -50,8 +50,9 @@ for (const [label, args] of targets) {
     rows.push([
         label, ours.plannedResources !== res ? `${res} (+${(ours.plannedResources ?? 0) - res})` : String(res),
         s(ours.wallMs), s(ours.cpuMs), s(ours.ownMs ?? 0), s(ours.ownCpuMs ?? 0), ((ours.ownCpuMs ?? 0) / Math.max(res, 1)).toFixed(2), String(ours.maxRssMb),
-        x(ours.wallMs, sdk.wallMs), x(ours.maxRssMb, sdk.maxRssMb), x(ours.wallMs, base.wallMs), x(ours.maxRssMb, base.maxRssMb),
-        s(base.wallMs), String(base.maxRssMb),
+        x(ours.wallMs, sdk.wallMs), x(ours.cpuMs, sdk.cpuMs), x(ours.maxRssMb, sdk.maxRssMb),
+        x(ours.wallMs, base.wallMs), x(ours.cpuMs, base.cpuMs), x(ours.maxRssMb, base.maxRssMb),
+        s(base.wallMs), s(base.cpuMs), String(base.maxRssMb),
     ]);
     console.error(`measured ${label}`);
 }
