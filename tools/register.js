@@ -55,20 +55,21 @@ function compileTs(module, filename) {
         code = fs.readFileSync(cached, "utf8");
     } catch {
         code = transpile(source, filename);
+        // Write then rename: a concurrent start reads a whole entry or none.
+        const tmp = `${cached}.${process.pid}.tmp`;
         try {
-            // Write then rename: a concurrent start reads a whole entry or none.
             fs.mkdirSync(cacheDir, { recursive: true });
-            const tmp = `${cached}.${process.pid}.tmp`;
             fs.writeFileSync(tmp, code);
             fs.renameSync(tmp, cached);
         } catch {
             // No cache here: nothing lost but the next start's transpile.
+            fs.rmSync(tmp, { force: true });
         }
     }
     module._compile(code, filename);
 }
 
-if (Module._extensions[".ts"] !== compileTs) Module._extensions[".ts"] = compileTs;
+Module._extensions[".ts"] = compileTs;
 
 /** The `source-map-support/register` that Pulumi's run scripts load, resolved as they resolve it. */
 function pulumiSourceMapSupport() {
