@@ -1,5 +1,5 @@
-// Baseline: how Pulumi starts a TypeScript program by default (ts-node with type-checking,
-// i.e. without tsconfig.pulumi.json's noCheck).
+// Baseline of `npm run bench`: how Pulumi starts a TypeScript program by default
+// (Pulumi.yaml `typescript: true` without `noCheck`: ts-node with type-checking).
 require("ts-node").register({
     transpileOnly: false,
     project: require("path").join(__dirname, "..", "tsconfig.json"),

@@ -4,7 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, reveal, runProgram, RunOptions, SecretValue } from "../../tools/plan/recorder";
 
-export { RecordedResource, reveal, SecretValue };
+export type { RecordedResource };
+export { reveal, SecretValue };
 
 /** What a mocked run registered, with small query helpers. */
 export class Recorded<T> {
