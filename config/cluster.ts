@@ -7,6 +7,10 @@
 import { z } from "zod";
 import { gpuOffering } from "../lib/gpuInstances";
 import { clusterPins, supportedMinors, supportedMinorsOn, supportStatus, versions, VersionedPlatform } from "../lib/versions";
+import { GPU_MODELS, hasMig, migProfilesOf } from "../lib/gpuModels";
+import { CLOUD_REGIONS, exampleZone, isZoneOf } from "../lib/regions";
+import { limits } from "./limits";
+import { networkIssues } from "./network";
 
 const NS = "hybridml";
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
@@ -30,10 +34,10 @@ const sharing = z.discriminatedUnion("mode", [
 const systemPool = z.strictObject({
     /** Machine type; default per provider (see `defaultInstanceTypes`). */
     instanceType: z.string().min(1).optional(),
-    /** Minimum node count. Default 2. */
-    minSize: count(1).default(2),
-    /** Maximum node count. Default 4. */
-    maxSize: count(1).default(4),
+    /** Minimum node count. Default 2; at most `limits.systemNodes`. */
+    minSize: count(1).max(limits.systemNodes).default(2),
+    /** Maximum node count. Default 4; at most `limits.systemNodes`. */
+    maxSize: count(1).max(limits.systemNodes).default(4),
 });
 
 const gpuPool = z.strictObject({
@@ -43,10 +47,10 @@ const gpuPool = z.strictObject({
     gpuType: z.string().min(1).optional(),
     /** GPUs per node. Default 1. */
     gpuCount: count(1).max(16).default(1),
-    /** Minimum node count; 0 lets the pool scale to zero. Default 0. */
-    minSize: count(0).default(0),
-    /** Maximum node count. Default 2. */
-    maxSize: count(1).default(2),
+    /** Minimum node count; 0 lets the pool scale to zero. Default 0; at most `limits.gpuNodes`. */
+    minSize: count(0).max(limits.gpuNodes).default(0),
+    /** Maximum node count. Default 2; at most `limits.gpuNodes`. */
+    maxSize: count(1).max(limits.gpuNodes).default(2),
     /** Node root disk in GiB (model images are large). Default 200. */
     diskSizeGb: count(50).max(4096).default(200),
     /** GPU sharing. Default `{ mode: none }`. */
@@ -67,7 +71,7 @@ const cloud = {
     /** Cloud region (eks, gke) or Azure location (aks). Required. */
     region: z.string().min(1).optional(),
     /** CIDRs allowed to reach the API where `apiAccess` uses authorised networks. Never /0. Default []. */
-    authorizedCidrs: z.array(cidr).default([]),
+    authorizedCidrs: z.array(cidr).max(limits.authorizedCidrs).default([]),
     network: z.strictObject({
         /** VPC / VNet address space. Default 10.40.0.0/16. */
         vpcCidr: cidr.default("10.40.0.0/16"),
@@ -76,7 +80,7 @@ const cloud = {
         /** Service CIDR. Default 172.20.0.0/16. */
         serviceCidr: cidr.default("172.20.0.0/16"),
         /** Zones. Required on eks (>= 2) and aks ([] in a region without zones); gke default []: GKE's default zones. */
-        zones: z.array(z.string().min(1)).optional(),
+        zones: z.array(z.string().min(1)).max(limits.zones).optional(),
         /** One NAT gateway per zone (true) or one shared (false); EKS only. Default: true in prod. */
         natPerZone: z.boolean().optional(),
     }).prefault({}),
@@ -185,7 +189,7 @@ const k3s = z.strictObject({
     provider: z.literal("k3s"),
     ...common,
     /** The hosts. Required; the first is a `server`. */
-    hosts: z.array(k3sHost).optional(),
+    hosts: z.array(k3sHost).max(limits.k3sHosts).optional(),
     /** SSH user with passwordless sudo. Default `ubuntu`. */
     sshUser: z.string().min(1).default("ubuntu"),
     /** SSH port. Default 22. */
@@ -224,6 +228,32 @@ export interface ClusterContext {
 
 const key = (p: string) => `${NS}:cluster.${p}`;
 const got = (v: unknown) => JSON.stringify(v);
+const cloudName = { eks: "AWS", gke: "Google Cloud", aks: "Azure" } as const;
+
+/**
+ * The GPU pool's model and sharing: a known GPU type (lib/gpuModels.ts), and a MIG profile that
+ * exists for it (MIG needs a GPU with MIG, and a named gpuType to check the profile against).
+ */
+function gpuIssues(cl: ClusterConfig): string[] {
+    const out: string[] = [];
+    const types = cl.provider === "eks" || cl.provider === "gke" || cl.provider === "aks" ? defaultInstanceTypes[cl.provider] : undefined;
+    const gpuType = cl.gpuPool.gpuType ?? types?.gpuType;
+    const model = gpuType === undefined ? undefined : GPU_MODELS[gpuType];
+    if (gpuType !== undefined && !model) {
+        out.push(`${key("gpuPool.gpuType")} is not a known GPU model (got ${got(gpuType)}): use one of ${Object.keys(GPU_MODELS).join(", ")} (GKE accelerator names; add a model to lib/gpuModels.ts)`);
+    }
+    const s = cl.gpuPool.sharing;
+    if (s.mode === "mig") {
+        if (gpuType === undefined) {
+            out.push(`${key("gpuPool.sharing.profile")} needs the GPU model to check the MIG profile against: set cluster.gpuPool.gpuType (e.g. nvidia-a100-80gb)`);
+        } else if (model && !hasMig(model)) {
+            out.push(`${key("gpuPool.sharing.mode")} mig needs a GPU with MIG, and ${gpuType} has none (got ${got(s.profile)}): use mode time-slicing or none, or a MIG GPU (${Object.keys(GPU_MODELS).filter((m) => hasMig(GPU_MODELS[m])).join(", ")})`);
+        } else if (model && !migProfilesOf(model).includes(s.profile)) {
+            out.push(`${key("gpuPool.sharing.profile")} is not a MIG profile of ${gpuType} (got ${got(s.profile)}): use one of ${migProfilesOf(model).join(", ")}`);
+        }
+    }
+    return out;
+}
 
 /**
  * Cross-field rules of the section, one line per problem naming the key and the fix. Empty when
@@ -233,16 +263,26 @@ export function clusterIssues(cl: ClusterConfig, ctx: ClusterContext): string[] 
     const out: string[] = [];
     if (cl.systemPool.minSize > cl.systemPool.maxSize) out.push(`${key("systemPool.maxSize")} must be >= minSize (got ${cl.systemPool.maxSize} < ${cl.systemPool.minSize})`);
     if (cl.gpuPool.minSize > cl.gpuPool.maxSize) out.push(`${key("gpuPool.maxSize")} must be >= minSize (got ${cl.gpuPool.maxSize} < ${cl.gpuPool.minSize})`);
+    out.push(...gpuIssues(cl));
 
     if (cl.provider === "eks" || cl.provider === "gke" || cl.provider === "aks") {
         const example = { eks: "eu-west-1", gke: "europe-west4", aks: "westeurope" }[cl.provider];
         if (!cl.region) out.push(`${key("region")} is required for provider ${cl.provider}: set it, e.g. pulumi config set --path hybridml:cluster.region ${example}`);
+        else if (!CLOUD_REGIONS[cl.provider].includes(cl.region)) {
+            const other = (Object.keys(CLOUD_REGIONS) as ("eks" | "gke" | "aks")[]).find((p) => CLOUD_REGIONS[p].includes(cl.region!));
+            out.push(`${key("region")} is not a region of ${cloudName[cl.provider]} (got ${got(cl.region)})`
+                + (other ? `: that is a ${cloudName[other]} region; ` : ": ") + `use one such as ${example} (a region opened since is added in lib/regions.ts)`);
+        } else {
+            const zones = cl.network.zones ?? [];
+            zones.forEach((z, i) => {
+                if (!isZoneOf(cl.provider, cl.region!, z)) out.push(`${key(`network.zones[${i}]`)} is not a zone of ${cl.region} (got ${got(z)}): ${cloudName[cl.provider]} zones there look like ${exampleZone(cl.provider, cl.region!)}`);
+                else if (zones.indexOf(z) !== i) out.push(`${key(`network.zones[${i}]`)} repeats ${got(z)}: list each zone once (a zone twice gives two subnets or pools of one name, which the engine refuses)`);
+            });
+        }
+        out.push(...networkIssues(cl));
         if (!clusterPins[cl.version]) {
             out.push(`${key("version")} has no pinned add-on and autoscaler versions (got ${got(cl.version)}): use one of ${supportedMinors().join(", ")}, or add its pins to lib/versions.ts clusterPins`);
         }
-        cl.authorizedCidrs.forEach((c, i) => {
-            if (c.endsWith("/0")) out.push(`${key(`authorizedCidrs[${i}]`)} opens the API to the whole internet (got ${got(c)}): list the runner's egress ranges (CI runner NAT, office VPN)`);
-        });
         const needsRanges = (cl.provider === "gke" && cl.apiAccess === "authorizedNetworks") || (cl.provider !== "gke" && cl.apiAccess === "public");
         if (needsRanges && cl.authorizedCidrs.length === 0) {
             out.push(`${key("authorizedCidrs")} must list at least one CIDR with apiAccess ${cl.apiAccess} (the endpoint would be open to everyone): list the runner's egress ranges (CI runner NAT, office VPN)`
@@ -257,12 +297,8 @@ export function clusterIssues(cl: ClusterConfig, ctx: ClusterContext): string[] 
             const zones = cl.network.zones;
             if (zones === undefined) {
                 out.push(`${key("network.zones")} is required for provider eks: list 2-3 availability zones that EKS supports in ${cl.region ?? "the region"} (aws ec2 describe-availability-zones; EKS refuses a few, e.g. use1-az3)`);
-            } else if (zones.length < 2) {
-                out.push(`${key("network.zones")} must list at least 2 availability zones for eks (got ${got(zones)})`);
-            } else if (cl.region) {
-                zones.forEach((z, i) => {
-                    if (!z.startsWith(cl.region!)) out.push(`${key(`network.zones[${i}]`)} is not a zone of ${cl.region} (got ${got(z)})`);
-                });
+            } else if (new Set(zones).size < 2) {
+                out.push(`${key("network.zones")} must list at least 2 different availability zones for eks (got ${got(zones)})`);
             }
             if (!cl.deployerRoleArn) {
                 out.push(`${key("deployerRoleArn")} is required for provider eks: the IAM role that runs pulumi up (it gets cluster-admin through an explicit access entry), e.g. arn:aws:iam::<account>:role/<ci-deployer>`);

@@ -6,6 +6,7 @@
  * Pure: `loadConfig` feeds it `pulumi.runtime.allConfig()`.
  */
 import { NAMESPACE } from "./schema";
+import { hasUserinfo, isCredentialKey, STORE_AS_SECRET } from "./redact";
 
 /** Engine settings (`pulumi:disable-default-providers`, ...): read by the engine, not the program. */
 const ENGINE_NAMESPACE = "pulumi";
@@ -68,9 +69,17 @@ export function collectConfig(input: AllConfig): CollectedConfig {
         const secret = input.isSecret(fullKey);
         if (ns === NAMESPACE) {
             if (/[.[]/.test(key)) {
-                const value = secret ? "<value>" : shellQuote(input.all[fullKey]);
+                const raw = input.all[fullKey];
+                const credential = isCredentialKey(key) || hasUserinfo(raw);
+                if (secret || credential) {
+                    // Never echo the value; and structured keys take no secrets, so --path --secret would not help either.
+                    out.refused.push(`${fullKey} was set as one flat key, which the program never reads (the value is not shown): `
+                        + `pulumi config rm ${shellQuote(fullKey)}; structured keys need --path and take no secrets`
+                        + (credential ? `; ${STORE_AS_SECRET}` : `: pulumi config set --path ${shellQuote(fullKey)} <value>, in plain text`));
+                    continue;
+                }
                 out.refused.push(`${fullKey} was set as one flat key, which the program never reads: structured keys need --path. `
-                    + `Fix: pulumi config rm ${shellQuote(fullKey)} && pulumi config set --path ${secret ? "--secret " : ""}${shellQuote(fullKey)} ${value}`);
+                    + `Fix: pulumi config rm ${shellQuote(fullKey)} && pulumi config set --path ${shellQuote(fullKey)} ${shellQuote(raw)}`);
                 continue;
             }
             out.values[key] = decodeConfigValue(input.all[fullKey]);

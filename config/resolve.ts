@@ -13,11 +13,29 @@ import { servingIssues } from "./serving";
 import { observabilityIssues } from "./observability";
 import { chartsIssues, resolveCharts } from "./charts";
 import type { ChartMirror } from "../lib/charts";
+import { catalogueIssues, gpuFitIssues, GpuNodes } from "./catalogue";
+import { isCredentialKey, redactText, redactValue, STORE_AS_SECRET } from "./redact";
 
-/** Bad configuration. `issues` holds one line per problem, each naming its key. */
-export class ConfigError extends Error {
-    constructor(public readonly stackName: string, public readonly issues: string[]) {
-        super(`Invalid configuration for stack "${stackName}":\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+/**
+ * A user error: Pulumi's language host prints the message of an error marked `__pulumiRunError`
+ * (what `pulumi.RunError` sets; cmd/run checks `RunError.isInstance`) without a stack trace.
+ * Config cannot import @pulumi/pulumi, so it sets the marker itself.
+ */
+export class UserError extends Error {
+    readonly __pulumiRunError = true;
+    constructor(message: string) {
+        super(redactText(message));
+        this.name = "UserError";
+    }
+}
+
+/** Bad configuration. `issues` holds one line per problem, each naming its key (credentials masked). */
+export class ConfigError extends UserError {
+    public readonly issues: string[];
+    constructor(public readonly stackName: string, issues: string[]) {
+        const safe = issues.map(redactText);
+        super(`Invalid configuration for stack "${stackName}":\n${safe.map((i) => `  - ${i}`).join("\n")}`);
+        this.issues = safe;
         this.name = "ConfigError";
     }
 }
@@ -65,8 +83,9 @@ export interface RawInput {
     today?: Date;
 }
 
-function describe(v: unknown): string {
-    const s = JSON.stringify(v);
+/** A value as messages show it: credentials masked (`key` is the name it is stored under), long values cut. */
+function describe(v: unknown, key = ""): string {
+    const s = JSON.stringify(redactValue(v, key));
     return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -133,7 +152,8 @@ function unwrap(schema: unknown): unknown {
 function unknownKeyMessage(path: ReadonlyArray<PropertyKey>, key: string, known: string[]): string {
     const close = known.filter((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2);
     const hint = close.length > 0 ? `did you mean ${close.join(" or ")}? ` : "";
-    return `${keyOf([...path, key])} is not a known key: ${hint}valid keys are ${known.join(", ")}`;
+    const credential = isCredentialKey(key) ? `; its name says it holds a credential (the value is not shown): ${STORE_AS_SECRET}` : "";
+    return `${keyOf([...path, key])} is not a known key: ${hint}valid keys are ${known.join(", ")}${credential}`;
 }
 
 /** A required value that is not set: say so, and what it may be. */
@@ -142,15 +162,62 @@ function requiredMessage(issue: z.core.$ZodIssue, key: string): string {
     if (issue.code === "invalid_union" && (issue as { note?: string }).note?.includes("discriminator")) {
         return `${key} is required (it selects the variant: see README "Configuration")`;
     }
-    if (issue.code === "invalid_type") return `${key} is required (${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`})`;
+    if (issue.code === "invalid_type") return `${key} is required (${expectedName(issue.expected)})`;
     return `${key} is required`;
+}
+
+/** "a string", "an object", "a list", "a whole number". */
+function expectedName(expected: string): string {
+    if (expected === "int") return "a whole number";
+    if (expected === "array") return "a list";
+    return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/** The schema at `path` (the variant the input selects on the way), or undefined. */
+function schemaAt(path: ReadonlyArray<PropertyKey>, input: unknown): unknown {
+    let schema: unknown = configSchema;
+    for (const [i, p] of path.entries()) {
+        schema = variantOf(unwrap(schema), valueAt(input, path.slice(0, i)));
+        if (schema instanceof z.ZodObject) schema = schema.shape[p as string];
+        else if (schema instanceof z.ZodArray) schema = schema.element;
+        else return undefined;
+    }
+    return unwrap(schema);
+}
+
+/** The expected shape of an object or union key, as YAML-ish text: `{mode: none} | {mode: time-slicing, replicas}`. */
+function shapeOf(schema: unknown): string | undefined {
+    if (schema instanceof z.ZodDiscriminatedUnion) {
+        const d = schema.def.discriminator;
+        return (schema.options as unknown as z.ZodObject[]).map((o) => {
+            const tag = [...(o.shape[d] as z.ZodLiteral).values].map(String).join("|");
+            const rest = Object.keys(o.shape).filter((k) => k !== d);
+            return `{${[`${d}: ${tag}`, ...rest].join(", ")}}`;
+        }).join(" | ");
+    }
+    if (schema instanceof z.ZodObject) return `{${Object.keys(schema.shape).join(", ")}}`;
+    if (schema instanceof z.ZodArray) {
+        const inner = shapeOf(unwrap(schema.element));
+        return inner ? `a list of ${inner}` : undefined;
+    }
+    return undefined;
+}
+
+/** A value of the wrong type: what was expected (with the shape of structured keys), and how to fix the usual YAML slips. */
+function typeMessage(key: string, expected: string, value: unknown, got: string, path: ReadonlyArray<PropertyKey>, input: unknown): string {
+    if (value === undefined) return `${key} is required (${expectedName(expected)})`;
+    if (expected === "string" && typeof value === "number") {
+        return `${key} must be a string (got the number ${got}): quote it in YAML, e.g. "${String(value)}"; unquoted, 1.30 is read as the number 1.3`;
+    }
+    const shape = expected === "object" || expected === "array" ? shapeOf(schemaAt(path, input)) : undefined;
+    return `${key} must be ${expectedName(expected)}${shape ? ` ${expected === "array" ? shape.replace(/^a list of /, "of ") : shape}` : ""} (got ${got})`;
 }
 
 /** One readable line per zod issue, naming the key, what was given and what is valid. */
 function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
     const path = issue.path;
     const key = keyOf(path);
-    const got = describe(valueAt(input, path));
+    const got = describe(valueAt(input, path), String(path[path.length - 1] ?? ""));
     if (valueAt(input, path) === undefined && issue.code !== "unrecognized_keys" && issue.code !== "custom") {
         return [requiredMessage(issue, key)];
     }
@@ -158,9 +225,7 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
         case "unrecognized_keys":
             return issue.keys.map((k) => unknownKeyMessage(path, k, knownKeysAt(path, input)));
         case "invalid_type":
-            return [valueAt(input, path) === undefined
-                ? `${key} is required (${issue.expected})`
-                : `${key} must be ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`} (got ${got})`];
+            return [typeMessage(key, issue.expected, valueAt(input, path), got, path, input)];
         case "invalid_value":
             return [`${key} must be one of ${issue.values.map((v) => String(v)).join(" | ")} (got ${got})`];
         case "invalid_union": {
@@ -169,6 +234,12 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
                 const d = (issue as { discriminator?: string }).discriminator ?? "mode";
                 const options = (issue as { options?: unknown[] }).options ?? ["none", "time-slicing", "mig"];
                 const dPath = path[path.length - 1] === d ? path : [...path, d];
+                const holder = valueAt(input, dPath.slice(0, -1));
+                if (holder === null || typeof holder !== "object" || Array.isArray(holder)) {
+                    // `sharing: time-slicing`: a scalar where an object with a discriminator belongs.
+                    const shape = shapeOf(schemaAt(dPath.slice(0, -1), input));
+                    return [`${keyOf(dPath.slice(0, -1))} must be an object${shape ? ` ${shape}` : ""} (got ${describe(holder)})`];
+                }
                 return [`${keyOf(dPath)} must be one of ${options.map(String).join(" | ")} (got ${describe(valueAt(input, dPath))})`];
             }
             const firsts = issue.errors.flatMap((errs) => errs.slice(0, 1)).map((e) => formatIssue({ ...e, path: [...path, ...e.path] } as z.core.$ZodIssue, input));
@@ -180,7 +251,9 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
             return [`${key} must be >= ${String(issue.minimum)} (got ${got})`];
         }
         case "too_big":
-            return [`${key} must be <= ${String(issue.maximum)} (got ${got})`];
+            if (issue.origin === "array") return [`${key} must have at most ${String(issue.maximum)} item(s) (got ${(valueAt(input, path) as unknown[]).length}): the upper bounds are in README "Configuration" (config/limits.ts)`];
+            if (issue.origin === "string") return [`${key} is too long (got ${got})`];
+            return [`${key} must be <= ${String(issue.maximum)} (got ${got}): the upper bounds are in README "Configuration" (config/limits.ts)`];
         default:
             return [`${key} ${issue.message} (got ${got})`];
     }
@@ -213,6 +286,16 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     }
     if (c.trainingStack && isThisStack(splitStackRef(c.trainingStack), self)) {
         out.push(`${k("trainingStack")} names this stack itself (got ${describe(c.trainingStack)})`);
+    } else if (c.trainingStack && splitStackRef(c.trainingStack).project !== self.project) {
+        const ref = splitStackRef(c.trainingStack);
+        out.push(`${k("trainingStack")} names a stack of project ${JSON.stringify(ref.project)}, but a serving stack reads the contract of a training stack of this program (project ${JSON.stringify(self.project)}) (got ${describe(c.trainingStack)}): `
+            + `set it to ${ref.organization}/${self.project}/<training stack>`);
+    }
+    if (c.protectStateful === false && c.environment === "prod") {
+        out.push(`${k("protectStateful")} must not be false in environment prod: clusters, keys, buckets, Ceph and Kafka would be deletable by one pulumi up or destroy; remove the key (default true outside dev)`);
+    }
+    if (training && c.storage.rook.enabled === false) {
+        out.push(`${k("storage.rook.enabled")} is false on a stack with the training role, which still exports the model store (modelStore, modelStoreReadCredentials) that serving stacks sync from, and nothing would serve it: remove the key (Rook runs on training stacks)`);
     }
 
     out.push(...clusterIssues(c.cluster, { environment: c.environment, secretsSet, today: self.today }));
@@ -226,8 +309,37 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
     const modelNames = c.models.map((m) => m.name);
     if (new Set(modelNames).size !== modelNames.length) out.push(`${k("models")} has duplicate names (got ${describe(modelNames)})`);
+    if (training) {
+        out.push(...catalogueIssues(c.models, (i, f) => k(`models[${i}].${f}`), c.storage.buckets.filter((b) => b !== "models")));
+    }
+    if (training && serving) out.push(...gpuFitIssues(c.models, gpuNodesOf(resolveCluster(c.cluster, c.environment)), k("models")));
     return out;
 }
+
+/** The GPU nodes of a resolved cluster, as the model-fit check sees them. */
+export function gpuNodesOf(cl: ResolvedCluster): GpuNodes {
+    const k3s = cl.provider === "k3s";
+    return {
+        gpuCount: cl.gpuPool.gpuCount, gpuType: cl.gpuPool.gpuType, sharing: cl.gpuPool.sharing,
+        present: k3s ? cl.hosts.some((h) => h.gpu) : cl.gpuPool.maxSize > 0,
+        absentKey: k3s ? `${NAMESPACE}:cluster.hosts` : undefined,
+    };
+}
+
+/**
+ * A serving stack's check of the catalogue it read from its training stack: every model must fit
+ * one of this stack's GPU nodes. Throws `ConfigError` (naming this stack's key) before anything is registered.
+ */
+export function checkServingFit(config: PlatformConfig, catalogue: ReadonlyArray<{ name: string; gpu: number }>, trainingStack: string): void {
+    const issues = gpuFitIssues(catalogue, gpuNodesOf(config.cluster), `hybridml:models of the training stack ${trainingStack}`);
+    if (issues.length > 0) throw new ConfigError(config.stack, issues);
+}
+
+/** Where each secret key is read: any other provider never reads it. */
+const SECRET_KEY_PROVIDERS: Record<SecretKey, readonly string[]> = { kubeconfig: ["onprem"], sshPrivateKey: ["k3s"], k3sToken: ["k3s"] };
+
+/** Keys whose value is an object or a list (structured keys). */
+const STRUCTURED_KEYS = new Set(["roles", "cluster", "storage", "streaming", "serving", "observability", "charts", "models"]);
 
 /**
  * Validate raw config and apply every default. Throws one `ConfigError` listing all problems.
@@ -236,15 +348,31 @@ export function resolveConfig(input: RawInput): PlatformConfig {
     const issues: string[] = [...(input.refused ?? [])];
     const secretNames = new Set<string>(Object.values(secretKeys));
     const plain: Record<string, unknown> = {};
+    const cluster = input.values.cluster;
+    const provider = cluster !== null && typeof cluster === "object" ? (cluster as Record<string, unknown>).provider : undefined;
     for (const [key, value] of Object.entries(input.values)) {
+        const secret = input.secretKeysSet.has(key);
         if (secretNames.has(key)) {
-            if (!input.secretKeysSet.has(key)) {
-                issues.push(`${NAMESPACE}:${key} holds a credential but is stored in plain text: pulumi config set --secret ${NAMESPACE}:${key} ...`);
+            const readBy = SECRET_KEY_PROVIDERS[key as SecretKey];
+            if (typeof provider === "string" && !readBy.includes(provider)) {
+                issues.push(`${NAMESPACE}:${key} is only read with cluster.provider ${readBy.join(" or ")} (this stack's provider is ${provider}), so it would be ignored`
+                    + `${secret ? "" : ", and it is stored in plain text"}: pulumi config rm ${NAMESPACE}:${key}`);
+            } else if (!secret) {
+                issues.push(`${NAMESPACE}:${key} holds a credential but is stored in plain text: pulumi config rm ${NAMESPACE}:${key} && pulumi config set --secret ${NAMESPACE}:${key} < <file>`);
             }
             continue;
         }
-        if (input.secretKeysSet.has(key)) {
+        if (secret && STRUCTURED_KEYS.has(key)) {
+            issues.push(`${NAMESPACE}:${key} holds a secret value, but structured keys take no secrets (the value is not shown): set its fields in plain text; `
+                + `credentials go in the secret keys ${[...secretNames].join(", ")} (pulumi config set --secret)`);
+            continue;
+        }
+        if (secret) {
             issues.push(`${NAMESPACE}:${key} is stored as a secret but is not a credential; set it in plain text (pulumi config set ${NAMESPACE}:${key} ...)`);
+            continue;
+        }
+        if (!(key in configSchema.shape) && isCredentialKey(key)) {
+            issues.push(`${NAMESPACE}:${key} is not a known key, and its name says it holds a credential (the value is not shown): pulumi config rm ${NAMESPACE}:${key}; ${STORE_AS_SECRET}`);
             continue;
         }
         plain[key] = value;

@@ -11,6 +11,7 @@ import { streamingSchema } from "./streaming";
 import { servingSchema } from "./serving";
 import { observabilitySchema } from "./observability";
 import { chartsSchema } from "./charts";
+import { limits } from "./limits";
 
 /** The Pulumi config namespace of this project (`hybridml:<key>`). */
 export const NAMESPACE = "hybridml";
@@ -54,7 +55,7 @@ const modelEntry = z.strictObject({
     /** Expected sha256 of the artefact. */
     sha256: z.string().regex(/^[a-f0-9]{64}$/, { message: "must be 64 lower-case hex characters" }).optional(),
     /** GPUs per replica. Default 1; 0 serves on CPU. */
-    gpu: count(0).default(1),
+    gpu: count(0).max(limits.gpusPerModel).default(1),
 });
 
 /** The `serving` section: config/serving.ts. */
@@ -81,7 +82,7 @@ export const configSchema = z.strictObject({
     /** A chart mirror for air-gapped sites: config/charts.ts. Default: the upstream repositories. */
     charts: chartsSchema.prefault({}),
     /** The model catalogue published by a training stack (SPEC 6 `modelCatalog`). Default []. */
-    models: z.array(modelEntry).default([]),
+    models: z.array(modelEntry).max(limits.models).default([]),
 });
 
 /** Config keys that hold secrets: never plain, read with `getSecret`. */

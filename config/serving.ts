@@ -5,6 +5,8 @@
  */
 import { z } from "zod";
 import { KSERVE_RUNTIMES, KserveRuntime } from "../lib/kserveRuntimes";
+import { cronProblem } from "./cron";
+import { limits } from "./limits";
 
 export { KSERVE_RUNTIMES };
 export type { KserveRuntime };
@@ -33,14 +35,17 @@ export const servingSchema = z.strictObject({
     runtimes: z.array(z.enum(kserveRuntimeNames)).min(1)
         .default(["kserve-tritonserver", "kserve-huggingfaceserver", "kserve-sklearnserver", "kserve-xgbserver"]),
     /** Replicas per InferenceService (predictors with more than one get a PodDisruptionBudget). Default 1..3. */
-    minReplicas: z.number().int().min(1).default(1),
-    maxReplicas: z.number().int().min(1).default(3),
+    minReplicas: z.number().int().min(1).max(limits.predictorReplicas).default(1),
+    maxReplicas: z.number().int().min(1).max(limits.predictorReplicas).default(3),
     /** HPA metric of the predictors (Standard mode scales with the HPA: cpu or memory). Default cpu. */
     scaleMetric: z.enum(["cpu", "memory"]).default("cpu"),
     /** HPA target: average utilisation in percent of the request. Default 70. */
     scaleTarget: z.number().int().min(10).max(100).default(70),
     /** Cron schedule of the model re-sync (repairs drift). Default every 15 minutes. */
-    modelSyncSchedule: z.string().regex(/^(\S+\s+){4}\S+$/, { message: "must be a 5-field cron expression" }).default("*/15 * * * *"),
+    modelSyncSchedule: z.string().superRefine((s, ctx) => {
+        const problem = cronProblem(s);
+        if (problem) ctx.addIssue({ code: "custom", message: `must be a cron schedule such as */15 * * * * or @hourly: ${problem}` });
+    }).default("*/15 * * * *"),
     /** Requests and limits of each predictor container (GPU models add nvidia.com/gpu). Default 1 CPU/4Gi .. 2 CPU/8Gi. */
     resources: z.strictObject({
         requests: cpuMemory.default({ cpu: "1", memory: "4Gi" }),
@@ -77,9 +82,23 @@ export interface ServingContext {
     rook: boolean;
 }
 
+/**
+ * Namespaces `serving.namespace` must not take: the cluster's own (`kube-*`, `default`) and those of
+ * the platform's components (a test checks every namespace the shipped plans use is listed here).
+ */
+export const RESERVED_NAMESPACES = [
+    "default", "kube-system", "kube-public", "kube-node-lease",
+    "monitoring", "gpu-operator", "cert-manager", "kserve", "rook-ceph", "kafka", "strimzi-system", "pulsar",
+] as const;
+
 export function servingIssues(s: ServingConfig, ctx?: ServingContext): string[] {
     const out: string[] = [];
     const k = (p: string) => `hybridml:serving.${p}`;
+    if ((RESERVED_NAMESPACES as readonly string[]).includes(s.namespace) || s.namespace.startsWith("kube-")) {
+        const system = s.namespace === "default" || s.namespace.startsWith("kube-");
+        out.push(`${k("namespace")} cannot be ${JSON.stringify(s.namespace)}: it is ${system ? "a Kubernetes system namespace" : "the namespace of another platform component"}, `
+            + "whose objects the serving stack's default-deny network policies and its deletion would hit: use a namespace of its own, e.g. models");
+    }
     if (ctx?.serving && ctx.clusterProvider === "k3s" && !ctx.rook && s.localStore.storageClass === undefined) {
         out.push(`${k("localStore.storageClass")} is required on k3s: the cluster's only class (local-path) has no ReadWriteMany, and the model copy is read by predictors on several nodes; set an RWX class the site provides (e.g. longhorn, an NFS class)`);
     }

@@ -7,6 +7,7 @@
  * for the defaults. Keys are documented in README.md ("Storage (Rook-Ceph)").
  */
 import { z } from "zod";
+import { limits } from "./limits";
 
 /** The config namespace (the same as `NAMESPACE` in schema.ts, which imports this file). */
 const NS = "hybridml";
@@ -58,7 +59,7 @@ export const storageSchema = z.strictObject({
             }
         }, { message: "must be a regular expression" }).default("^(sd[b-z]|nvme[1-9]n1)$"),
         /** Number of PVC-backed OSDs (osdSource pvc). Default 3. */
-        osdCount: count(1).default(3),
+        osdCount: count(1).max(limits.osds).default(3),
         /** Size of each PVC-backed OSD. Default 500Gi. */
         osdSize: z.string().regex(/^[1-9]\d*(Gi|Ti)$/, { message: "must be a size such as 500Gi" }).default("500Gi"),
         /** Block StorageClass of the PVC-backed OSDs. Default: eks gp3 (the encrypted class EksCluster creates), gke standard-rwo, aks managed-csi-premium; required elsewhere. */

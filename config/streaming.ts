@@ -3,6 +3,7 @@
  * durability floors outside dev and the engine checks. Pure: no Pulumi imports.
  */
 import { z } from "zod";
+import { limits } from "./limits";
 
 const count = (min: number) => z.number().int().min(min);
 /** DNS-1123 label used for stack names listed in `feedbackProducers`. */
@@ -34,19 +35,19 @@ export const streamingSchema = z.strictObject({
     /** kafka (Strimzi) | pulsar. Default kafka. */
     engine: z.enum(["kafka", "pulsar"]).default("kafka"),
     /** Brokers (Kafka) or bookies and brokers (Pulsar). Default 3 (dev: 1). */
-    replicas: count(1).optional(),
+    replicas: count(1).max(limits.brokers).optional(),
     /** Topic replication factor / Pulsar ensemble and write quorum. Default 3 (dev: 1). */
-    replicationFactor: count(1).optional(),
+    replicationFactor: count(1).max(limits.replication).optional(),
     /** Min in-sync replicas / Pulsar ack quorum. Default 2 (dev: 1). */
-    minInSyncReplicas: count(1).optional(),
+    minInSyncReplicas: count(1).max(limits.replication).optional(),
     /** Bootstrap address serving stacks use (host:port). Default: the in-cluster TLS bootstrap service. */
     bootstrap: z.string().regex(/^[A-Za-z0-9.-]+:\d{2,5}$/, { message: "must be host:port" }).optional(),
     /** Topics. Default: the four streams features, inference-requests, inference-feedback (feedback), model-events. */
-    topics: z.array(topic).min(1).default(defaultTopics),
+    topics: z.array(topic).min(1).max(limits.topics).default(defaultTopics),
     /** Mirror feedback topics from serving stacks back to training (MirrorMaker 2 / geo-replication). Default true. */
     crossClusterReplication: z.boolean().default(true),
     /** Training stacks: the serving stacks (stack names) allowed to send feedback; each gets its own user and credentials. Default []. */
-    feedbackProducers: z.array(stackName).default([]),
+    feedbackProducers: z.array(stackName).max(limits.feedbackProducers).default([]),
     /** Persistent volume size per broker / bookie ledger volume. Default 100Gi (dev: 10Gi). */
     storageSize: z.string().regex(/^\d+(Mi|Gi|Ti)$/, { message: "must be a size such as 100Gi" }).optional(),
     /** StorageClass of the broker / bookie volumes. Default: the cluster's default StorageClass. */

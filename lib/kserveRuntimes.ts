@@ -19,3 +19,23 @@ export const KSERVE_RUNTIMES = {
     "kserve-autogluonserver": "autogluonserver",
 } as const;
 export type KserveRuntime = keyof typeof KSERVE_RUNTIMES;
+
+/**
+ * The model formats (config `models[].format`) each runtime's ClusterServingRuntime lists in
+ * `supportedModelFormats` in the pinned chart; config refuses a model whose runtime does not serve
+ * its format (KServe would find no runtime for the InferenceService).
+ */
+export const RUNTIME_FORMATS: Readonly<Record<KserveRuntime, readonly string[]>> = {
+    "kserve-tritonserver": ["onnx", "pytorch", "tensorflow", "tensorrt", "triton"],
+    "kserve-huggingfaceserver": ["huggingface"],
+    "kserve-sklearnserver": ["sklearn"],
+    "kserve-xgbserver": ["xgboost"],
+    "kserve-lgbserver": ["lightgbm"],
+    "kserve-mlserver": ["sklearn", "xgboost", "lightgbm", "mlflow"],
+    "kserve-torchserve": ["pytorch"],
+    "kserve-tensorflow-serving": ["tensorflow"],
+    "kserve-pmmlserver": ["pmml"],
+    "kserve-paddleserver": ["paddle"],
+    "kserve-predictiveserver": ["sklearn", "xgboost", "lightgbm"],
+    "kserve-autogluonserver": ["autogluon"],
+};

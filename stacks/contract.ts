@@ -3,6 +3,9 @@
  * Output names and shapes are a versioned API: change them only with a new CONTRACT_VERSION.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { UserError } from "../config/resolve";
+import { catalogueIssues } from "../config/catalogue";
+import { redactValue } from "../config/redact";
 
 /** Bump when a field is removed or changes meaning; serving stacks refuse other versions. */
 export const CONTRACT_VERSION = 1;
@@ -75,7 +78,7 @@ export const CONTRACT_OUTPUTS = [
 export const SECRET_CONTRACT_OUTPUTS: ReadonlyArray<string> = ["modelStoreReadCredentials", "streamingReplicationCredentials"];
 
 /** A training stack's outputs are missing, of another contract version, or malformed. */
-export class ContractError extends Error {
+export class ContractError extends UserError {
     constructor(public readonly trainingStack: string, public readonly problems: string[]) {
         super(`Stack reference to "${trainingStack}" does not satisfy contract v${CONTRACT_VERSION}:\n`
             + problems.map((p) => `  - ${p}`).join("\n")
@@ -97,7 +100,7 @@ function checkObject(value: unknown, path: string, fields: Record<string, Check>
         if (o[k] === undefined && optional.includes(k)) return [];
         if (o[k] === undefined) return [`${path}.${k} is missing`];
         const problem = check(o[k]);
-        return problem ? [`${path}.${k} ${problem} (got ${JSON.stringify(o[k])})`] : [];
+        return problem ? [`${path}.${k} ${problem} (got ${JSON.stringify(redactValue(o[k], k))})`] : [];
     });
 }
 
@@ -117,9 +120,14 @@ export function validateContract(trainingStack: string, outputs: Record<string, 
         const catalog = outputs.modelCatalog;
         if (!Array.isArray(catalog)) problems.push("modelCatalog must be a list");
         else {
-            catalog.forEach((m, i) => problems.push(...checkObject(m, `modelCatalog[${i}]`, {
+            const shapes = catalog.map((m, i) => checkObject(m, `modelCatalog[${i}]`, {
                 name: isString, version: isString, format: isString, runtime: isString, artifactPath: isString, sha256: isString, gpu: isCount,
-            }, ["sha256"])));
+            }, ["sha256"]));
+            problems.push(...shapes.flat());
+            // The catalogue rules the training stack's config applies, again where the catalogue is read.
+            if (shapes.every((s) => s.length === 0)) {
+                problems.push(...catalogueIssues(catalog as ModelCatalogEntry[], (i, f) => `modelCatalog[${i}].${f} (hybridml:models[${i}].${f} of ${trainingStack})`));
+            }
         }
         problems.push(...checkObject(outputs.modelStore, "modelStore", { endpoint: isString, bucket: isString, region: isString }));
         problems.push(...checkObject(outputs.streaming, "streaming", {

@@ -4,7 +4,7 @@
  * missing or mismatched training stack fails fast; a stack with both roles wires it in-process.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { LoadedConfig } from "../config";
+import { checkServingFit, type LoadedConfig } from "../config";
 import { contractOutputs, readTrainingContract, TrainingContract } from "./contract";
 import { deployBase } from "./base";
 import { createCluster } from "./cluster";
@@ -20,6 +20,7 @@ export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<
         const ref = new pulumi.StackReference(`${name}-training`, { name: config.trainingStack.fullName });
         contract = await readTrainingContract(ref, config.trainingStack.fullName);
         checkStreamingContract(config, contract); // engine mismatch: a config error before anything else is registered
+        checkServingFit(config, contract.modelCatalog, config.trainingStack.fullName); // a model no GPU node here can run
     }
 
     const cluster = await createCluster(name, config, secrets);

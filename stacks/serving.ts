@@ -4,7 +4,7 @@
  * sync) hang off this function and consume the training contract.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig } from "../config";
+import { type PlatformConfig, UserError } from "../config";
 import { Cluster, gpuToleration, MODEL_READER, MODEL_WRITER } from "../components/clusters/types";
 import { FeedbackSink, SINK, SinkClient, streamPort as sinkStreamPort } from "../components/serving/feedbackSink";
 import { InferenceService, PREDICTOR_PORTS } from "../components/serving/inferenceService";
@@ -45,7 +45,7 @@ export interface FeedbackStream {
 export function servingRuntimes(configured: string[], catalogue: ReadonlyArray<Pick<ModelCatalogEntry, "name" | "runtime">>): string[] {
     const unknown = catalogue.filter((m) => !(m.runtime in RUNTIME_VALUES_KEYS));
     if (unknown.length > 0) {
-        throw new Error(unknown.map((m) => `modelCatalog entry ${m.name} names serving runtime ${JSON.stringify(m.runtime)}, which KServe ${versions.charts.kserve} does not ship`
+        throw new UserError(unknown.map((m) => `modelCatalog entry ${m.name} names serving runtime ${JSON.stringify(m.runtime)}, which KServe ${versions.charts.kserve} does not ship`
             + ` (known: ${Object.keys(RUNTIME_VALUES_KEYS).join(", ")}): fix hybridml:models in the training stack`).join("\n"));
     }
     return [...new Set([...configured, ...catalogue.map((m) => m.runtime)])].sort();
@@ -82,7 +82,7 @@ export function deployServing(name: string, config: PlatformConfig, cluster: Clu
     const prod = config.environment === "prod";
     const catalogue = contract.modelCatalog;
     const problems = catalogueProblems(catalogue);
-    if (problems.length > 0) throw new Error(`${problems.join("\n")}\nFix hybridml:models in the training stack.`);
+    if (problems.length > 0) throw new UserError(`${problems.join("\n")}\nFix hybridml:models in the training stack.`);
     const runtimes = servingRuntimes(s.runtimes, catalogue);
     const models = new ModelNamespace(`${name}-models`, {
         provider,

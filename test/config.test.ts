@@ -80,9 +80,17 @@ describe("config", () => {
             assert.equal(prod.storage.rook.enabled, true);
         });
 
-        it("an explicit protectStateful wins over the environment default", () => {
-            const c = resolveConfig({ ...base, values: { ...base.values, protectStateful: false } });
-            assert.equal(c.protectStateful, false);
+        it("an explicit protectStateful wins over the environment default (outside prod)", () => {
+            const edge = { ...base, values: { ...base.values, environment: "edge", protectStateful: false } };
+            assert.equal(resolveConfig(edge).protectStateful, false);
+            const dev = rawInput("dev", readStackConfig("dev"));
+            assert.equal(resolveConfig({ ...dev, values: { ...dev.values, protectStateful: true } }).protectStateful, true);
+        });
+
+        it("protectStateful: false in prod is one error naming the key, not a violation per resource", () => {
+            const err = errorOf(() => resolveConfig({ ...base, values: { ...base.values, protectStateful: false } })) as ConfigError;
+            assert.deepEqual(err.issues, ["hybridml:protectStateful must not be false in environment prod: clusters, keys, buckets, Ceph and Kafka "
+                + "would be deletable by one pulumi up or destroy; remove the key (default true outside dev)"]);
         });
     });
 
@@ -115,8 +123,19 @@ describe("config", () => {
         }
 
         it("a credential stored in plain text is refused", () => {
-            const cfg = { ...base, config: { ...base.config, "hybridml:kubeconfig": "apiVersion: v1" } };
-            assert.match(errorOf(() => resolveConfig(rawInput("prod-aws", cfg))).message, /hybridml:kubeconfig holds a credential but is stored in plain text/);
+            const training = readStackConfig("prod-training");
+            const cfg = { config: { ...training.config, "hybridml:kubeconfig": "apiVersion: v1" }, secretKeys: [] };
+            assert.match(errorOf(() => resolveConfig(rawInput("prod-training", cfg))).message, /hybridml:kubeconfig holds a credential but is stored in plain text/);
+        });
+
+        it("a secret key the provider never reads is refused, secret or plain", () => {
+            for (const secretKeys of [[], ["hybridml:kubeconfig"]]) {
+                const cfg = { config: { ...base.config, "hybridml:kubeconfig": "apiVersion: v1" }, secretKeys };
+                const err = errorOf(() => resolveConfig(rawInput("prod-aws", cfg))) as ConfigError;
+                assert.equal(err.issues.length, 1, err.message);
+                assert.match(err.issues[0], /^hybridml:kubeconfig is only read with cluster\.provider onprem \(this stack's provider is eks\), so it would be ignored.*: pulumi config rm hybridml:kubeconfig$/);
+                assert.doesNotMatch(err.message, /apiVersion/);
+            }
         });
 
         it("k3s: the first host must be a server and names unique", () => {

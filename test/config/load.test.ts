@@ -42,7 +42,7 @@ describe("loadConfig through the program", () => {
     });
 
     it("refuses a key under the project's namespace if the project and the namespace ever differ", async () => {
-        const issues = await refused(withKeys(base, { "renamed:environment": "prod" }), "renamed");
+        const issues = await refused(withKeys(base, { "renamed:environment": "prod", "hybridml:trainingStack": "acme/renamed/prod-training" }), "renamed");
         assert.deepEqual(issues, ['renamed:environment is in the project\'s namespace "renamed", which this program does not read: set hybridml:environment instead']);
     });
 
@@ -63,11 +63,21 @@ describe("loadConfig through the program", () => {
         assert.match(indexed[0], /pulumi config set --path 'hybridml:models\[0\]\.version' 1\.2\.0$/);
     });
 
-    it("keeps a flat key's secret value out of the message", async () => {
+    it("keeps a flat key's secret value out of the message, and says structured keys take no secrets", async () => {
         const cfg = { config: { ...base.config, "hybridml:cluster.adminRoleArns": "s3cr3t" }, secretKeys: [...base.secretKeys, "hybridml:cluster.adminRoleArns"] };
         const issues = await refused(cfg);
-        assert.match(issues[0], /pulumi config set --path --secret hybridml:cluster\.adminRoleArns <value>$/);
+        assert.match(issues[0], /the value is not shown.*pulumi config rm hybridml:cluster\.adminRoleArns; structured keys need --path and take no secrets: pulumi config set --path hybridml:cluster\.adminRoleArns <value>, in plain text$/);
         assert.doesNotMatch(issues.join("\n"), /s3cr3t/);
+    });
+
+    it("never echoes a flat key that looks like a credential, secret or not, in the Fix command", async () => {
+        const issues = await refused(withKeys(base, {
+            "hybridml:storage.password": "hunter2-plain",
+            "hybridml:storage.endpoint": "https://admin:hunter3-url@s3.example.com",
+        }));
+        assert.equal(issues.length, 2, issues.join("\n"));
+        for (const i of issues) assert.match(i, /the value is not shown\): pulumi config rm .*credentials are never plain config: store them with pulumi config set --secret/);
+        assert.doesNotMatch(issues.join("\n"), /hunter/);
     });
 
     it("says a missing required value is required (not 'got nothing'), naming what it may be", async () => {
@@ -96,8 +106,12 @@ describe("trainingStack naming this very stack", () => {
         assert.throws(() => resolveConfig(input("acme/hybridml/prod-aws")), selfRef);
     });
 
-    it("a stack of the same name in another project or organization is not this stack", () => {
-        assert.doesNotThrow(() => resolveConfig(input("acme/other-project/prod-aws", "acme")));
+    it("a stack of the same name in another organization is not this stack", () => {
         assert.doesNotThrow(() => resolveConfig(input("other-org/hybridml/prod-aws", "acme")));
+    });
+
+    it("a training stack of another project is refused: its outputs are not this program's contract", () => {
+        assert.throws(() => resolveConfig(input("acme/other-project/prod-training", "acme")),
+            /hybridml:trainingStack names a stack of project "other-project", but a serving stack reads the contract of a training stack of this program \(project "hybridml"\).*set it to acme\/hybridml\/<training stack>/);
     });
 });

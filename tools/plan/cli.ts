@@ -13,6 +13,7 @@ import { hasMandatory } from "./policies";
 import { formatParity, servingParity, servingResources } from "./parity";
 import { fleetSvg } from "./graph";
 import { buildReport, readPlans } from "./report";
+import { UserError } from "../../config/resolve";
 
 /** Write <out>/fleet.svg and <out>/report.md (this run's plans against the base plans). */
 async function writeCompareReport(out: string, baseDir: string, results: Map<string, PlanResult>, parity?: string): Promise<string> {
@@ -124,6 +125,7 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {
-    console.error(err instanceof Error ? err.stack ?? err.message : err);
+    // A user error (config, contract, stack files) prints its message only; anything else is a bug: show where.
+    console.error(err instanceof UserError ? err.message : err instanceof Error ? err.stack ?? err.message : err);
     process.exit(1);
 });

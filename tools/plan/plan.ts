@@ -5,8 +5,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { ConfigError } from "../../config/resolve";
-import { ContractError } from "../../stacks/contract";
+import { ConfigError, UserError } from "../../config/resolve";
+import { decodeConfigValue } from "../../config/keys";
+import { fleetIssues } from "../../config/fleet";
 import { packChecks, PlanCheck, planContext, runPolicies } from "./policies";
 import { mask, RecordedResource, reveal, runProgram, SecretValue, StackOutputs } from "./recorder";
 import type { Plan, PlanResource } from "./types";
@@ -45,12 +46,21 @@ export interface StackConfig {
     secretKeys: string[];
 }
 
+/** True when a structured value holds a `secure:` value somewhere inside (`pulumi config set --path --secret`). */
+function holdsSecure(value: unknown): boolean {
+    if (Array.isArray(value)) return value.some(holdsSecure);
+    if (value === null || typeof value !== "object") return false;
+    const o = value as Record<string, unknown>;
+    return (Object.keys(o).length === 1 && typeof o.secure === "string") || Object.values(o).some(holdsSecure);
+}
+
 /** Turn a stack file's `config:` map into the program's config. Secure values become "[secret]". */
 export function stackConfigFromDoc(doc: { config?: Record<string, unknown> } | null): StackConfig {
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries(doc?.config ?? {})) {
-        if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
+        if (holdsSecure(value)) {
+            // Pulumi marks the whole key secret when any part of it is; the ciphertext is never shown.
             // Ciphertext cannot be decrypted offline; the program only needs to know the secret is set.
             config[key] = "[secret]";
             secretKeys.push(key);
@@ -63,8 +73,15 @@ export function stackConfigFromDoc(doc: { config?: Record<string, unknown> } | n
 
 export function readStackConfig(stack: string, root = REPO_ROOT): StackConfig {
     const file = path.join(root, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) throw new Error(`no stack file ${path.basename(file)} (stacks: ${listStacks(root).join(", ")})`);
-    return stackConfigFromDoc(parseYaml(fs.readFileSync(file, "utf8")));
+    if (!fs.existsSync(file)) throw new UserError(`no stack file ${path.basename(file)} (stacks: ${listStacks(root).join(", ")})`);
+    let doc: unknown;
+    try {
+        doc = parseYaml(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new UserError(`${path.basename(file)} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+    }
+    if (doc !== null && (typeof doc !== "object" || Array.isArray(doc))) throw new UserError(`${path.basename(file)} must be a YAML mapping with a config: key`);
+    return stackConfigFromDoc(doc as { config?: Record<string, unknown> } | null);
 }
 
 /** The stack a stack references (`hybridml:trainingStack`), as a local stack name. */
@@ -120,7 +137,7 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
         project, stack, preview: true, config: cfg.config, secretKeys: cfg.secretKeys,
         stackOutputs: (fullName) => {
             const [, refProject, refStack] = fullName.split("/");
-            if (refProject !== project) throw new Error(`the offline plan resolves stacks of project ${project} only (got ${fullName})`);
+            if (refProject !== project) throw new UserError(`the offline plan resolves stacks of project ${project} only (got ${fullName})`);
             const raw = opts.references?.(refStack);
             if (!raw) return undefined;
             const outs = asStackOutputs(raw);
@@ -131,7 +148,7 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
     const resources = result.resources.map((r) => toPlanResource(r,
         r.type === "pulumi:pulumi:StackReference" ? readStates.get(String(reveal(r.inputs.name))) : undefined));
     const plan: Plan = { stack, resources, outputs: mask(result.outputs) as Record<string, unknown>, violations: [] };
-    const userError = result.error instanceof ConfigError || result.error instanceof ContractError;
+    const userError = result.error instanceof UserError;
     if (result.error && !userError) throw result.error;
     if (!result.error) {
         let roles: string[] | undefined;
@@ -149,7 +166,7 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
  * A stack whose referenced (training) stack could not be read: it failed to plan, or it was not
  * planned at all (no stack file for it). Two different fixes, so two different messages.
  */
-export class ReferencedStackError extends Error {
+export class ReferencedStackError extends UserError {
     constructor(public readonly stack: string, public readonly referenced: string, cause: Error | "not planned", configDir: string) {
         super(cause === "not planned"
             ? `${stack} reads ${referenced} through hybridml:trainingStack, but ${referenced} was not planned: there is no `
@@ -176,14 +193,39 @@ export async function planFleet(
 ): Promise<Map<string, PlanResult>> {
     const results = new Map<string, PlanResult>();
     const visiting = new Set<string>();
+    const project = projectName();
+    // Every stack file first: rules between stacks (feedback producers, trainingStack cycles) and unreadable files.
+    const configs = new Map<string, StackConfig | UserError>();
+    for (const s of new Set([...listStacks(configDir), ...stacks])) {
+        try {
+            configs.set(s, readStackConfig(s, configDir));
+        } catch (e) {
+            if (!(e instanceof UserError)) throw e;
+            configs.set(s, e);
+        }
+    }
+    const raw = (cfg: StackConfig, key: string) => (cfg.config[`hybridml:${key}`] === undefined ? undefined : decodeConfigValue(cfg.config[`hybridml:${key}`]));
+    const between = fleetIssues(project, [...configs].filter((e): e is [string, StackConfig] => !(e[1] instanceof Error)).map(([name, cfg]) => {
+        const streaming = raw(cfg, "streaming");
+        return {
+            name, roles: raw(cfg, "roles"), trainingStack: raw(cfg, "trainingStack"),
+            feedbackProducers: streaming !== null && typeof streaming === "object" ? (streaming as Record<string, unknown>).feedbackProducers : undefined,
+        };
+    }));
     const visit = async (stack: string): Promise<void> => {
         if (results.has(stack)) return;
-        if (visiting.has(stack)) throw new Error(`stack references form a cycle through ${stack}`);
         visiting.add(stack);
-        const cfg = readStackConfig(stack, configDir);
+        const cfg = configs.get(stack)!;
+        if (cfg instanceof Error || between.has(stack)) {
+            const r = unplanned(stack, cfg instanceof Error ? cfg : new ConfigError(stack, between.get(stack)!));
+            results.set(stack, r);
+            onPlanned?.(r);
+            visiting.delete(stack);
+            return;
+        }
         const dep = referencedStack(cfg);
         const depPlanned = dep !== undefined && fs.existsSync(path.join(configDir, `Pulumi.${dep}.yaml`));
-        if (depPlanned) await visit(dep);
+        if (depPlanned && !visiting.has(dep)) await visit(dep);
         const depError = dep === undefined ? undefined : depPlanned ? results.get(dep)?.error : "not planned";
         const r = dep !== undefined && depError
             ? unplanned(stack, new ReferencedStackError(stack, dep, depError, configDir))
