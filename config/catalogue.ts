@@ -41,7 +41,7 @@ export function catalogueIssues(models: readonly CatalogueEntry[], where: (i: nu
 function artifactPathIssues(m: CatalogueEntry, key: string, buckets: readonly string[]): string[] {
     const p = m.artifactPath;
     const got = `(got ${JSON.stringify(p)})`;
-    const fix = `use a path under the model's own prefix, e.g. ${m.name}/${m.version}/`;
+    const fix = `use a path under the model's own prefix, e.g. ${m.name}/${/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(m.version) && !/^\.+$/.test(m.version) ? m.version : "<version>"}/`;
     if (p.startsWith("/") || /^[a-z][a-z0-9+.-]*:/i.test(p)) return [`${key} must be relative to the models bucket, not absolute ${got}: ${fix}`];
     const segments = p.replace(/\/$/, "").split("/");
     if (segments.some((s) => s === ".." || s === ".")) return [`${key} must not contain "." or ".." segments: they leave the model's prefix ${got}: ${fix}`];

@@ -298,7 +298,8 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
         out.push(`${k("storage.rook.enabled")} is false on a stack with the training role, which still exports the model store (modelStore, modelStoreReadCredentials) that serving stacks sync from, and nothing would serve it: remove the key (Rook runs on training stacks)`);
     }
 
-    out.push(...clusterIssues(c.cluster, { environment: c.environment, secretsSet, today: self.today }));
+    const clusterProblems = clusterIssues(c.cluster, { environment: c.environment, secretsSet, today: self.today });
+    out.push(...clusterProblems);
     out.push(...streamingIssues(c.streaming, c.environment, { training, serving }));
     out.push(...servingIssues(c.serving, {
         serving, clusterProvider: c.cluster.provider, rook: training && c.storage.rook.enabled !== false,
@@ -312,7 +313,8 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     if (training) {
         out.push(...catalogueIssues(c.models, (i, f) => k(`models[${i}].${f}`), c.storage.buckets.filter((b) => b !== "models")));
     }
-    if (training && serving) out.push(...gpuFitIssues(c.models, gpuNodesOf(resolveCluster(c.cluster, c.environment)), k("models")));
+    // Whether the catalogue fits the GPU nodes is only known once the GPU pool itself is valid.
+    if (training && serving && clusterProblems.length === 0) out.push(...gpuFitIssues(c.models, gpuNodesOf(resolveCluster(c.cluster, c.environment)), k("models")));
     return out;
 }
 

@@ -6,6 +6,7 @@
  * policy violations; the serving parity result; the deploy critical path; and a link to the fleet
  * picture (fleet.svg). Secrets stay masked ("[secret]"): a changed secret does not show.
  */
+import { redactText } from "../../config/redact";
 import * as fs from "fs";
 import * as path from "path";
 import { criticalPath, formatDuration } from "./critical-path";
@@ -226,7 +227,11 @@ export function buildReport(input: ReportInput): string {
         const m = c.violations.filter((v) => v.enforcement === "mandatory").length;
         lines.push(`| ${c.stack}${c.newStack ? " (new)" : ""} | ${c.added.length} | ${c.changed.filter((x) => x.replaceBecause.length === 0).length} | ${c.changed.filter((x) => x.replaceBecause.length > 0).length} | ${c.removed.length} | ${m} / ${c.violations.length - m} | ${formatDuration(cp.seconds)} |`);
     }
-    for (const [stack, message] of input.errors ?? []) lines.push(`| ${stack} | plan failed: ${message.split("\n")[0].replace(/\|/g, "\\|")} | | | | | |`);
+    // Every line of the error (each bad key and its fix): the PR comment matters most when the config is wrong.
+    for (const [stack, message] of input.errors ?? []) {
+        const why = redactText(message).split("\n").map((l) => l.trim()).filter(Boolean).join("<br>").replace(/\|/g, "\\|");
+        lines.push(`| ${stack} | plan failed: ${why} | | | | | |`);
+    }
     for (const s of removedStacks) lines.push(`| ${s} | stack no longer planned | | | | | |`);
     lines.push("");
     if (input.svg) lines.push(`Fleet picture: [${input.svg}](${input.svg}) (clusters, roles, stack references, data flows).`, "");
