@@ -350,6 +350,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
     const issues: string[] = [...(input.refused ?? [])];
     const secretNames = new Set<string>(Object.values(secretKeys));
     const plain: Record<string, unknown> = {};
+    const secretStructured = new Set<string>();
     const cluster = input.values.cluster;
     const provider = cluster !== null && typeof cluster === "object" ? (cluster as Record<string, unknown>).provider : undefined;
     for (const [key, value] of Object.entries(input.values)) {
@@ -365,6 +366,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
             continue;
         }
         if (secret && STRUCTURED_KEYS.has(key)) {
+            secretStructured.add(key);
             issues.push(`${NAMESPACE}:${key} holds a secret value, but structured keys take no secrets (the value is not shown): set its fields in plain text; `
                 + `credentials go in the secret keys ${[...secretNames].join(", ")} (pulumi config set --secret)`);
             continue;
@@ -383,6 +385,8 @@ export function resolveConfig(input: RawInput): PlatformConfig {
     const parsed = configSchema.safeParse(plain);
     if (!parsed.success) {
         for (const issue of parsed.error.issues) {
+            // A structured key refused for holding a secret is not "required" a second time.
+            if (secretStructured.has(String(issue.path[0]))) continue;
             if (issue.code === "unrecognized_keys" && issue.path.length === 0) {
                 const known = [...Object.keys(configSchema.shape), ...secretNames];
                 issues.push(...issue.keys.map((k) => unknownKeyMessage([], k, known)));

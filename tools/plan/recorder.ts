@@ -153,6 +153,22 @@ export interface RunResult<T> {
 }
 
 /**
+ * Program errors `runProgram` hands back. The root Stack resource keeps further promises of the
+ * failed program that nobody awaits; their rejection surfaces later, after the caller has the error
+ * (e.g. while `--compare` writes the report), and must not crash the process a second time.
+ */
+const returnedErrors = new WeakSet<object>();
+let rejectionGuard = false;
+function guardReturnedErrors(): void {
+    if (rejectionGuard) return;
+    rejectionGuard = true;
+    process.on("unhandledRejection", (reason) => {
+        if (reason !== null && typeof reason === "object" && returnedErrors.has(reason)) return;
+        throw reason; // what Node does without a listener: any other rejection is a bug
+    });
+}
+
+/**
  * Run `program` as the root of a stack under the mock runtime, recording every registration.
  * Never throws for program errors: they come back in `error`, with the resources registered before.
  */
@@ -205,6 +221,10 @@ export async function runProgram<T>(program: () => T | Promise<T>, opts: RunOpti
         await settings.waitForRPCs();
     } catch (e) {
         error ??= e instanceof Error ? e : new Error(String(e));
+    }
+    if (error) {
+        guardReturnedErrors();
+        returnedErrors.add(error);
     }
     return { resources: recorder.records, outputs, value, error };
 }
