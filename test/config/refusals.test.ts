@@ -251,6 +251,7 @@ const plants: ((g: Generated, secret: string) => string | undefined)[] = [
     (g, s) => { if (!g.values.trainingStack) return undefined; g.values.trainingStack = `https://bot:${s}@git.example.com/acme/hybridml`; return "trainingStack"; },
     (g, s) => { g.values.streaming.bootstrap = `svc:${s}@kafka.example.com:9094`; return "streaming.bootstrap"; },
     (g, s) => { if (g.provider !== "k3s") return undefined; g.values.cluster.hosts[0].address = `root:${s}@192.0.2.10`; return "cluster.hosts[0].address"; },
+    (g, s) => { g.values.charts = { mirror: `https://ci:${s}@charts.example.com/hybridml` }; return "charts.mirror"; },
     (g, s) => { g.values.serving.resources = { requests: { cpu: "1", memory: "1Gi", token: s }, limits: { cpu: "2", memory: "2Gi" } }; return "serving.resources.requests.token"; },
 ];
 
