@@ -13,7 +13,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, UserError } from "../../config";
 import { RESERVED_NAMESPACES } from "../../config/serving";
 import { ContractError } from "../../stacks/contract";
-import { planFleet, planStack, PlanResult, readStackConfig, ReferencedStackError, REPO_ROOT, stackConfigFromDoc, StackConfig } from "../../tools/plan/plan";
+import { defaultInstanceTypes } from "../../config/cluster";
+import { isCredentialKey, maskUserinfo, redactText } from "../../config/redact";
+import { GPU_MODELS } from "../../lib/gpuModels";
+import { listStacks, planFleet, planStack, PlanResult, readStackConfig, ReferencedStackError, REPO_ROOT, stackConfigFromDoc, StackConfig } from "../../tools/plan/plan";
 import { shippedPlans } from "../helpers/fleet";
 
 const base = readStackConfig("prod-aws");
@@ -192,5 +195,36 @@ describe("namespaces the serving namespace must not take (issue 17)", function (
         const unreserved = [...seen].filter((n) => n !== serving && !(RESERVED_NAMESPACES as readonly string[]).includes(n));
         assert.deepEqual(unreserved, [], "add these to RESERVED_NAMESPACES in config/serving.ts");
         assert.ok(seen.has(serving) && seen.has("rook-ceph") && seen.has("kafka"));
+    });
+});
+
+describe("the tables behind the refusals (issue 17)", () => {
+    it("every MIG profile fits its GPU: slices x instances <= 7 compute slices, memory <= the GPU's", () => {
+        for (const [name, model] of Object.entries(GPU_MODELS)) {
+            for (const [profile, instances] of Object.entries(model.migProfiles)) {
+                const m = /^all-(\d)g\.(\d+)gb$/.exec(profile);
+                assert.ok(m, `${name}: ${profile} is a single-size mig-parted profile`);
+                assert.ok(instances >= 1 && Number(m[1]) * instances <= 7, `${name}: ${instances} x ${profile} fits 7 slices`);
+                assert.ok(Number(m[2]) * instances <= model.memoryGb + 1, `${name}: ${instances} x ${profile} fits ${model.memoryGb} GB`);
+            }
+        }
+        for (const p of Object.values(defaultInstanceTypes)) assert.ok(p.gpuType in GPU_MODELS, `default gpuType ${p.gpuType} is a known model`);
+        for (const stack of listStacks()) {
+            const cluster = JSON.parse(readStackConfig(stack).config["hybridml:cluster"]) as { gpuPool?: { gpuType?: string } };
+            if (cluster.gpuPool?.gpuType) assert.ok(cluster.gpuPool.gpuType in GPU_MODELS, `${stack}: ${cluster.gpuPool.gpuType}`);
+        }
+    });
+
+    it("masks user information and credential-named values, and nothing else", () => {
+        assert.equal(maskUserinfo("https://bob:pw@host:9000/x and kafka://u:p@k:9094"), "https://***@host:9000/x and kafka://***@k:9094");
+        assert.equal(maskUserinfo("\"root:pw@192.0.2.1\""), "\"***@192.0.2.1\"");
+        assert.equal(maskUserinfo("https://host/x@y and 10.0.0.0/16 and a:b"), "https://host/x@y and 10.0.0.0/16 and a:b");
+        for (const k of ["password", "cluster.adminPassword", "apiToken", "secretAccessKey", "client_secret", "privateKey", "models[0].accessKeyId", "credentials"]) {
+            assert.ok(isCredentialKey(k), k);
+        }
+        for (const k of ["keyVaultName", "tlsSecret", "credentialRotation", "authorizedCidrs", "sshUser", "region", "storage.rook.osdSize"]) {
+            assert.ok(!isCredentialKey(k), k);
+        }
+        assert.equal(redactText('{"user":"u","password":"pw","nested":{"token":"t"}}'), '{"user":"u","password":"***","nested":{"token":"***"}}');
     });
 });
