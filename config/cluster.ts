@@ -300,6 +300,10 @@ export function clusterIssues(cl: ClusterConfig, ctx: ClusterContext): string[] 
             } else if (new Set(zones).size < 2) {
                 out.push(`${key("network.zones")} must list at least 2 different availability zones for eks (got ${got(zones)})`);
             }
+            const b = cl.modelBucketName;
+            if (b !== undefined && (b.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(b) || b.startsWith("xn--") || b.endsWith("-s3alias") || b.endsWith("--ol-s3"))) {
+                out.push(`${key("modelBucketName")} is a name S3 refuses (got ${got(b)}): no "..", no IP-address form, no xn-- prefix, no -s3alias or --ol-s3 suffix`);
+            }
             if (!cl.deployerRoleArn) {
                 out.push(`${key("deployerRoleArn")} is required for provider eks: the IAM role that runs pulumi up (it gets cluster-admin through an explicit access entry), e.g. arn:aws:iam::<account>:role/<ci-deployer>`);
             }
@@ -313,6 +317,9 @@ export function clusterIssues(cl: ClusterConfig, ctx: ClusterContext): string[] 
             break;
         }
         case "gke":
+            if (cl.modelBucketName !== undefined && (cl.modelBucketName.startsWith("goog") || cl.modelBucketName.includes("google"))) {
+                out.push(`${key("modelBucketName")} is a name GCS refuses (got ${got(cl.modelBucketName)}): no "goog" prefix and no "google" in it`);
+            }
             if (!cl.project) out.push(`${key("project")} is required for provider gke: set the GCP project ID`);
             if (!cl.projectNumber) out.push(`${key("projectNumber")} is required for provider gke: gcloud projects describe <project> --format='value(projectNumber)'`);
             break;

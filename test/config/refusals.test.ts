@@ -104,6 +104,11 @@ const classes: Record<string, RefusalClass> = {
                 at(x.values, ["cluster", "network"]).zones = [z, ...zones.slice(1)];
             }))
         : undefined),
+    "a bucket name the cloud refuses": (g) => (g.provider === "eks"
+        ? fc.constantFrom("models..prod", "192.168.1.10", "xn--models", "models-s3alias").map((b) => refusal("cluster.modelBucketName", (x) => { x.values.cluster.modelBucketName = b; }))
+        : g.provider === "gke"
+            ? fc.constantFrom("goog-models", "my-google-models").map((b) => refusal("cluster.modelBucketName", (x) => { x.values.cluster.modelBucketName = b; }))
+            : undefined),
     "an absurd count": (g) => fc.oneof(
         fc.integer({ min: limits.gpuNodes + 1, max: 100_000 }).map((n) => refusal("cluster.gpuPool.maxSize", (x) => { at(x.values, ["cluster", "gpuPool"]).maxSize = n; })),
         fc.integer({ min: limits.systemNodes + 1, max: 100_000 }).map((n) => refusal("cluster.systemPool.maxSize", (x) => { at(x.values, ["cluster", "systemPool"]).maxSize = n; })),
