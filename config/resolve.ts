@@ -120,14 +120,7 @@ function distance(a: string, b: string): number {
 
 /** Known keys of the object schema at `path`, for unknown-key messages. */
 function knownKeysAt(path: ReadonlyArray<PropertyKey>, input?: unknown): string[] {
-    let schema: unknown = configSchema;
-    for (const [i, p] of path.entries()) {
-        schema = variantOf(unwrap(schema), valueAt(input, path.slice(0, i)));
-        if (schema instanceof z.ZodObject) schema = schema.shape[p as string];
-        else if (schema instanceof z.ZodArray) schema = schema.element;
-        else return [];
-    }
-    schema = variantOf(unwrap(schema), valueAt(input, path));
+    const schema = variantOf(schemaAt(path, input), valueAt(input, path));
     return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
