@@ -284,6 +284,9 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
         out.push(`${k("trainingStack")} names a stack of project ${JSON.stringify(ref.project)}, but a serving stack reads the contract of a training stack of this program (project ${JSON.stringify(self.project)}) (got ${describe(c.trainingStack)}): `
             + `set it to ${ref.organization}/${self.project}/<training stack>`);
     }
+    c.streaming.feedbackProducers.forEach((p, i) => {
+        if (p === self.stack) out.push(`${k(`streaming.feedbackProducers[${i}]`)} is this training stack itself (got ${describe(p)}): list the serving stacks that send feedback here`);
+    });
     if (c.protectStateful === false && c.environment === "prod") {
         out.push(`${k("protectStateful")} must not be false in environment prod: clusters, keys, buckets, Ceph and Kafka would be deletable by one pulumi up or destroy; remove the key (default true outside dev)`);
     }

@@ -141,6 +141,10 @@ const classes: Record<string, RefusalClass> = {
             .map((p) => refusal("trainingStack", (x) => { x.values.trainingStack = `acme/${p}/prod-training`; }))
         : undefined),
 
+    "a feedback producer that is the training stack itself": (g) => (g.training
+        ? fc.constant(refusal("streaming.feedbackProducers[0]", (x) => { x.values.streaming.feedbackProducers = [x.stack]; }))
+        : undefined),
+
     // ---- the catalogue, in the training stack
     "a catalogue runtime KServe does not ship": (g) => (g.training
         ? fc.stringMatching(/^[a-z][a-z0-9-]{2,20}$/).filter((r) => !(r in KSERVE_RUNTIMES))
