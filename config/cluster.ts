@@ -401,7 +401,7 @@ export function supportAndGpuChecks(cl: ClusterConfig, ctx: ClusterContext): { i
             issues.push(`${typeKey}: ${instanceType} is not ${offering.type ? "offered" : "a GPU machine type offered"} in ${cl.region} (got ${got(instanceType)}): use one of ${offering.offered.join(", ")}, or add it to lib/gpuInstances.ts after checking the region's offerings`);
         }
         const type = offering.type;
-        if (type && type.model !== gpuType) {
+        if (type && type.model !== gpuType && gpuType in GPU_MODELS) { // an unknown model is reported once, by gpuIssues
             issues.push(`${key("gpuPool.gpuType")} does not match ${instanceType}, which carries ${type.model} (got ${got(gpuType)}): set gpuType: ${type.model}`);
         }
         if (type && type.gpus !== cl.gpuPool.gpuCount) {

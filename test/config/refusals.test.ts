@@ -78,14 +78,23 @@ const classes: Record<string, RefusalClass> = {
     // ---- cannot exist or schedule
     "unknown GPU type": () => fc.stringMatching(/^nvidia-[a-z0-9]{2,10}$/).filter((t) => !(t in GPU_MODELS))
         .map((t) => refusal("cluster.gpuPool.gpuType", (g) => { at(g.values, ["cluster", "gpuPool"]).gpuType = t; })),
-    "MIG on a GPU without MIG": () => fc.record({ t: fc.constantFrom(...nonMig), p: fc.constantFrom("all-1g.10gb", "all-3g.40gb", "all-balanced") })
-        .map(({ t, p }) => refusal("cluster.gpuPool.sharing.mode", (g) => { Object.assign(at(g.values, ["cluster", "gpuPool"]), { gpuType: t, sharing: { mode: "mig", profile: p } }); })),
-    "a MIG profile the GPU does not have": () => fc.constantFrom(...mig).chain((t) => {
+    // On a managed cloud the GPU model is the machine type's (lib/gpuInstances.ts): the MIG cases take it as it is.
+    "MIG on a GPU without MIG": (g) => {
+        const own: string | undefined = cloud(g) ? g.values.cluster.gpuPool.gpuType : undefined;
+        if (own !== undefined && hasMig(GPU_MODELS[own])) return undefined;
+        return fc.record({ t: own === undefined ? fc.constantFrom(...nonMig) : fc.constant(own), p: fc.constantFrom("all-1g.10gb", "all-3g.40gb", "all-balanced") })
+            .map(({ t, p }) => refusal("cluster.gpuPool.sharing.mode", (x) => { Object.assign(at(x.values, ["cluster", "gpuPool"]), { gpuType: t, sharing: { mode: "mig", profile: p } }); }));
+    },
+    "a MIG profile the GPU does not have": (g) => {
+        const own: string | undefined = cloud(g) ? g.values.cluster.gpuPool.gpuType : undefined;
+        if (own !== undefined && !hasMig(GPU_MODELS[own])) return undefined;
+        return (own === undefined ? fc.constantFrom(...mig) : fc.constant(own)).chain((t) => {
         const foreign = [...new Set(mig.flatMap((m) => migProfilesOf(GPU_MODELS[m])))].filter((p) => !migProfilesOf(GPU_MODELS[t]).includes(p));
         return fc.constantFrom(...foreign).map((p) => refusal("cluster.gpuPool.sharing.profile", (g) => {
             Object.assign(at(g.values, ["cluster", "gpuPool"]), { gpuType: t, sharing: { mode: "mig", profile: p } });
         }));
-    }),
+        });
+    },
     "a model asking more GPUs than a GPU node offers": (g) => (g.training && g.values.roles.includes("serving")
         ? fc.integer({ min: 1, max: 4 }).chain((n) => fc.integer({ min: n + 1, max: limits.gpusPerModel }).map((ask) => refusal("cluster.gpuPool.gpuCount", (x) => {
             Object.assign(at(x.values, ["cluster", "gpuPool"]), { gpuCount: n, sharing: { mode: "none" } });
