@@ -15,6 +15,16 @@ export interface PolicySpec { name: string; spec: Record<string, unknown> }
 /** A destination as `cidr:port` that serving pods must reach (identity endpoints, object stores). */
 export interface Endpoint { cidr: string; port: number }
 
+/**
+ * The training object store as the sync reaches it. NetworkPolicies match the destination pod's
+ * port after the Service's translation, so an in-cluster store is its pods (labels, namespace) on
+ * their container port, never the Service port; a store outside the cluster is its address range on
+ * the port the URL names.
+ */
+export type StorePeer =
+    | { kind: "pods"; namespace: string; podLabels: Record<string, string>; port: number }
+    | { kind: "external"; cidrs: string[]; port: number };
+
 export interface ServingNetworkArgs {
     /** Pod selector of the predictors. Required. */
     predictors: Record<string, string>;
@@ -22,8 +32,8 @@ export interface ServingNetworkArgs {
     predictorPort: number;
     /** Pod selector of the model sync. Required. */
     sync: Record<string, string>;
-    /** Port of the training object store the sync reads (outside the cluster or in it). Required. */
-    trainingStorePort: number;
+    /** The training object store the sync reads (its pods in this cluster, or an address range outside). Required. */
+    trainingStore: StorePeer;
     /** Feedback sink pods and port, and the stream port it writes to; none without a sink. */
     sink?: { selector: Record<string, string>; port: number; streamPort: pulumi.Input<number> };
     /** Prometheus: its namespace and the predictors' metrics ports it scrapes; none without monitoring. */
@@ -43,6 +53,16 @@ export function identityEndpoints(platform: string): Endpoint[] {
         case "gke": return [{ cidr: "169.254.169.254/32", port: 80 }, { cidr: "169.254.169.252/32", port: 988 }]; // GKE metadata server
         default: return []; // AKS: projected token + Entra ID over 443; onprem/k3s: no cloud identity
     }
+}
+
+/** The egress rule to the training store (pods on their container port, or an address range). */
+export function storeEgress(store: StorePeer): { to: Peer[]; ports: Port[] } {
+    return store.kind === "pods"
+        ? {
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": store.namespace } }, podSelector: { matchLabels: store.podLabels } }],
+            ports: [tcp(store.port)],
+        }
+        : { to: store.cidrs.map((c) => anywhere(c)), ports: [tcp(store.port)] };
 }
 
 /** The policies (pure). */
@@ -66,7 +86,7 @@ export function servingNetworkPolicies(a: ServingNetworkArgs): PolicySpec[] {
         },
         {
             name: "allow-sync-training-store",
-            spec: { podSelector: { matchLabels: a.sync }, policyTypes: ["Egress"], egress: [{ to: [anywhere(), inCluster], ports: [tcp(a.trainingStorePort)] }] },
+            spec: { podSelector: { matchLabels: a.sync }, policyTypes: ["Egress"], egress: [storeEgress(a.trainingStore)] },
         },
     ];
     if (a.scrapers) {

@@ -101,6 +101,16 @@ export function endpointFacts(endpoint: string): EndpointFacts {
     return { host: u.hostname, port: u.port ? Number(u.port) : tls ? 443 : 80, tls };
 }
 
+/**
+ * Ports the RGW pods listen on (Rook v1.20: the Service's `port` 80 targets the container's 8080; the
+ * `securePort` is served on the same port number). NetworkPolicies match these, not the Service ports.
+ */
+export const RGW_POD_PORTS = { http: 8080, https: 443 } as const;
+/** Labels of the RGW pods Rook creates for the object store (Service selector, NetworkPolicy peers). */
+export function rgwPodLabels(namespace: string): Record<string, string> {
+    return { app: "rook-ceph-rgw", rook_cluster: namespace, rook_object_store: rookNames.objectStore };
+}
+
 /** The in-cluster S3 endpoint of the object store (Rook's RGW service, plain http on port 80). */
 export function inClusterEndpoint(namespace: string): string {
     return `http://rook-ceph-rgw-${rookNames.objectStore}.${namespace}.svc`;
@@ -127,6 +137,9 @@ export function operatorValues(monitoring: boolean): Record<string, unknown> {
         obcAllowAdditionalConfigFields: OBC_ALLOWED_FIELDS.join(","),
     };
 }
+
+/** Provisioner (controller plugin) replicas of each CSI driver. */
+export const CSI_PROVISIONER_REPLICAS = 2;
 
 /** The Ceph CSI drivers Rook uses; their `Driver` CR name is the StorageClass provisioner. */
 export type CsiDriver = "rbd" | "cephfs";
@@ -167,14 +180,21 @@ export function csiNodePluginTolerations(): Toleration[] {
  */
 export function csiDriversValues(namespace: string): Record<string, unknown> {
     const tolerations = csiNodePluginTolerations();
-    const driver = (d: CsiDriver) => ({ enabled: true, name: csiDriverName(namespace, d), nodePlugin: { tolerations } });
+    // Two provisioners per driver (leader election): one node down never stops provisioning or
+    // expansion. The chart renders `controllerPlugin.replicas: 1` into each Driver, so it is set there too.
+    // The per-driver controllerPlugin has no affinity value (v1.0.4): the defaults' affinity applies.
+    const driver = (d: CsiDriver) => ({
+        enabled: true, name: csiDriverName(namespace, d), nodePlugin: { tolerations }, controllerPlugin: { replicas: CSI_PROVISIONER_REPLICAS },
+    });
     return {
         operatorConfig: {
             namespace,
             driverSpecDefaults: {
                 imageSet: { name: rookNames.csiImageSet },
                 nodePlugin: { priorityClassName: "system-node-critical", tolerations },
-                controllerPlugin: { priorityClassName: "system-cluster-critical" },
+                controllerPlugin: {
+                    priorityClassName: "system-cluster-critical", replicas: CSI_PROVISIONER_REPLICAS, affinity: { nodeAffinity: avoidGpuNodes() },
+                },
             },
         },
         drivers: {
@@ -514,9 +534,9 @@ export function externalServiceSpec(i: RookSpecInput): { metadata: k8s.types.inp
         spec: {
             type: "LoadBalancer",
             externalTrafficPolicy: "Local",
-            selector: { app: "rook-ceph-rgw", rook_cluster: i.namespace, rook_object_store: rookNames.objectStore },
+            selector: rgwPodLabels(i.namespace),
             // RGW listens on 8080 for http, on its securePort (443) for https.
-            ports: [{ name: ext.tls ? "https" : "http", protocol: "TCP", port: ext.port, targetPort: ext.tls ? 443 : 8080 }],
+            ports: [{ name: ext.tls ? "https" : "http", protocol: "TCP", port: ext.port, targetPort: ext.tls ? RGW_POD_PORTS.https : RGW_POD_PORTS.http }],
         },
     };
 }

@@ -3,14 +3,17 @@ import * as k8s from "@pulumi/kubernetes";
 import { identityEndpoints, ServingNetworkPolicies, servingNetworkPolicies } from "../../components/serving/networkPolicies";
 import { ConfigError, resolveConfig } from "../../config/resolve";
 import { servingIssues, servingSchema } from "../../config/serving";
-import { catalogueProblems, endpointPort, servingRuntimes } from "../../stacks/serving";
+import { catalogueProblems, endpointPort, servingRuntimes, trainingStorePeer } from "../../stacks/serving";
+import { externalServiceSpec } from "../../components/storage/rookSpecs";
+import { rookSpecInput } from "../../components/storage/rookCeph";
+import { inClusterEndpoint } from "../../components/storage/rookSpecs";
 import { runMocked } from "../helpers/run";
 
 const rules = {
     predictors: { component: "predictor" },
     predictorPort: 9081,
     sync: { "app.kubernetes.io/name": "model-sync" },
-    trainingStorePort: 443,
+    trainingStore: { kind: "external" as const, cidrs: ["198.51.100.0/24"], port: 443 },
     sink: { selector: { "app.kubernetes.io/name": "feedback-sink" }, port: 8080, streamPort: 9092 },
     scrapers: { namespace: "monitoring", ports: [8080, 8002] },
 };
@@ -108,6 +111,23 @@ describe("serving: catalogue checks", () => {
         assert.equal(catalogueProblems([{ name: "x".repeat(46), version: "1" }]).length, 1);
         assert.match(catalogueProblems([{ name: "Bad_Name", version: "1" }])[0], /DNS-1123 label of at most 45 characters/);
         assert.match(catalogueProblems([{ name: "ok", version: "../1" }])[0], /version "\.\.\/1"/);
+    });
+
+    it("the in-cluster RGW is allowed on its pods' container port (8080), not the Service port 80; an external store on the URL's port", () => {
+        const peer = trainingStorePeer(inClusterEndpoint("rook-ceph"));
+        assert.deepEqual(peer, { kind: "pods", namespace: "rook-ceph", podLabels: { app: "rook-ceph-rgw", rook_cluster: "rook-ceph", rook_object_store: "models" }, port: 8080 });
+        // The port is the one Rook's RGW container serves: the external Service targets it too.
+        const ext = externalServiceSpec(rookSpecInput({ endpoint: "http://s3.example:80" }))!;
+        assert.equal((ext.spec.ports as any)[0].targetPort, peer.port);
+        assert.deepEqual(ext.spec.selector, peer.kind === "pods" ? peer.podLabels : undefined);
+        const ps = byName(servingNetworkPolicies({ ...rules, trainingStore: peer }));
+        assert.deepEqual(ps["allow-sync-training-store"].egress, [{
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "rook-ceph" } }, podSelector: { matchLabels: peer.kind === "pods" ? peer.podLabels : {} } }],
+            ports: [{ protocol: "TCP", port: 8080 }],
+        }]);
+        assert.deepEqual(trainingStorePeer("https://s3.training.acme.example", ["198.51.100.7/32"]), { kind: "external", cidrs: ["198.51.100.7/32"], port: 443 });
+        const ext2 = byName(servingNetworkPolicies(rules));
+        assert.deepEqual(ext2["allow-sync-training-store"].egress, [{ to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ protocol: "TCP", port: 443 }] }]);
     });
 
     it("training store ports", () => {

@@ -12,7 +12,7 @@ import { GPU_TAINT } from "../../components/clusters/types";
 import { versions } from "../../lib/versions";
 import { locateSchemaDir } from "../../tools/schemas/locate";
 import { CustomResource, validateCustomResource } from "../helpers/crds";
-import { unknownValuesKeys } from "../helpers/values";
+import { chartValues, unknownValuesKeys } from "../helpers/values";
 import { celErrors, celRulesFor } from "./rookCel";
 
 const prod: RookSpecInput = rookSpecInput({ endpoint: "https://s3.training.acme.example" });
@@ -319,8 +319,8 @@ function tolerates(t: Toleration, taint: { key: string; value?: string; effect: 
     return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
 }
 
-/** ceph-csi-drivers values file, if the schema dir has one (not in shared/crds as of Rook v1.20.6 / MANIFEST.md). */
-const CSI_DRIVERS_VALUES = "ceph-csi-operator/values-ceph-csi-drivers.yaml";
+/** ceph-csi-drivers 1.0.4 values file (locked in crds.lock.json). */
+const CSI_DRIVERS_VALUES = "ceph-csi/values-ceph-csi-drivers.yaml";
 
 describe("Rook CSI drivers (pure)", () => {
     it("node plugin tolerations: exactly the GPU taint (nvidia.com/gpu, NoSchedule), whatever its value", () => {
@@ -346,14 +346,14 @@ describe("Rook CSI drivers (pure)", () => {
             driverSpecDefaults: {
                 imageSet: { name: "rook-csi-operator-image-set-configmap" },
                 nodePlugin: { priorityClassName: "system-node-critical", tolerations: gpu },
-                controllerPlugin: { priorityClassName: "system-cluster-critical" },
+                controllerPlugin: { priorityClassName: "system-cluster-critical", replicas: 2, affinity: { nodeAffinity: GPU_OFF } },
             },
         });
         // The chart renders each Driver's nodePlugin.tolerations ([] by default), and the operator takes the
         // default only when the Driver's is nil: the toleration must be on the drivers too.
         assert.deepEqual(v.drivers, {
-            rbd: { enabled: true, name: "rook-ceph.rbd.csi.ceph.com", nodePlugin: { tolerations: gpu } },
-            cephfs: { enabled: true, name: "rook-ceph.cephfs.csi.ceph.com", nodePlugin: { tolerations: gpu } },
+            rbd: { enabled: true, name: "rook-ceph.rbd.csi.ceph.com", nodePlugin: { tolerations: gpu }, controllerPlugin: { replicas: 2 } },
+            cephfs: { enabled: true, name: "rook-ceph.cephfs.csi.ceph.com", nodePlugin: { tolerations: gpu }, controllerPlugin: { replicas: 2 } },
             nfs: { enabled: false },
             nvmeof: { enabled: false },
         });
@@ -375,10 +375,32 @@ describe("Rook CSI drivers (pure)", () => {
         assert.equal(JSON.stringify(operatorValues(true)).includes("nvidia.com/gpu"), false);
     });
 
-    it("drivers chart values keys exist in the chart's values.yaml (when shared/crds has it)", function () {
+    it("drivers chart values keys exist in the chart's values.yaml", () => {
         const located = locateSchemaDir();
-        if (!located || !fs.existsSync(path.join(located.dir, CSI_DRIVERS_VALUES))) this.skip();
+        assert.ok(located && fs.existsSync(path.join(located.dir, CSI_DRIVERS_VALUES)), `${CSI_DRIVERS_VALUES} missing from the schema copy`);
         // controllerPlugin.priorityClassName: read by templates/operatorConfig.yaml, absent from the values file (v1.0.4).
         assert.deepEqual(unknownValuesKeys(csiDriversValues("rook-ceph"), CSI_DRIVERS_VALUES, ["operatorConfig.driverSpecDefaults.controllerPlugin.priorityClassName"]), []);
+        // A key the chart does not have is caught (the check is live).
+        assert.deepEqual(unknownValuesKeys({ drivers: { rbd: { provisionerReplicas: 2 } } }, CSI_DRIVERS_VALUES), ["drivers.rbd.provisionerReplicas"]);
+    });
+
+    it("the OperatorConfig and Driver specs these values set validate against the csi.ceph.io/v1 CRDs (1.0.4)", () => {
+        // The chart copies operatorConfig.driverSpecDefaults into the OperatorConfig and each drivers.<d> (but name/enabled) into its Driver.
+        const v = csiDriversValues("rook-ceph") as any;
+        const oc: CustomResource = { apiVersion: "csi.ceph.io/v1", kind: "OperatorConfig", metadata: { name: "ceph-csi-operator-config", namespace: "rook-ceph" }, spec: { driverSpecDefaults: v.operatorConfig.driverSpecDefaults } };
+        assert.deepEqual(validateCustomResource(oc), []);
+        assert.equal(v.operatorConfig.driverSpecDefaults.controllerPlugin.replicas, 2);
+        assert.deepEqual(v.operatorConfig.driverSpecDefaults.controllerPlugin.affinity.nodeAffinity, GPU_OFF);
+        for (const d of ["rbd", "cephfs"]) {
+            const { name, enabled, ...spec } = v.drivers[d];
+            assert.equal(enabled, true);
+            const cr: CustomResource = { apiVersion: "csi.ceph.io/v1", kind: "Driver", metadata: { name, namespace: "rook-ceph" }, spec };
+            assert.deepEqual(validateCustomResource(cr), [], d);
+            // Two provisioners per driver (the chart renders replicas: 1 per driver otherwise).
+            assert.equal(spec.controllerPlugin.replicas, 2, d);
+            assert.equal(chartValues(CSI_DRIVERS_VALUES) && (chartValues(CSI_DRIVERS_VALUES) as any).drivers[d].controllerPlugin.replicas, 1, d);
+        }
+        // The check is live: a wrong field type is refused by the Driver schema.
+        assert.notDeepEqual(validateCustomResource({ apiVersion: "csi.ceph.io/v1", kind: "Driver", metadata: { name: "x", namespace: "rook-ceph" }, spec: { controllerPlugin: { replicas: "two" } } }), []);
     });
 });
