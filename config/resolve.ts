@@ -9,7 +9,7 @@ import {
 import { clusterIssues, clusterNotes, defaultInstanceTypes, ResolvedCluster, resolveCluster } from "./cluster";
 import { ResolvedStorage, resolveStorage, storageContextOf, storageIssues } from "./storage";
 import { resolveStreaming, StreamingConfig, streamingIssues } from "./streaming";
-import { servingIssues } from "./serving";
+import { modelCatalogIssues, servingIssues } from "./serving";
 import { observabilityIssues } from "./observability";
 import { chartsIssues, resolveCharts } from "./charts";
 import type { ChartMirror } from "../lib/charts";
@@ -223,6 +223,7 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     out.push(...observabilityIssues(c.observability));
     out.push(...chartsIssues(c.charts, c.environment));
     out.push(...storageIssues(c.storage, storageContextOf(c)));
+    if (training) out.push(...modelCatalogIssues(c.models, c.environment));
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
     const modelNames = c.models.map((m) => m.name);
     if (new Set(modelNames).size !== modelNames.length) out.push(`${k("models")} has duplicate names (got ${describe(modelNames)})`);

@@ -4,7 +4,7 @@
  * Pure: no Pulumi imports.
  */
 import { z } from "zod";
-import { KSERVE_RUNTIMES, KserveRuntime } from "../lib/kserveRuntimes";
+import { artefactProblems, KSERVE_RUNTIMES, KserveRuntime } from "../lib/kserveRuntimes";
 
 export { KSERVE_RUNTIMES };
 export type { KserveRuntime };
@@ -95,5 +95,20 @@ export function servingIssues(s: ServingConfig, ctx?: ServingContext): string[] 
             out.push(`${k(`resources.limits.${r}`)} must be >= resources.requests.${r} (got ${s.resources.limits[r]} < ${s.resources.requests[r]})`);
         }
     }
+    return out;
+}
+
+/**
+ * Catalogue rules of a training stack's `models`: outside dev every entry carries its sha256 (the
+ * sync verifies every copy before serving it), and each artefact has the layout its runtime serves.
+ */
+export function modelCatalogIssues(models: ReadonlyArray<{ name: string; runtime: string; artifactPath: string; sha256?: string }>, environment: string): string[] {
+    const out: string[] = [];
+    models.forEach((m, i) => {
+        if (environment !== "dev" && m.sha256 === undefined) {
+            out.push(`hybridml:models[${i}].sha256 is required outside dev (model ${m.name}, environment ${environment}): the model sync verifies every copy before it is served; set the artefact's digest (README "Serving": digest rule)`);
+        }
+        for (const p of artefactProblems(m)) out.push(`hybridml:models[${i}].artifactPath: ${p}`);
+    });
     return out;
 }

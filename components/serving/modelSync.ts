@@ -14,6 +14,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { artefactLayout, artefactSubPath } from "../../lib/kserveRuntimes";
 import { versions } from "../../lib/versions";
 
 /** One catalogue entry as the sync needs it. */
@@ -24,6 +25,8 @@ export interface SyncModel {
     artifactPath: string;
     /** Expected digest (see the digest rule above); unverified when absent. */
     sha256?: string;
+    /** Serving runtime: decides where under the version's URI the artefact goes (lib/kserveRuntimes.ts layouts). Default: the URI itself. */
+    runtime?: string;
 }
 
 /** Where this stack keeps its copy of the models. */
@@ -69,15 +72,23 @@ export function storeUriPrefix(store: LocalStore): pulumi.Output<string> {
     return store.kind === "pvc" ? pulumi.output(`pvc://${store.claimName}`) : pulumi.output(store.uriPrefix);
 }
 
-/** The storage URI of a model's local copy: exactly that version. */
+/**
+ * The storage URI of a model's local copy: exactly that version. For a Triton model it is the model
+ * repository root (the model's folder `<name>/` with `config.pbtxt` is below it); otherwise the model itself.
+ */
 export function modelStorageUri(prefix: string, m: { name: string; version: string }): string {
     return `${prefix.replace(/\/+$/, "")}/${m.name}/${m.version}`;
+}
+
+/** Where under `<name>/<version>` the artefact goes: its own folder in a Triton repository, else the version folder itself. */
+function subPath(m: SyncModel): string {
+    return m.runtime ? artefactSubPath({ name: m.name, runtime: m.runtime }) : "";
 }
 
 /** The 10-hex-digit hash in the Job's name: the catalogue (sorted by name) and the sync image. */
 export function catalogueHash(models: SyncModel[], image: string = versions.servingImages.modelSync): string {
     const canonical = [...models].sort((a, b) => a.name.localeCompare(b.name))
-        .map((m) => [m.name, m.version, m.artifactPath, m.sha256 ?? ""]);
+        .map((m) => [m.name, m.version, m.artifactPath, m.sha256 ?? "", subPath(m)]);
     return crypto.createHash("sha256").update(JSON.stringify({ canonical, image })).digest("hex").slice(0, 10);
 }
 
@@ -141,9 +152,9 @@ export function syncScript(models: SyncModel[]): string {
         "  if [ \"$2\" = file ]; then cut -d ' ' -f 1 /tmp/manifest; else sha256sum < /tmp/manifest | cut -d ' ' -f 1; fi",
         "}",
         "sync_model() {",
-        "  name=$1; version=$2; src=\"training:$SOURCE_BUCKET/$3\"; kind=$4; want=$5",
-        "  dst=\"$DEST_ROOT/$name/$version\"",
-        `  stage="$DEST_ROOT/${STAGING_PREFIX}/$name/$version"`,
+        "  name=$1; version=$2; src=\"training:$SOURCE_BUCKET/$3\"; kind=$4; want=$5; sub=$6; layout=$7",
+        "  dst=\"$DEST_ROOT/$name/$version${sub:+/$sub}\"",
+        `  stage="$DEST_ROOT/${STAGING_PREFIX}/$name/$version\${sub:+/$sub}"`,
         "  if [ -n \"$want\" ] && [ -n \"$(rclone lsf \"$dst\" 2>/dev/null || true)\" ]; then",
         "    live=$(digest \"$dst\" \"$kind\") || fail \"$name $version: cannot hash the live copy $dst\"",
         "    if [ \"$live\" = \"$want\" ]; then echo \"model-sync: $name $version: live copy verified (sha256 $live)\"; return 0; fi",
@@ -151,6 +162,10 @@ export function syncScript(models: SyncModel[]): string {
         "  echo \"model-sync: $name $version: $src -> $stage\"",
         "  rclone purge \"$stage\" >/dev/null 2>&1 || true",
         "  rclone copy --checksum --retries 3 \"$src\" \"$stage\" || fail \"$name $version: copy from $src failed\"",
+        "  if [ \"$layout\" = repository ] && [ -z \"$(rclone lsf \"$stage/config.pbtxt\" 2>/dev/null || true)\" ]; then",
+        "    rclone purge \"$stage\" || true",
+        "    mismatch \"$name $version: not a Triton model directory (no config.pbtxt at its top; the storage URI is the model repository holding $name/config.pbtxt)\"",
+        "  fi",
         "  if [ -z \"$want\" ]; then",
         "    echo \"model-sync: WARNING: $name $version has no sha256 in the catalogue: not verified\" >&2",
         "  else",
@@ -168,7 +183,8 @@ export function syncScript(models: SyncModel[]): string {
     ];
     for (const m of [...models].sort((a, b) => a.name.localeCompare(b.name))) {
         const kind = m.artifactPath.endsWith("/") ? "dir" : "file";
-        lines.push(`sync_model ${[m.name, m.version, m.artifactPath, kind, m.sha256 ?? ""].map(shellQuote).join(" ")}`);
+        const layout = m.runtime ? artefactLayout(m.runtime) : "model-dir";
+        lines.push(`sync_model ${[m.name, m.version, m.artifactPath, kind, m.sha256 ?? "", subPath(m), layout].map(shellQuote).join(" ")}`);
     }
     lines.push(`echo "model-sync: ${models.length} model(s) in place"`);
     return lines.join("\n") + "\n";

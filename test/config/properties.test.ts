@@ -153,7 +153,8 @@ const serving = fc.record({ min: fc.integer({ min: 1, max: 3 }), extra: fc.integ
 
 const observability = fc.record({ enabled: fc.boolean(), retention: fc.constantFrom("7d", "15d", "4w"), storageSize: fc.constantFrom("50Gi", "200Gi") });
 
-const models = fc.uniqueArray(fc.record({
+/** The catalogue; outside dev every model carries its sha256 (required there). */
+const models = (env: Env) => fc.uniqueArray(fc.record({
     name: fc.constantFrom("fraud-detector", "churn", "llm-assistant", "vision"),
     version: fc.constantFrom("1.0.0", "2.3.1", "2026.11"),
     gpu: fc.integer({ min: 0, max: 1 }),
@@ -161,14 +162,14 @@ const models = fc.uniqueArray(fc.record({
 }), { maxLength: 3, selector: (m) => m.name }).map((ms) => ms.map((m) => ({
     name: m.name, version: m.version, gpu: m.gpu,
     format: m.gpu > 0 ? "onnx" : "sklearn", runtime: m.gpu > 0 ? "kserve-tritonserver" : "kserve-sklearnserver",
-    artifactPath: `${m.name}/${m.version}/`, ...(m.digest ? { sha256: "a".repeat(64) } : {}),
+    artifactPath: `${m.name}/${m.version}/`, ...(m.digest || env !== "dev" ? { sha256: "a".repeat(64) } : {}),
 })));
 
 /** A training stack (on-prem, both roles or training only) in `env`. */
 function trainingStack(env: Env): fc.Arbitrary<Generated> {
     return fc.record({
         both: fc.boolean(), cl: cluster("onprem"), storage: storage(env), streaming: streaming(env, fc.constantFrom("kafka", "pulsar")),
-        serving, observability, models, protect: fc.option(fc.boolean(), { nil: undefined }),
+        serving, observability, models: models(env), protect: fc.option(fc.boolean(), { nil: undefined }),
     }).map(({ both, cl, storage, streaming, serving, observability, models, protect }) => ({
         stack: "gen-training", env, training: true, provider: "onprem", secrets: cl.secrets,
         values: {

@@ -124,6 +124,28 @@ esac
         assert.equal(fs.existsSync(path.join(dir, "dst", "store", ".staging", "m", "1.0")), false);
     });
 
+    it("Triton: the storage URI is the model repository root, the artefact its model folder (<uri>/<name>/config.pbtxt)", () => {
+        const m = { name: "m", version: "1.0", artifactPath: "m/1.0/", sha256: manifestDigest(), runtime: "kserve-tritonserver" };
+        const r = run([m]);
+        assert.equal(r.status, 0, r.stderr);
+        // modelStorageUri(prefix, m) = <prefix>/m/1.0: Triton is started with --model-repository=<that copy>.
+        const root = path.join(dir, "dst", "store", modelStorageUri("", m).replace(/^\//, ""));
+        assert.equal(fs.readFileSync(path.join(root, "m", "config.pbtxt"), "utf8"), "name: m\n");
+        assert.equal(fs.existsSync(path.join(root, "m", "1", "model.onnx")), true);
+        assert.equal(fs.existsSync(path.join(root, "config.pbtxt")), false, "the version folder is the repository, not the model");
+        // Other runtimes serve the model directory itself.
+        const hf = run([{ ...m, name: "h", runtime: "kserve-huggingfaceserver" }]);
+        assert.equal(hf.status, 0, hf.stderr);
+        assert.equal(fs.existsSync(path.join(dir, "dst", "store", "h", "1.0", "config.pbtxt")), true);
+        // A Triton artefact without config.pbtxt at its top fails at once (no retries), nothing left behind.
+        fs.mkdirSync(path.join(dir, "src", "models", "flat", "1"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "src", "models", "flat", "1", "model.onnx"), "w");
+        const flat = run([{ name: "f", version: "1", artifactPath: "flat/1/", runtime: "kserve-tritonserver" }]);
+        assert.equal(flat.status, MISMATCH_EXIT, flat.stderr);
+        assert.match(flat.stderr, /not a Triton model directory/);
+        assert.equal(fs.existsSync(path.join(dir, "dst", "store", "f", "1", "f")), false);
+    });
+
     it("a hashing error is a retryable failure (exit 1), never a mismatch (pipefail)", () => {
         const r = run([{ name: "m", version: "1.0", artifactPath: "m/1.0/", sha256: manifestDigest() }], { FAKE_HASH_FAIL: "1" });
         assert.equal(r.status, 1, r.stderr);

@@ -106,6 +106,37 @@ describe("serving: catalogue checks", () => {
             /modelCatalog entry a names serving runtime "kserve-vllmserver", which KServe v0\.20\.0 does not ship .*fix hybridml:models in the training stack/);
     });
 
+    it("catalogue artefacts have their runtime's layout: Triton and Hugging Face take directories", () => {
+        assert.deepEqual(catalogueProblems([{ name: "a", version: "1", runtime: "kserve-tritonserver", artifactPath: "a/1/" }]), []);
+        assert.deepEqual(catalogueProblems([{ name: "s", version: "1", runtime: "kserve-sklearnserver", artifactPath: "s/1/model.joblib" }]), []);
+        assert.match(catalogueProblems([{ name: "a", version: "1", runtime: "kserve-tritonserver", artifactPath: "a/1/model.onnx" }])[0],
+            /modelCatalog entry model a: runtime kserve-tritonserver serves a Triton model directory .*artifactPath must end in "\/"/);
+        assert.equal(catalogueProblems([{ name: "h", version: "1", runtime: "kserve-huggingfaceserver", artifactPath: "h/1/model.bin" }]).length, 1);
+    });
+
+    it("outside dev every catalogue model needs its sha256; layouts are checked in the training stack's config", () => {
+        const models = [
+            { name: "a", version: "1", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "a/1/" },
+            { name: "b", version: "1", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "b/1/model.onnx", sha256: "c".repeat(64) },
+        ];
+        const issues = (environment: string) => {
+            try {
+                resolveConfig({ project: "hybridml", stack: "t", secretKeysSet: new Set(["kubeconfig"]),
+                    values: { environment, roles: ["training"], cluster: { provider: "onprem" }, storage: { rook: { enabled: false } }, models } });
+            } catch (e) {
+                if (e instanceof ConfigError) return e.issues;
+                throw e;
+            }
+            return [];
+        };
+        const prod = issues("prod");
+        assert.ok(prod.some((i) => /^hybridml:models\[0\]\.sha256 is required outside dev \(model a, environment prod\)/.test(i)), prod.join("\n"));
+        assert.ok(prod.some((i) => /^hybridml:models\[1\]\.artifactPath: model b: runtime kserve-tritonserver/.test(i)), prod.join("\n"));
+        assert.equal(prod.filter((i) => /sha256/.test(i)).length, 1);
+        const dev = issues("dev");
+        assert.equal(dev.filter((i) => /sha256 is required/.test(i)).length, 0);
+    });
+
     it("names and versions an InferenceService and a storage path can carry", () => {
         assert.deepEqual(catalogueProblems([{ name: "fraud-detector", version: "3.2.0" }]), []);
         assert.equal(catalogueProblems([{ name: "x".repeat(46), version: "1" }]).length, 1);
