@@ -216,7 +216,10 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     }
 
     out.push(...clusterIssues(c.cluster, { environment: c.environment, secretsSet, today: self.today }));
-    out.push(...streamingIssues(c.streaming, c.environment, { training, serving }));
+    out.push(...streamingIssues(c.streaming, c.environment, { training, serving }, {
+        clusterProvider: c.cluster.provider,
+        schedulableHosts: c.cluster.provider === "k3s" ? (c.cluster.hosts ?? []).filter((h) => !h.gpu).length : undefined,
+    }));
     out.push(...servingIssues(c.serving, {
         serving, clusterProvider: c.cluster.provider, rook: training && c.storage.rook.enabled !== false,
     }));
@@ -278,7 +281,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         protectStateful: c.protectStateful ?? !dev,
         cluster: resolveCluster(c.cluster, c.environment),
         storage: resolveStorage(c.storage, storageContextOf(c)),
-        streaming: resolveStreaming(c.streaming, c.environment),
+        streaming: resolveStreaming(c.streaming, c.environment, c.cluster.provider),
         serving: c.serving,
         observability: c.observability,
         charts: resolveCharts(c.charts),

@@ -60,6 +60,8 @@ export const versions = {
      * AKS pools with gpuProfile.driver None): the version GPU operator v26.7.0 ships and validates.
      */
     nvidiaDriver: "595.91.07",
+    /** Kafka the Strimzi 1.2.0 brokers run (its default in kafka-versions.yaml): pinned, so an operator upgrade never upgrades Kafka. */
+    kafka: "4.3.1",
     /**
      * GKE: Google's NVIDIA driver installer for COS (the DaemonSet NVIDIA's GKE guide applies to pools
      * created with `gpu-driver-version=disabled`), pinned to a commit of container-engine-accelerators.

@@ -126,7 +126,8 @@ function streaming(env: Env, engine: fc.Arbitrary<string>): fc.Arbitrary<Json> {
     const floor = env === "dev" ? { rf: 1, isr: 1 } : { rf: 3, isr: 2 };
     return fc.record({ engine, rf: fc.integer({ min: floor.rf, max: 4 }), extra: fc.integer({ min: 0, max: 2 }), partitions: fc.integer({ min: 1, max: 24 }) })
         .chain(({ engine, rf, extra, partitions }) => fc.integer({ min: floor.isr, max: rf }).map((isr) => ({
-            engine, replicas: rf + extra, replicationFactor: rf, minInSyncReplicas: isr,
+            // Pulsar outside dev keeps a spare bookie (replicas >= ensemble + 1).
+            engine, replicas: rf + (engine === "pulsar" && env !== "dev" ? Math.max(1, extra) : extra), replicationFactor: rf, minInSyncReplicas: isr,
             topics: [
                 { name: "features", partitions },
                 { name: "inference-requests", partitions: 6 },
@@ -179,6 +180,17 @@ function trainingStack(env: Env): fc.Arbitrary<Generated> {
     }));
 }
 
+/** k3s outside dev: enough hosts without GPUs for one streaming pod per host (3 quorum nodes, `replicas` brokers/bookies). */
+function withStreamingHosts(cl: Json, streaming: Json, env: Env): Json {
+    if (cl.provider !== "k3s" || env === "dev") return cl;
+    const hosts = [...cl.hosts];
+    const cpu = () => hosts.filter((h: Json) => !h.gpu).length;
+    for (let i = 0; cpu() < Math.max(3, streaming.replicas); i++) {
+        hosts.push({ name: `edge-cpu-${i}`, address: `192.0.2.${100 + i}`, role: "agent" });
+    }
+    return { ...cl, hosts };
+}
+
 /** A serving-only stack named `prod-aws` reading the shipped prod-training stack (which lists it as a feedback producer). */
 function servingStack(env: Env, trainingEngine: string): fc.Arbitrary<Generated> {
     return fc.constantFrom("eks", "gke", "aks", "onprem", "k3s").chain((provider) => fc.record({
@@ -186,7 +198,7 @@ function servingStack(env: Env, trainingEngine: string): fc.Arbitrary<Generated>
     }).map(({ cl, streaming, serving, observability }) => ({
         stack: "prod-aws", env, training: false, provider, secrets: cl.secrets,
         values: {
-            environment: env, roles: ["serving"], trainingStack: "acme/hybridml/prod-training", cluster: cl.cluster, streaming, observability,
+            environment: env, roles: ["serving"], trainingStack: "acme/hybridml/prod-training", cluster: withStreamingHosts(cl.cluster, streaming, env), streaming, observability,
             // k3s has no ReadWriteMany class of its own: the site provides one for the local model copy.
             serving: provider === "k3s" ? { ...serving, localStore: { storageClass: "longhorn" } } : serving,
         },
