@@ -11,8 +11,11 @@ import { GPU_NODE_LABEL, GPU_TAINT } from "../clusters/types";
 
 /** Where the OSDs come from. */
 export type OsdSource =
-    /** Raw devices on every (non-GPU) node whose name matches `deviceFilter` (on-prem, edge). */
-    | { source: "devices"; deviceFilter: string }
+    /**
+     * Raw devices whose name matches `deviceFilter` (on-prem, edge), on the listed storage nodes
+     * (`useAllNodes: false`), or on every non-GPU node when `nodes` is absent (dev only).
+     */
+    | { source: "devices"; deviceFilter: string; nodes?: string[] }
     /** PVC-backed OSDs on a block StorageClass (clouds): `count` volumes of `size`. */
     | { source: "pvc"; count: number; size: string; storageClassName: string };
 
@@ -50,6 +53,13 @@ export interface RookSpecInput {
     region: string;
     /** Bucket names; the models bucket is `names.modelsBucket`. */
     buckets: string[];
+    /** Encrypt the wire (msgr2 secure mode, msgr2 required) and the OSDs (dm-crypt). Prod. */
+    encryption: boolean;
+    /**
+     * The bucket StorageClass keeps buckets when their claims go (`Retain`). Off on dev: a retained
+     * bucket keeps the object store's finalizer waiting, so `pulumi destroy` would hang on it.
+     */
+    retainBuckets: boolean;
 }
 
 /** Kubernetes and Ceph names the component uses (fixed: serving stacks and the contract depend on them). */
@@ -130,7 +140,9 @@ export function operatorValues(monitoring: boolean): Record<string, unknown> {
     return {
         image: { tag: versions.charts.rookCeph },
         crds: { enabled: true },
-        csi: { installCsiOperator: true, serviceMonitor: { enabled: monitoring } },
+        // No CSI ServiceMonitor: the chart's selects the Services of the CSI drivers Rook deployed before
+        // v1.20, which the ceph-csi-operator does not create, so it would match nothing.
+        csi: { installCsiOperator: true, serviceMonitor: { enabled: false } },
         monitoring: { enabled: monitoring },
         resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { memory: "512Mi" } },
         enableDiscoveryDaemon: false,
@@ -214,8 +226,11 @@ function replicated(size: number): Record<string, unknown> {
 /** The CephCluster spec. No cleanupPolicy: nothing here can ever wipe data. */
 export function cephClusterSpec(i: RookSpecInput): Record<string, unknown> {
     const placement = { nodeAffinity: avoidGpuNodes() };
+    const encryptedDevice = i.encryption ? { config: { encryptedDevice: "true" } } : {};
     const storage = i.osds.source === "devices"
-        ? { useAllNodes: true, useAllDevices: false, deviceFilter: i.osds.deviceFilter }
+        ? (i.osds.nodes
+            ? { useAllNodes: false, useAllDevices: false, deviceFilter: i.osds.deviceFilter, ...encryptedDevice, nodes: i.osds.nodes.map((name) => ({ name })) }
+            : { useAllNodes: true, useAllDevices: false, deviceFilter: i.osds.deviceFilter, ...encryptedDevice })
         : {
             useAllNodes: false,
             useAllDevices: false,
@@ -223,7 +238,7 @@ export function cephClusterSpec(i: RookSpecInput): Record<string, unknown> {
                 name: "osd",
                 count: i.osds.count,
                 portable: true,
-                encrypted: false,
+                encrypted: i.encryption,
                 placement: {
                     ...placement,
                     topologySpreadConstraints: [{
@@ -257,12 +272,14 @@ export function cephClusterSpec(i: RookSpecInput): Record<string, unknown> {
         mgr: {
             count: i.mgrCount,
             allowMultiplePerNode: i.allowMultiplePerNode,
+            // No `rook` orchestrator module: Rook does not need it and recommends leaving it off.
             modules: [
                 { name: "pg_autoscaler", enabled: true },
-                { name: "rook", enabled: true },
                 { name: "prometheus", enabled: true },
             ],
         },
+        // msgr2 secure mode on every connection (daemons and clients; kernel clients need Linux 5.11+).
+        ...(i.encryption ? { network: { connections: { encryption: { enabled: true }, requireMsgr2: true } } } : {}),
         dashboard: { enabled: true, ssl: true },
         monitoring: { enabled: i.monitoring },
         crashCollector: { disable: false },
@@ -302,7 +319,8 @@ export function objectStoreSpec(i: RookSpecInput): Record<string, unknown> {
     return {
         metadataPool: { failureDomain: i.failureDomain, replicated: replicated(i.poolSize) },
         dataPool: i.erasureCoding
-            ? { failureDomain: i.failureDomain, erasureCoded: { dataChunks: i.erasureCoding.dataChunks, codingChunks: i.erasureCoding.codingChunks } }
+            // `bulk`: the data pool holds most of the data; the autoscaler gives it its full PG count from the start.
+            ? { failureDomain: i.failureDomain, erasureCoded: { dataChunks: i.erasureCoding.dataChunks, codingChunks: i.erasureCoding.codingChunks }, parameters: { bulk: "true" } }
             : { failureDomain: i.failureDomain, replicated: replicated(i.poolSize) },
         preservePoolsOnDelete: true,
         gateway: {
@@ -458,9 +476,11 @@ export function storageClassSpecs(i: RookSpecInput): Record<keyof typeof rookNam
         bucket: {
             metadata: { name: rookNames.storageClasses.bucket },
             provisioner: `${ns}.ceph.rook.io/bucket`,
-            parameters: { objectStoreName: rookNames.objectStore, objectStoreNamespace: ns, region: i.region },
-            // Deleting a claim must never delete the bucket and its objects.
-            reclaimPolicy: "Retain", volumeBindingMode: "Immediate",
+            // No `region`: the bucket provisioner ignores it (the object store's zone group decides).
+            parameters: { objectStoreName: rookNames.objectStore, objectStoreNamespace: ns },
+            // Outside dev deleting a claim never deletes the bucket and its objects; on dev it does, so that
+            // destroy is not held up by the object store's finalizer waiting for retained buckets.
+            reclaimPolicy: i.retainBuckets ? "Retain" : "Delete", volumeBindingMode: "Immediate",
         },
     };
 }
@@ -592,6 +612,9 @@ export function cephAlertRulesSpec(i: RookSpecInput): { groups: { name: string; 
         ({ alert, expr, for: forDuration, labels: { severity }, annotations: { summary, description } });
     const check = "kubectl -n " + i.namespace + " exec deploy/" + rookNames.toolbox + " -- ceph health detail";
     const rules = [
+        // No sample at all: the mgr's prometheus module or its scrape is down, and every rule below is silent.
+        rule("CephMetricsAbsent", "absent(ceph_health_status)", "10m", "critical", "Ceph health is not being reported",
+            `No ceph_health_status sample for 10 minutes: the mgr prometheus module, the mgr or its scrape is down, so no other Ceph alert can fire. Check: kubectl -n ${i.namespace} get pods -l app=rook-ceph-mgr; ${check}`),
         rule("CephHealthError", "ceph_health_status == 2", "5m", "critical", "Ceph cluster is in HEALTH_ERR", `Data may be unavailable. Check: ${check}`),
         rule("CephHealthWarning", "ceph_health_status == 1", "15m", "warning", "Ceph cluster is in HEALTH_WARN", `Check: ${check}`),
         rule("CephOSDDown", "count(ceph_osd_up == 0) > 0", "5m", "warning", "Ceph OSDs are down", `Redundancy is reduced. Check: ${check}`),

@@ -144,9 +144,16 @@ function storage(env: Env): fc.Arbitrary<Json> {
         poolSize: fc.integer({ min: dev ? 1 : 3, max: 5 }),
         monCount: fc.constantFrom(...(dev ? [1, 3] : [3, 5])),
         rgwInstances: fc.integer({ min: dev ? 1 : 2, max: 4 }),
-        m: fc.integer({ min: 1, max: 2 }),
+        m: fc.integer({ min: dev ? 1 : 2, max: 2 }),
         failureDomain: fc.constantFrom("host", "rack", "zone"),
-    }).map(({ m, ...rook }) => ({ rook: { ...rook, osdSource: "devices", erasureCoding: { dataChunks: 2, codingChunks: m } } }));
+        spare: fc.integer({ min: 0, max: 2 }),
+    }).map(({ m, spare, ...rook }) => ({
+        rook: {
+            ...rook, osdSource: "devices", erasureCoding: { dataChunks: 2, codingChunks: m },
+            // Outside dev the storage nodes are listed, at least one per replica / EC chunk.
+            ...(dev ? {} : { nodes: Array.from({ length: Math.max(rook.poolSize, 2 + m) + spare }, (_, i) => `storage-${i + 1}`) }),
+        },
+    }));
 }
 
 const serving = fc.record({ min: fc.integer({ min: 1, max: 3 }), extra: fc.integer({ min: 0, max: 4 }), scaleTarget: fc.integer({ min: 10, max: 100 }), metric: fc.constantFrom("cpu", "memory") })

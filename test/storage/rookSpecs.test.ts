@@ -18,7 +18,7 @@ import { celErrors, celRulesFor } from "./rookCel";
 const prod: RookSpecInput = rookSpecInput({ endpoint: "https://s3.training.acme.example" });
 const dev: RookSpecInput = rookSpecInput({
     monCount: 1, mgrCount: 1, allowMultiplePerNode: true, poolSize: 1, failureDomain: "osd", erasureCoding: false, rgwInstances: 1,
-    osds: { source: "devices", deviceFilter: "^vd[b-c]$" },
+    osds: { source: "devices", deviceFilter: "^vd[b-c]$" }, encryption: false, retainBuckets: false,
 });
 const cloud: RookSpecInput = rookSpecInput({ osds: { source: "pvc", count: 6, size: "1Ti", storageClassName: "gp3" } });
 
@@ -78,6 +78,12 @@ describe("Rook specs (pure)", () => {
             assert.equal(s.mgr.count, 2);
             assert.equal(s.mgr.allowMultiplePerNode, false);
             assert.ok(s.mgr.modules.some((m: any) => m.name === "prometheus" && m.enabled === true));
+            assert.deepEqual(s.mgr.modules.map((m: any) => m.name), ["pg_autoscaler", "prometheus"], "no rook orchestrator module");
+            // Prod: msgr2 secure mode required on every connection, OSDs on dm-crypt.
+            assert.deepEqual(s.network, { connections: { encryption: { enabled: true }, requireMsgr2: true } });
+            assert.deepEqual(s.storage.config, { encryptedDevice: "true" });
+            assert.equal((cephClusterSpec(cloud) as any).storage.storageClassDeviceSets[0].encrypted, true);
+            assert.equal((cephClusterSpec(dev) as any).network, undefined);
             assert.equal(s.cleanupPolicy, undefined);
             assert.deepEqual(s.disruptionManagement, { managePodBudgets: true, osdMaintenanceTimeout: 30 });
             assert.deepEqual(s.cephVersion, { image: versions.storageImages.ceph, allowUnsupported: false });
@@ -106,6 +112,11 @@ describe("Rook specs (pure)", () => {
 
         it("devices: OSDs from host devices matching deviceFilter on every (non-GPU) node", () => {
             assert.deepEqual((cephClusterSpec(dev) as any).storage, { useAllNodes: true, useAllDevices: false, deviceFilter: "^vd[b-c]$" });
+            // Listed storage nodes: exactly those (useAllNodes false), schema-valid.
+            const listed = rookSpecInput({ osds: { source: "devices", deviceFilter: "^nvme[1-9]n1$", nodes: ["s1", "s2", "s3", "s4"] } });
+            const st = (cephClusterSpec(listed) as any).storage;
+            assert.deepEqual([st.useAllNodes, st.nodes], [false, [{ name: "s1" }, { name: "s2" }, { name: "s3" }, { name: "s4" }]]);
+            assert.deepEqual(problems(ceph("CephCluster", cephClusterSpec(listed))), []);
         });
 
         it("pvc: storageClassDeviceSets of osdCount block volumes of osdSize on the cloud's class; mons on PVCs", () => {
@@ -149,7 +160,7 @@ describe("Rook specs (pure)", () => {
         it("prod: replicated metadata, EC 2+1 data, pools preserved, 2 RGWs, TLS from the certificate secret, the endpoint's host", () => {
             const s = objectStoreSpec(prod) as Record<string, any>;
             assert.deepEqual(s.metadataPool, { failureDomain: "host", replicated: { size: 3, requireSafeReplicaSize: true } });
-            assert.deepEqual(s.dataPool, { failureDomain: "host", erasureCoded: { dataChunks: 2, codingChunks: 1 } });
+            assert.deepEqual(s.dataPool, { failureDomain: "host", erasureCoded: { dataChunks: 2, codingChunks: 2 }, parameters: { bulk: "true" } });
             assert.equal(s.preservePoolsOnDelete, true);
             assert.equal(s.gateway.instances, 2);
             assert.equal(s.gateway.securePort, 443);
@@ -252,7 +263,10 @@ describe("Rook specs (pure)", () => {
             assert.equal(sc.filesystem.parameters.pool, "shared-data");
             assert.equal(sc.bucket.provisioner, "rook-ceph.ceph.rook.io/bucket");
             assert.equal(sc.bucket.reclaimPolicy, "Retain");
-            assert.deepEqual(sc.bucket.parameters, { objectStoreName: "models", objectStoreNamespace: "rook-ceph", region: "default" });
+            // No `region` parameter: the bucket provisioner does not read it.
+            assert.deepEqual(sc.bucket.parameters, { objectStoreName: "models", objectStoreNamespace: "rook-ceph" });
+            // Dev: buckets go with their claims, so the object store's deletion is not held by retained buckets.
+            assert.equal(storageClassSpecs(dev).bucket.reclaimPolicy, "Delete");
         });
     });
 
@@ -268,7 +282,8 @@ describe("Rook specs (pure)", () => {
             assert.deepEqual(v.crds, { enabled: true });
             assert.equal(v.csi.installCsiOperator, true);
             assert.deepEqual(v.monitoring, { enabled: true });
-            assert.equal(v.csi.serviceMonitor.enabled, true);
+            // The chart's CSI ServiceMonitor selects the pre-1.20 Rook CSI Services, which no longer exist: off.
+            assert.equal(v.csi.serviceMonitor.enabled, false);
             assert.deepEqual((operatorValues(false) as any).monitoring, { enabled: false });
             assert.deepEqual(v.obcAllowAdditionalConfigFields.split(","), ["maxObjects", "maxSize", "bucketPolicy"]);
             assert.equal(v.image.tag, versions.charts.rookCeph);
@@ -284,8 +299,10 @@ describe("Rook specs (pure)", () => {
             });
             assert.deepEqual(validateCustomResource(rule(prod)), []);
             const alerts = (i: RookSpecInput) => cephAlertRulesSpec(i).groups[0].rules.map((r) => r.alert);
-            assert.deepEqual(alerts(prod), ["CephHealthError", "CephHealthWarning", "CephOSDDown", "CephClusterNearFull", "CephMonQuorumAtRisk"]);
-            assert.deepEqual(alerts(dev), ["CephHealthError", "CephHealthWarning", "CephOSDDown", "CephClusterNearFull"]);
+            assert.deepEqual(alerts(prod), ["CephMetricsAbsent", "CephHealthError", "CephHealthWarning", "CephOSDDown", "CephClusterNearFull", "CephMonQuorumAtRisk"]);
+            // absent(): a scrape that is down is an alert of its own, not silence.
+            assert.equal(cephAlertRulesSpec(dev).groups[0].rules[0].expr, "absent(ceph_health_status)");
+            assert.deepEqual(alerts(dev), ["CephMetricsAbsent", "CephHealthError", "CephHealthWarning", "CephOSDDown", "CephClusterNearFull"]);
             assert.match(cephAlertRulesSpec(prod).groups[0].rules[0].annotations.description, /kubectl -n rook-ceph exec deploy\/rook-ceph-tools -- ceph health detail/);
         });
     });
