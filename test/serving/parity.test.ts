@@ -98,7 +98,7 @@ describe("serving parity (pure)", () => {
         assert.deepEqual(r.differences.map((d) => [d.stack, d.reference, d.resource, d.field, d.actual]),
             [["prod-aws", "dev", "kubernetes:serving.kserve.io/v1beta1:InferenceService isvc-m-isvc", "spec.predictor.model.readinessProbe.httpGet.path", "/v2/health/ready"]]);
         // Within the dev group they agree, and with the prod probe they pass across too.
-        assert.deepEqual(servingParity([aws(), plan("dev", { uri: "pvc://model-store/m/0.1" }), edge()]).differences, []);
+        assert.deepEqual(servingParity([aws(), plan("dev", { uri: "pvc://model-store/m/1.0" }), edge()]).differences, []);
     });
 
     it("unknown preview values match anything", () => {
