@@ -111,7 +111,7 @@ export function deployServing(name: string, config: PlatformConfig, cluster: Clu
     const namespace = models.namespace;
     if (!base.certManager) throw new Error("the serving role needs cert-manager from the base services (needsCertManager)");
     const kserve = new KServe(`${name}-kserve`, {
-        charts: config.charts, provider, certManager: base.certManager, runtimes, s3Region: store?.kind === "s3" ? store.region : undefined,
+        charts: config.charts, provider, certManager: base.certManager, runtimes,
     });
     const localStore: LocalStore = store
         ? { kind: store.kind, uriPrefix: store.uriPrefix, region: store.region }

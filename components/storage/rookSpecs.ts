@@ -485,12 +485,15 @@ export function storageClassSpecs(i: RookSpecInput): Record<keyof typeof rookNam
     };
 }
 
+/** Where the toolbox reads the admin keyring (the Secret `rook-ceph-admin-keyring` mounted as a file). */
+export const TOOLBOX_KEYRING = "/etc/ceph/keyring-store/keyring";
+
 /** Resource requests and limits of the helper containers (toolbox, versioning Job). */
 const SMALL = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 
 /**
  * The toolbox Deployment (`kubectl -n rook-ceph exec deploy/rook-ceph-tools -- ceph status`): the
- * pinned Ceph image, configured from the mon endpoints and the admin key Rook keeps in the namespace.
+ * pinned Ceph image, configured from the mon endpoints and the admin keyring Rook keeps in the namespace (mounted as a file).
  */
 export function toolboxDeploymentSpec(i: RookSpecInput): k8s.types.input.apps.v1.DeploymentSpec {
     const labels = { app: rookNames.toolbox };
@@ -499,8 +502,7 @@ export function toolboxDeploymentSpec(i: RookSpecInput): k8s.types.input.apps.v1
         "set -eu",
         "write_conf() {",
         "  mons=$(sed -e 's/[a-z0-9_-]*=//g' /etc/rook/mon-endpoints)",
-        "  printf '[global]\\nmon_host = %s\\nkeyring = /etc/ceph/keyring\\n' \"$mons\" > /etc/ceph/ceph.conf",
-        "  printf '[%s]\\nkey = %s\\n' \"$ROOK_CEPH_USERNAME\" \"$ROOK_CEPH_SECRET\" > /etc/ceph/keyring",
+        `  printf '[global]\\nmon_host = %s\\nkeyring = ${TOOLBOX_KEYRING}\\n' "$mons" > /etc/ceph/ceph.conf`,
         "}",
         "write_conf",
         "last=$(cat /etc/rook/mon-endpoints)",
@@ -517,20 +519,19 @@ export function toolboxDeploymentSpec(i: RookSpecInput): k8s.types.input.apps.v1
                     name: rookNames.toolbox,
                     image: i.cephImage,
                     command: ["/bin/bash", "-c", script],
-                    env: [
-                        { name: "ROOK_CEPH_USERNAME", valueFrom: { secretKeyRef: { name: "rook-ceph-mon", key: "ceph-username" } } },
-                        { name: "ROOK_CEPH_SECRET", valueFrom: { secretKeyRef: { name: "rook-ceph-mon", key: "ceph-secret" } } },
-                    ],
                     resources: SMALL,
                     securityContext: { runAsNonRoot: true, runAsUser: 2016, runAsGroup: 2016, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                     volumeMounts: [
                         { name: "ceph-config", mountPath: "/etc/ceph" },
                         { name: "mon-endpoints", mountPath: "/etc/rook" },
+                        { name: "admin-keyring", mountPath: "/etc/ceph/keyring-store", readOnly: true },
                     ],
                 }],
                 volumes: [
                     { name: "ceph-config", emptyDir: {} },
                     { name: "mon-endpoints", configMap: { name: "rook-ceph-mon-endpoints", items: [{ key: "data", path: "mon-endpoints" }] } },
+                    // The admin keyring as a file (Rook's toolbox): never in the environment, where `env` or a crash dump shows it.
+                    { name: "admin-keyring", secret: { secretName: "rook-ceph-admin-keyring", items: [{ key: "keyring", path: "keyring" }], defaultMode: 0o400 } },
                 ],
                 tolerations: [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 5 }],
             },
@@ -561,6 +562,20 @@ export function externalServiceSpec(i: RookSpecInput): { metadata: k8s.types.inp
     };
 }
 
+/** Days a noncurrent (replaced or deleted) model object version is kept. */
+export const NONCURRENT_VERSION_DAYS = 30;
+
+/** Lifecycle of the models bucket: noncurrent versions expire, incomplete uploads are aborted. */
+export function modelsLifecycle(): { Rules: Record<string, unknown>[] } {
+    return {
+        Rules: [{
+            ID: "expire-noncurrent-model-versions", Status: "Enabled", Filter: { Prefix: "" },
+            NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        }],
+    };
+}
+
 /**
  * The Job that turns on versioning of the models bucket through RGW's S3 API, with the bucket
  * owner's keys (the Secret the OBC produces). Idempotent; retried until the bucket exists.
@@ -577,13 +592,16 @@ export function versioningJobSpec(i: RookSpecInput): k8s.types.input.batch.v1.Jo
                 containers: [{
                     name: "versioning",
                     image: versions.storageImages.awsCli,
-                    args: [
-                        "s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled",
-                        "--endpoint-url", inClusterEndpoint(i.namespace),
-                    ],
+                    command: ["/bin/sh", "-c", [
+                        "set -eu",
+                        `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled --endpoint-url "$S3_ENDPOINT"`,
+                        // Replaced or deleted model files stay as noncurrent versions: expire them (the live versions are never touched).
+                        `aws s3api put-bucket-lifecycle-configuration --bucket ${bucket} --endpoint-url "$S3_ENDPOINT" --lifecycle-configuration '${JSON.stringify(modelsLifecycle())}'`,
+                    ].join("\n")],
                     env: [
                         fromOwner(S3_SECRET_KEYS.accessKeyId), fromOwner(S3_SECRET_KEYS.secretAccessKey),
                         { name: "AWS_DEFAULT_REGION", value: i.region },
+                        { name: "S3_ENDPOINT", value: inClusterEndpoint(i.namespace) },
                         { name: "HOME", value: "/tmp" },
                     ],
                     resources: SMALL,

@@ -308,11 +308,14 @@ describe("Rook specs (pure)", () => {
     });
 
     describe("toolbox and versioning job", () => {
-        it("toolbox: pinned Ceph image, admin key from rook-ceph-mon, mon endpoints mounted, requests and limits", () => {
+        it("toolbox: pinned Ceph image, the admin keyring mounted as a file (no key in the environment), mon endpoints mounted, requests and limits", () => {
             const d = toolboxDeploymentSpec(prod) as any;
             const c = d.template.spec.containers[0];
             assert.equal(c.image, versions.storageImages.ceph);
-            assert.deepEqual(c.env.map((e: any) => e.valueFrom.secretKeyRef), [{ name: "rook-ceph-mon", key: "ceph-username" }, { name: "rook-ceph-mon", key: "ceph-secret" }]);
+            assert.equal(c.env, undefined);
+            assert.deepEqual(d.template.spec.volumes[2], { name: "admin-keyring", secret: { secretName: "rook-ceph-admin-keyring", items: [{ key: "keyring", path: "keyring" }], defaultMode: 0o400 } });
+            assert.deepEqual(c.volumeMounts[2], { name: "admin-keyring", mountPath: "/etc/ceph/keyring-store", readOnly: true });
+            assert.match(c.command[2], /keyring = \/etc\/ceph\/keyring-store\/keyring/);
             assert.ok(c.resources.requests && c.resources.limits);
             assert.deepEqual(d.template.spec.volumes[1].configMap, { name: "rook-ceph-mon-endpoints", items: [{ key: "data", path: "mon-endpoints" }] });
         });
@@ -322,8 +325,13 @@ describe("Rook specs (pure)", () => {
             const c = j.template.spec.containers[0];
             assert.equal(c.image, versions.storageImages.awsCli);
             assert.doesNotMatch(c.image, /:latest$/);
-            assert.deepEqual(c.args.slice(0, 6), ["s3api", "put-bucket-versioning", "--bucket", "models", "--versioning-configuration", "Status=Enabled"]);
-            assert.deepEqual(c.args.slice(6), ["--endpoint-url", "http://rook-ceph-rgw-models.rook-ceph.svc"]);
+            const script = c.command[2] as string;
+            assert.match(script, /aws s3api put-bucket-versioning --bucket models --versioning-configuration Status=Enabled --endpoint-url "\$S3_ENDPOINT"/);
+            // Noncurrent model versions expire after 30 days.
+            const lc = JSON.parse(/--lifecycle-configuration '(.*)'$/m.exec(script)![1]);
+            assert.deepEqual(lc.Rules[0].NoncurrentVersionExpiration, { NoncurrentDays: 30 });
+            assert.equal(lc.Rules[0].Expiration, undefined, "live versions never expire");
+            assert.equal(c.env.find((e: any) => e.name === "S3_ENDPOINT").value, "http://rook-ceph-rgw-models.rook-ceph.svc");
             assert.deepEqual(c.env.slice(0, 2).map((e: any) => e.valueFrom.secretKeyRef), [{ name: "models", key: "AWS_ACCESS_KEY_ID" }, { name: "models", key: "AWS_SECRET_ACCESS_KEY" }]);
         });
     });

@@ -7,7 +7,7 @@
  *  - storage: the InferenceService storage URI's scheme and store (`s3://bucket`, `gs://bucket`,
  *    `https://account.blob.core.windows.net/container`, `pvc://claim`; the `/<model>/<version>` tail
  *    stays), the sync's destination settings (`RCLONE_CONFIG_LOCAL_*`, `DEST_ROOT`, the `models`
- *    volume), the local-store volume claim, KServe's S3 region value, and the egress policies to the
+ *    volume), the local-store volume claim, and the egress policies to the
  *    cloud bucket and its identity endpoint (`allow-*-model-store`);
  *  - identity: service-account annotations, `serviceAccountName` bindings, and the platform's
  *    identity pod labels (those it adds to predictors, e.g. AKS's `azure.workload.identity/use`),
@@ -142,7 +142,6 @@ export function normalise(r: PlanResource, identityLabels: ReadonlySet<string>):
             model.storageUri = `<local store>/${model.storageUri.split("/").slice(-2).join("/")}`;
         }
     }
-    if (r.type === "kubernetes:helm.sh/v3:Release" && isObject(n.values?.kserve)) delete n.values.kserve.storage;
     return n;
 }
 
