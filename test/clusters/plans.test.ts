@@ -111,7 +111,7 @@ describe("cluster plans of the shipped stacks", function () {
         const p = plan("edge");
         const commands = p.resources.filter((r) => r.type === "command:remote:Command");
         const installs = commands.filter((r) => r.name.endsWith("-install"));
-        assert.equal(installs.length, 3);
+        assert.equal(installs.length, 6);
         for (const r of installs) {
             assert.equal(r.protect, r.name === "edge-edge-srv-1-install", r.name);
             assert.deepEqual(r.ignoreChanges, ["stdin"]);
@@ -120,7 +120,7 @@ describe("cluster plans of the shipped stacks", function () {
             assert.equal(r.inputs.update, r.inputs.create, r.name);
             assert.equal(r.inputs.triggers, undefined, r.name);
         }
-        assert.equal(commands.filter((r) => r.name.endsWith("-node")).length, 3);
+        assert.equal(commands.filter((r) => r.name.endsWith("-node")).length, 6);
         assert.equal(one(p, "command:remote:Command", "edge-kubeconfig").inputs.create, "[secret]");
     });
 
