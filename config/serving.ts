@@ -32,6 +32,11 @@ export const servingSchema = z.strictObject({
      */
     runtimes: z.array(z.enum(kserveRuntimeNames)).min(1)
         .default(["kserve-tritonserver", "kserve-huggingfaceserver", "kserve-sklearnserver", "kserve-xgbserver"]),
+    /**
+     * Namespaces whose pods may call the predictors (besides the serving namespace itself), e.g. an API
+     * gateway's. Default [] (only the serving namespace).
+     */
+    callerNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a namespace name" })).default([]),
     /** Replicas per InferenceService (predictors with more than one get a PodDisruptionBudget). Default 1..3. */
     minReplicas: z.number().int().min(1).default(1),
     maxReplicas: z.number().int().min(1).default(3),

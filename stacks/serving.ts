@@ -148,6 +148,7 @@ export function deployServing(name: string, config: PlatformConfig, cluster: Clu
         namespace,
         rules: {
             predictors: { component: "predictor" },
+            callers: [s.namespace, ...s.callerNamespaces],
             predictorPort: sink ? PREDICTOR_PORTS.agent : PREDICTOR_PORTS.model,
             sync: { ...SYNC_POD_LABELS },
             trainingStore: trainingStorePeer(contract.modelStore.endpoint),

@@ -1,6 +1,6 @@
 /**
  * Default-deny network policies of the serving namespace with exactly the allowances serving needs
- * (SPEC 11): DNS for every pod; ingress to the predictors' logger port from the cluster; predictors
+ * (SPEC 11): DNS for every pod; ingress to the predictors' logger port from the known callers' namespaces; predictors
  * to the feedback sink; the sink to the feedback stream; the model sync to the training store; and,
  * Prometheus to the predictors' metrics ports; on clouds, predictors (storage initializer) and sync
  * to the model bucket and the platform's workload-identity endpoint.
@@ -30,6 +30,8 @@ export interface ServingNetworkArgs {
     predictors: Record<string, string>;
     /** Port of the predictors' Service target (KServe's agent when the logger is on). Required. */
     predictorPort: number;
+    /** Namespaces whose pods may call the predictors (the known callers; the serving namespace among them). Required, non-empty. */
+    callers: string[];
     /** Pod selector of the model sync. Required. */
     sync: Record<string, string>;
     /** The training object store the sync reads (its pods in this cluster, or an address range outside). Required. */
@@ -82,7 +84,11 @@ export function servingNetworkPolicies(a: ServingNetworkArgs): PolicySpec[] {
         },
         {
             name: "allow-predictor-ingress",
-            spec: { podSelector: { matchLabels: a.predictors }, policyTypes: ["Ingress"], ingress: [{ from: [inCluster], ports: [tcp(a.predictorPort)] }] },
+            spec: {
+                podSelector: { matchLabels: a.predictors },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [...new Set(a.callers)].map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })), ports: [tcp(a.predictorPort)] }],
+            },
         },
         {
             name: "allow-sync-training-store",

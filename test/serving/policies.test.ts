@@ -12,6 +12,7 @@ import { runMocked } from "../helpers/run";
 const rules = {
     predictors: { component: "predictor" },
     predictorPort: 9081,
+    callers: ["models", "api-gateway"],
     sync: { "app.kubernetes.io/name": "model-sync" },
     trainingStore: { kind: "external" as const, cidrs: ["198.51.100.0/24"], port: 443 },
     sink: { selector: { "app.kubernetes.io/name": "feedback-sink" }, port: 8080, streamPort: 9092 },
@@ -27,7 +28,11 @@ describe("serving: network policies", () => {
         ]);
         assert.deepEqual(ps["default-deny"], { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         assert.deepEqual(ps["allow-dns"].egress[0].ports, [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
-        assert.deepEqual(ps["allow-predictor-ingress"].ingress, [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 9081 }] }]);
+        // Only the known callers' namespaces, never the whole cluster.
+        assert.deepEqual(ps["allow-predictor-ingress"].ingress, [{
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "models" } } }, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "api-gateway" } } }],
+            ports: [{ protocol: "TCP", port: 9081 }],
+        }]);
         assert.deepEqual(ps["allow-predictor-metrics"].ingress[0].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
         assert.deepEqual(ps["allow-sink"].ingress[0].from, [{ podSelector: { matchLabels: { component: "predictor" } } }]);
         assert.deepEqual(ps["allow-sink"].egress[0].ports, [{ protocol: "TCP", port: 9092 }]);
@@ -64,6 +69,7 @@ describe("serving: config", () => {
         const s = servingSchema.parse({});
         assert.deepEqual(s.runtimes, ["kserve-tritonserver", "kserve-huggingfaceserver", "kserve-sklearnserver", "kserve-xgbserver"]);
         assert.deepEqual([s.minReplicas, s.maxReplicas, s.scaleMetric, s.scaleTarget, s.modelSyncSchedule], [1, 3, "cpu", 70, "*/15 * * * *"]);
+        assert.deepEqual(s.callerNamespaces, []);
         assert.deepEqual(s.resources, { requests: { cpu: "1", memory: "4Gi" }, limits: { cpu: "2", memory: "8Gi" } });
         assert.deepEqual(s.localStore, { size: "100Gi" });
     });
