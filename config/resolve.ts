@@ -9,7 +9,7 @@ import {
 import { clusterIssues, clusterNotes, defaultInstanceTypes, ResolvedCluster, resolveCluster } from "./cluster";
 import { ResolvedStorage, resolveStorage, storageContextOf, storageIssues } from "./storage";
 import { resolveStreaming, StreamingConfig, streamingIssues } from "./streaming";
-import { servingIssues } from "./serving";
+import { modelCatalogIssues, servingIssues } from "./serving";
 import { observabilityIssues } from "./observability";
 import { chartsIssues, resolveCharts } from "./charts";
 import type { ChartMirror } from "../lib/charts";
@@ -296,13 +296,17 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
 
     const clusterProblems = clusterIssues(c.cluster, { environment: c.environment, secretsSet, today: self.today });
     out.push(...clusterProblems);
-    out.push(...streamingIssues(c.streaming, c.environment, { training, serving }));
+    out.push(...streamingIssues(c.streaming, c.environment, { training, serving }, {
+        clusterProvider: c.cluster.provider,
+        schedulableHosts: c.cluster.provider === "k3s" ? (c.cluster.hosts ?? []).filter((h) => !h.gpu).length : undefined,
+    }));
     out.push(...servingIssues(c.serving, {
         serving, clusterProvider: c.cluster.provider, rook: training && c.storage.rook.enabled !== false,
     }));
     out.push(...observabilityIssues(c.observability));
     out.push(...chartsIssues(c.charts, c.environment));
     out.push(...storageIssues(c.storage, storageContextOf(c)));
+    if (training) out.push(...modelCatalogIssues(c.models, c.environment));
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
     const modelNames = c.models.map((m) => m.name);
     if (new Set(modelNames).size !== modelNames.length) out.push(`${k("models")} has duplicate names (got ${describe(modelNames)})`);
@@ -407,7 +411,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         protectStateful: c.protectStateful ?? !dev,
         cluster: resolveCluster(c.cluster, c.environment),
         storage: resolveStorage(c.storage, storageContextOf(c)),
-        streaming: resolveStreaming(c.streaming, c.environment),
+        streaming: resolveStreaming(c.streaming, c.environment, c.cluster.provider),
         serving: c.serving,
         observability: c.observability,
         charts: resolveCharts(c.charts),

@@ -4,7 +4,7 @@
  * Pure: no Pulumi imports.
  */
 import { z } from "zod";
-import { KSERVE_RUNTIMES, KserveRuntime } from "../lib/kserveRuntimes";
+import { artefactProblems, KSERVE_RUNTIMES, KserveRuntime } from "../lib/kserveRuntimes";
 import { cronProblem } from "./cron";
 import { limits } from "./limits";
 
@@ -34,6 +34,11 @@ export const servingSchema = z.strictObject({
      */
     runtimes: z.array(z.enum(kserveRuntimeNames)).min(1)
         .default(["kserve-tritonserver", "kserve-huggingfaceserver", "kserve-sklearnserver", "kserve-xgbserver"]),
+    /**
+     * Namespaces whose pods may call the predictors (besides the serving namespace itself), e.g. an API
+     * gateway's. Default [] (only the serving namespace).
+     */
+    callerNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be a namespace name" })).default([]),
     /** Replicas per InferenceService (predictors with more than one get a PodDisruptionBudget). Default 1..3. */
     minReplicas: z.number().int().min(1).max(limits.predictorReplicas).default(1),
     maxReplicas: z.number().int().min(1).max(limits.predictorReplicas).default(3),
@@ -114,5 +119,20 @@ export function servingIssues(s: ServingConfig, ctx?: ServingContext): string[] 
             out.push(`${k(`resources.limits.${r}`)} must be >= resources.requests.${r} (got ${s.resources.limits[r]} < ${s.resources.requests[r]})`);
         }
     }
+    return out;
+}
+
+/**
+ * Catalogue rules of a training stack's `models`: outside dev every entry carries its sha256 (the
+ * sync verifies every copy before serving it), and each artefact has the layout its runtime serves.
+ */
+export function modelCatalogIssues(models: ReadonlyArray<{ name: string; runtime: string; artifactPath: string; sha256?: string }>, environment: string): string[] {
+    const out: string[] = [];
+    models.forEach((m, i) => {
+        if (environment !== "dev" && m.sha256 === undefined) {
+            out.push(`hybridml:models[${i}].sha256 is required outside dev (model ${m.name}, environment ${environment}): the model sync verifies every copy before it is served; set the artefact's digest (README "Serving": digest rule)`);
+        }
+        for (const p of artefactProblems(m)) out.push(`hybridml:models[${i}].artifactPath: ${p}`);
+    });
     return out;
 }

@@ -35,8 +35,12 @@ export const storageFloors = {
     poolSize: 3,
     /** Ceph monitors (a quorum survives one lost mon). */
     monCount: 3,
-    /** Object store erasure-coding parity chunks (m). */
-    codingChunks: 1,
+    /**
+     * Object store erasure-coding parity chunks (m). Ceph's EC pools default to min_size = k + 1 and
+     * Rook keeps that: with m = 1 one lost host leaves k chunks, below min_size, and writes stop (or,
+     * with min_size lowered to k, continue with no redundancy at all). m >= 2 survives a host loss.
+     */
+    codingChunks: 2,
     /** Hosts needed for failure domain `osd` with replicated pools to survive a host loss. */
     hostsForOsdFailureDomain: 3,
     /** RGW instances serving the object store. */
@@ -49,6 +53,12 @@ export const storageSchema = z.strictObject({
         enabled: z.boolean().optional(),
         /** OSDs on raw host devices, or PVC-backed on a block StorageClass (clouds). Default `devices`. */
         osdSource: z.enum(["devices", "pvc"]).default("devices"),
+        /**
+         * Storage nodes (Kubernetes node names) whose devices carry OSDs (osdSource devices): Rook then
+         * uses exactly these (`useAllNodes: false`) and config can check the floors against their count.
+         * Required outside dev on onprem; default on k3s: the hosts without GPUs; on dev unset: every non-GPU node.
+         */
+        nodes: z.array(dnsSubdomain).min(1).optional(),
         /** Regex of host devices for OSDs (osdSource devices). Default `^(sd[b-z]|nvme[1-9]n1)$`. */
         deviceFilter: z.string().min(1).refine((s) => {
             try {
@@ -58,8 +68,8 @@ export const storageSchema = z.strictObject({
                 return false;
             }
         }, { message: "must be a regular expression" }).default("^(sd[b-z]|nvme[1-9]n1)$"),
-        /** Number of PVC-backed OSDs (osdSource pvc). Default 3. */
-        osdCount: count(1).max(limits.osds).default(3),
+        /** Number of PVC-backed OSDs (osdSource pvc). Default 4 (one per chunk of the default EC 2+2). */
+        osdCount: count(1).max(limits.osds).default(4),
         /** Size of each PVC-backed OSD. Default 500Gi. */
         osdSize: z.string().regex(/^[1-9]\d*(Gi|Ti)$/, { message: "must be a size such as 500Gi" }).default("500Gi"),
         /** Block StorageClass of the PVC-backed OSDs. Default: eks gp3 (the encrypted class EksCluster creates), gke standard-rwo, aks managed-csi-premium; required elsewhere. */
@@ -74,7 +84,7 @@ export const storageSchema = z.strictObject({
          * Object store data pool erasure coding (k data + m coding chunks). Default 2+1; on dev, when
          * unset, a replicated data pool of `poolSize` instead.
          */
-        erasureCoding: z.strictObject({ dataChunks: count(2).max(16).default(2), codingChunks: count(0).max(8).default(1) }).optional(),
+        erasureCoding: z.strictObject({ dataChunks: count(2).max(16).default(2), codingChunks: count(0).max(8).default(storageFloors.codingChunks) }).optional(),
         /** RGW (S3 gateway) instances. Default 2 (dev: 1). */
         rgwInstances: count(1).max(10).optional(),
         /** Host path of the Ceph daemons' configuration. Default /var/lib/rook. */
@@ -108,6 +118,8 @@ export interface StorageContext {
      * Ceph is kept off GPU nodes). Undefined when unknown (existing clusters, clouds).
      */
     storageHosts?: number;
+    /** k3s: the names of the hosts without GPUs (the default storage nodes). */
+    storageHostNames?: string[];
 }
 
 /** The section with every default applied. */
@@ -118,6 +130,8 @@ export interface ResolvedStorage {
         deviceFilter: string;
         osdCount: number;
         osdSize: string;
+        /** Storage nodes of device OSDs (undefined: every non-GPU node, dev only). */
+        nodes?: string[];
         /** Block StorageClass of PVC-backed OSDs ("" when osdSource is devices and none is known). */
         osdStorageClass: string;
         monCount: number;
@@ -149,13 +163,14 @@ export function resolveStorage(s: StorageConfigInput, ctx: StorageContext): Reso
             enabled: r.enabled ?? ctx.training,
             osdSource: r.osdSource,
             deviceFilter: r.deviceFilter,
+            ...(r.osdSource === "devices" && (r.nodes ?? ctx.storageHostNames) ? { nodes: r.nodes ?? ctx.storageHostNames } : {}),
             osdCount: r.osdCount,
             osdSize: r.osdSize,
             osdStorageClass: r.osdStorageClass ?? (cloud ? cloudBlockStorageClass[ctx.clusterProvider as "eks" | "gke" | "aks"] : ""),
             monCount: r.monCount ?? (dev ? 1 : storageFloors.monCount),
             poolSize: r.poolSize ?? (dev ? 1 : storageFloors.poolSize),
             failureDomain: r.failureDomain,
-            erasureCoding: r.erasureCoding ?? (dev ? undefined : { dataChunks: 2, codingChunks: 1 }),
+            erasureCoding: r.erasureCoding ?? (dev ? undefined : { dataChunks: 2, codingChunks: storageFloors.codingChunks }),
             rgwInstances: r.rgwInstances ?? (dev ? 1 : storageFloors.rgwInstances),
             dataDirHostPath: r.dataDirHostPath,
             tlsSecret: r.tlsSecret,
@@ -204,19 +219,29 @@ export function storageIssues(s: StorageConfigInput, ctx: StorageContext): strin
             out.push(`${key("rook.rgwInstances")} must be >= ${storageFloors.rgwInstances} ${where} (got ${r.rgwInstances}): serving stacks sync models through RGW`);
         }
     }
-    if (r.erasureCoding && r.erasureCoding.codingChunks < storageFloors.codingChunks) {
-        out.push(`${key("rook.erasureCoding.codingChunks")} must be >= ${storageFloors.codingChunks} (got ${r.erasureCoding.codingChunks}): with m = 0 any lost OSD loses objects`);
+    if (r.erasureCoding && r.erasureCoding.codingChunks < 1) {
+        out.push(`${key("rook.erasureCoding.codingChunks")} must be >= 1 (got ${r.erasureCoding.codingChunks}): with m = 0 any lost OSD loses objects`);
+    } else if (!dev && r.erasureCoding && r.erasureCoding.codingChunks < storageFloors.codingChunks) {
+        out.push(`${key("rook.erasureCoding.codingChunks")} must be >= ${storageFloors.codingChunks} ${where} (got ${r.erasureCoding.codingChunks}): with m = 1 one lost host leaves k chunks, below the pool's min_size k+1, and writes stop (lowering min_size to k writes with no redundancy)`);
+    }
+    if (!dev && r.failureDomain === "osd") {
+        out.push(`${key("rook.failureDomain")} osd is refused ${where}: all replicas or chunks of an object may land on one host, which one host loss then destroys; use host (or rack, zone)`);
+    }
+    if (!dev && r.osdSource === "devices" && r.nodes === undefined) {
+        out.push(`${key("rook.nodes")} is required ${where} with osdSource devices on provider ${ctx.clusterProvider}: list the storage nodes (Kubernetes node names) so that Rook uses exactly them (useAllNodes: false) and the durability floors can be checked against their count`);
     }
 
-    // What the cluster can place: known host counts (k3s) and PVC-backed OSD counts.
+    // What the cluster can place: known host counts (listed nodes, k3s) and PVC-backed OSD counts.
     const ecWidth = r.erasureCoding ? r.erasureCoding.dataChunks + r.erasureCoding.codingChunks : 0;
     const needed = Math.max(r.poolSize, ecWidth);
-    if (ctx.storageHosts !== undefined) {
-        if (!dev && r.failureDomain === "osd" && r.poolSize >= 2 && ctx.storageHosts < storageFloors.hostsForOsdFailureDomain) {
-            out.push(`${key("rook.failureDomain")} osd with poolSize ${r.poolSize} needs at least ${storageFloors.hostsForOsdFailureDomain} storage hosts ${where} (got ${ctx.storageHosts} hosts without GPUs): all replicas could sit on one host; add hosts or use environment dev`);
+    const hosts = s.rook.nodes?.length ?? ctx.storageHosts;
+    const which = s.rook.nodes ? "storage.rook.nodes" : "hosts without GPUs";
+    if (hosts !== undefined && r.osdSource === "devices") {
+        if (r.failureDomain === "osd" && dev && r.poolSize >= 2 && hosts < storageFloors.hostsForOsdFailureDomain) {
+            out.push(`${key("rook.failureDomain")} osd with poolSize ${r.poolSize} needs at least ${storageFloors.hostsForOsdFailureDomain} storage hosts (got ${hosts} ${which}): all replicas could sit on one host; add hosts or lower poolSize`);
         }
-        if (r.failureDomain === "host" && ctx.storageHosts < needed) {
-            out.push(`${key("rook.failureDomain")} host needs at least ${needed} storage hosts for poolSize ${r.poolSize}${ecWidth ? ` and erasure coding ${ecWidth - (r.erasureCoding?.codingChunks ?? 0)}+${r.erasureCoding?.codingChunks ?? 0}` : ""} (got ${ctx.storageHosts} hosts without GPUs): lower poolSize/erasureCoding or use failureDomain osd on dev`);
+        if (r.failureDomain !== "osd" && hosts < needed) {
+            out.push(`${key(s.rook.nodes ? "rook.nodes" : "rook.failureDomain")} lists ${hosts} storage host(s) (${which}), but failureDomain ${r.failureDomain} needs at least ${needed} for poolSize ${r.poolSize}${ecWidth ? ` and erasure coding ${ecWidth - (r.erasureCoding?.codingChunks ?? 0)}+${r.erasureCoding?.codingChunks ?? 0}` : ""}: add storage hosts or lower poolSize/erasureCoding${dev ? " (or use failureDomain osd on dev)" : ""}`);
         }
     }
     if (r.osdSource === "pvc") {
@@ -242,12 +267,13 @@ export function storageIssues(s: StorageConfigInput, ctx: StorageContext): strin
 export function storageContextOf(c: {
     environment: StorageContext["environment"];
     roles: ReadonlyArray<string>;
-    cluster: { provider: "k3s"; hosts?: ReadonlyArray<{ gpu: boolean }> } | { provider: Exclude<StorageContext["clusterProvider"], "k3s"> };
+    cluster: { provider: "k3s"; hosts?: ReadonlyArray<{ name: string; gpu: boolean }> } | { provider: Exclude<StorageContext["clusterProvider"], "k3s"> };
 }): StorageContext {
     return {
         environment: c.environment,
         training: c.roles.includes("training"),
         clusterProvider: c.cluster.provider,
         storageHosts: c.cluster.provider === "k3s" ? (c.cluster.hosts ?? []).filter((h) => !h.gpu).length : undefined,
+        storageHostNames: c.cluster.provider === "k3s" ? (c.cluster.hosts ?? []).filter((h) => !h.gpu).map((h) => h.name) : undefined,
     };
 }

@@ -50,6 +50,12 @@ export const streamingSchema = z.strictObject({
     feedbackProducers: z.array(stackName).max(limits.feedbackProducers).default([]),
     /** Persistent volume size per broker / bookie ledger volume. Default 100Gi (dev: 10Gi). */
     storageSize: z.string().regex(/^\d+(Mi|Gi|Ti)$/, { message: "must be a size such as 100Gi" }).optional(),
+    /**
+     * Kafka: node label the brokers' rack (`broker.rack`) is read from; it must be a label the platform
+     * puts on every node (Strimzi's broker init container exits when the node lacks it). Default
+     * `topology.kubernetes.io/zone` on eks/gke/aks, `kubernetes.io/hostname` on onprem/k3s.
+     */
+    rackTopologyKey: z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/, { message: "must be a node label key such as topology.kubernetes.io/zone" }).optional(),
     /** StorageClass of the broker / bookie volumes. Default: the cluster's default StorageClass. */
     storageClass: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, { message: "must be a StorageClass name" }).optional(),
 });
@@ -62,13 +68,46 @@ export interface StreamingConfig extends RawStreamingConfig {
     replicationFactor: number;
     minInSyncReplicas: number;
     storageSize: string;
+    rackTopologyKey: string;
 }
 
+/** Facts outside the section the streaming rules depend on. */
+export interface StreamingContext {
+    clusterProvider: "eks" | "gke" | "aks" | "onprem" | "k3s";
+    /**
+     * Hosts streaming pods can run on, when config knows them (k3s: the hosts without GPUs; GPU hosts
+     * carry the NoSchedule GPU taint, which no streaming pod tolerates). Undefined when unknown.
+     */
+    schedulableHosts?: number;
+}
+
+const HOSTNAME = "kubernetes.io/hostname";
+/**
+ * Node labels each platform guarantees on every node: the managed clouds label zone and region, an
+ * existing on-prem cluster and k3s only the host name (anything else depends on the site).
+ */
+export const guaranteedNodeLabels: Record<StreamingContext["clusterProvider"], readonly string[]> = {
+    eks: [HOSTNAME, "topology.kubernetes.io/zone", "topology.kubernetes.io/region"],
+    gke: [HOSTNAME, "topology.kubernetes.io/zone", "topology.kubernetes.io/region"],
+    aks: [HOSTNAME, "topology.kubernetes.io/zone", "topology.kubernetes.io/region"],
+    onprem: [HOSTNAME],
+    k3s: [HOSTNAME],
+};
+
+/** The default rack key: the zone where the platform guarantees it, else the host. */
+export function defaultRackTopologyKey(provider: StreamingContext["clusterProvider"]): string {
+    return guaranteedNodeLabels[provider].includes("topology.kubernetes.io/zone") ? "topology.kubernetes.io/zone" : HOSTNAME;
+}
+
+/** ZooKeepers (Pulsar) and KRaft controllers (Kafka) outside dev: each on its own host. */
+export const QUORUM_NODES = 3;
+
 /** Apply the environment defaults (dev runs 1/1/1 on 10Gi). */
-export function resolveStreaming(s: RawStreamingConfig, environment: string): StreamingConfig {
+export function resolveStreaming(s: RawStreamingConfig, environment: string, provider: StreamingContext["clusterProvider"] = "onprem"): StreamingConfig {
     const dev = environment === "dev";
     return {
         ...s,
+        rackTopologyKey: s.rackTopologyKey ?? defaultRackTopologyKey(provider),
         replicas: s.replicas ?? (dev ? 1 : 3),
         replicationFactor: s.replicationFactor ?? (dev ? 1 : 3),
         minInSyncReplicas: s.minInSyncReplicas ?? (dev ? 1 : 2),
@@ -83,10 +122,10 @@ export const streamingFloors = { replicas: 3, replicationFactor: 3, minInSyncRep
  * Cross-field and durability checks of the streaming section: one line per problem naming the
  * full key, the value given and the floor or fix. `roles` decides which keys apply.
  */
-export function streamingIssues(raw: RawStreamingConfig, environment: string, roles: { training: boolean; serving: boolean }): string[] {
+export function streamingIssues(raw: RawStreamingConfig, environment: string, roles: { training: boolean; serving: boolean }, ctx?: StreamingContext): string[] {
     const out: string[] = [];
     const k = (p: string) => `hybridml:streaming.${p}`;
-    const s = resolveStreaming(raw, environment);
+    const s = resolveStreaming(raw, environment, ctx?.clusterProvider);
     const pulsar = s.engine === "pulsar";
     if (s.minInSyncReplicas > s.replicationFactor) {
         out.push(`${k("minInSyncReplicas")} must be <= replicationFactor (got ${s.minInSyncReplicas} > ${s.replicationFactor})`);
@@ -102,6 +141,27 @@ export function streamingIssues(raw: RawStreamingConfig, environment: string, ro
             if (s[key] < streamingFloors[key]) {
                 out.push(`${k(key)} must be >= ${streamingFloors[key]} outside dev (${what[key]}; got ${s[key]} in ${environment}): only dev may run below the durability floor`);
             }
+        }
+    }
+    if (pulsar && environment !== "dev" && s.replicas < s.replicationFactor + 1) {
+        out.push(`${k("replicas")} must be >= replicationFactor + 1 with Pulsar outside dev (got ${s.replicas} bookies for an ensemble of ${s.replicationFactor}): `
+            + "a restarting bookie must leave a spare, or writes stop until it is back");
+    }
+    if (raw.rackTopologyKey !== undefined) {
+        if (pulsar) {
+            out.push(`${k("rackTopologyKey")} is only used with engine kafka (engine is pulsar): remove it`);
+        } else if (ctx && !guaranteedNodeLabels[ctx.clusterProvider].includes(raw.rackTopologyKey)) {
+            out.push(`${k("rackTopologyKey")} ${JSON.stringify(raw.rackTopologyKey)} is not a label provider ${ctx.clusterProvider} guarantees on every node `
+                + `(guaranteed: ${guaranteedNodeLabels[ctx.clusterProvider].join(", ")}): Strimzi's broker init container exits on a node without it; use one of those or remove the key`);
+        }
+    }
+    if (ctx?.schedulableHosts !== undefined && environment !== "dev") {
+        // Required anti-affinity (ZooKeeper, bookies) and per-host spread (KRaft controllers, brokers): one pod per host.
+        const needed = Math.max(s.replicas, QUORUM_NODES);
+        if (ctx.schedulableHosts < needed) {
+            const what = pulsar ? `${QUORUM_NODES} ZooKeepers and ${s.replicas} bookies` : `${QUORUM_NODES} controllers and ${s.replicas} brokers`;
+            out.push(`hybridml:cluster.hosts has ${ctx.schedulableHosts} host(s) without GPUs, but ${what} need ${needed} hosts outside dev (one per host; GPU hosts are tainted): `
+                + `add hosts without gpu to hybridml:cluster.hosts${s.replicas > QUORUM_NODES ? " or lower hybridml:streaming.replicas" : ""}`);
         }
     }
     const names = s.topics.map((t) => t.name);

@@ -60,6 +60,13 @@ export const versions = {
      * AKS pools with gpuProfile.driver None): the version GPU operator v26.7.0 ships and validates.
      */
     nvidiaDriver: "595.91.07",
+    /** Kafka the Strimzi 1.2.0 brokers run (its default in kafka-versions.yaml): pinned, so an operator upgrade never upgrades Kafka. */
+    kafka: "4.3.1",
+    /**
+     * GKE: Google's NVIDIA driver installer for COS (the DaemonSet NVIDIA's GKE guide applies to pools
+     * created with `gpu-driver-version=disabled`), pinned to a commit of container-engine-accelerators.
+     */
+    gkeDriverInstaller: "https://raw.githubusercontent.com/GoogleCloudPlatform/container-engine-accelerators/f2cf4197a5c3f0f20133be15d5fad8b7453beed5/nvidia-driver-installer/cos/daemonset-preloaded.yaml",
     /** Container images the serving components run outside the charts (version and digest: never latest). */
     servingImages: {
         /** Model sync (rclone: S3/Ceph source; S3, GCS, Azure Blob or a volume as destination; sha256 hashsum). */

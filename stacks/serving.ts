@@ -13,8 +13,9 @@ import { ModelNamespace } from "../components/serving/modelNamespace";
 import { KServeMonitors, PREDICTOR_METRICS_PORTS } from "../components/observability/kserveMonitors";
 import { MONITORING_NAMESPACE } from "../components/observability/monitoring";
 import { LocalStore, ModelSync, modelStorageUri, SYNC_POD_LABELS } from "../components/serving/modelSync";
-import { identityEndpoints, ServingNetworkPolicies } from "../components/serving/networkPolicies";
-import { rookNames } from "../components/storage/rookSpecs";
+import { identityEndpoints, ServingNetworkPolicies, StorePeer } from "../components/serving/networkPolicies";
+import { RGW_POD_PORTS, rgwPodLabels, rookNames } from "../components/storage/rookSpecs";
+import { artefactProblems } from "../lib/kserveRuntimes";
 import { versions } from "../lib/versions";
 import type { BaseServices } from "./base";
 import type { ModelCatalogEntry, TrainingContract } from "./contract";
@@ -55,8 +56,9 @@ export function servingRuntimes(configured: string[], catalogue: ReadonlyArray<P
  * Catalogue entries this stack cannot serve: an InferenceService name must be a DNS-1123 label short
  * enough for KServe's `<name>-predictor` objects (63 characters), and a version a path segment.
  */
-export function catalogueProblems(catalogue: ReadonlyArray<Pick<ModelCatalogEntry, "name" | "version">>): string[] {
+export function catalogueProblems(catalogue: ReadonlyArray<Pick<ModelCatalogEntry, "name" | "version"> & Partial<Pick<ModelCatalogEntry, "runtime" | "artifactPath">>>): string[] {
     return catalogue.flatMap((m) => [
+        ...(m.runtime !== undefined && m.artifactPath !== undefined ? artefactProblems({ name: m.name, runtime: m.runtime, artifactPath: m.artifactPath }).map((p) => `modelCatalog entry ${p}`) : []),
         ...(/^[a-z]([-a-z0-9]{0,43}[a-z0-9])?$/.test(m.name) ? [] : [`modelCatalog entry ${JSON.stringify(m.name)}: the name must be a DNS-1123 label of at most 45 characters (it names the InferenceService)`]),
         ...(/^[A-Za-z0-9._-]{1,64}$/.test(m.version) && m.version !== "." && m.version !== ".." ? [] : [`modelCatalog entry ${m.name}: version ${JSON.stringify(m.version)} must be 1-64 of A-Z a-z 0-9 . _ -`]),
     ]);
@@ -66,6 +68,21 @@ export function catalogueProblems(catalogue: ReadonlyArray<Pick<ModelCatalogEntr
 export function endpointPort(endpoint: string): number {
     const u = new URL(endpoint);
     return u.port ? Number(u.port) : u.protocol === "http:" ? 80 : 443;
+}
+
+/**
+ * The training store as a NetworkPolicy peer. The in-cluster RGW Service (`rook-ceph-rgw-<store>.<ns>.svc`,
+ * a stack with both roles) is its pods on their container port (8080 for http: the Service's port 80 is
+ * translated before the policy applies); any other endpoint is outside the cluster, on the URL's port.
+ */
+export function trainingStorePeer(endpoint: string, cidrs: string[] = ["0.0.0.0/0"]): StorePeer {
+    const u = new URL(endpoint);
+    const m = /^rook-ceph-rgw-([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(u.hostname);
+    if (m && m[1] === rookNames.objectStore) {
+        const tls = u.protocol === "https:";
+        return { kind: "pods", namespace: m[2], podLabels: rgwPodLabels(m[2]), port: tls ? RGW_POD_PORTS.https : RGW_POD_PORTS.http };
+    }
+    return { kind: "external", cidrs, port: endpointPort(endpoint) };
 }
 
 /**
@@ -94,7 +111,7 @@ export function deployServing(name: string, config: PlatformConfig, cluster: Clu
     const namespace = models.namespace;
     if (!base.certManager) throw new Error("the serving role needs cert-manager from the base services (needsCertManager)");
     const kserve = new KServe(`${name}-kserve`, {
-        charts: config.charts, provider, certManager: base.certManager, runtimes, s3Region: store?.kind === "s3" ? store.region : undefined,
+        charts: config.charts, provider, certManager: base.certManager, runtimes,
     });
     const localStore: LocalStore = store
         ? { kind: store.kind, uriPrefix: store.uriPrefix, region: store.region }
@@ -131,9 +148,10 @@ export function deployServing(name: string, config: PlatformConfig, cluster: Clu
         namespace,
         rules: {
             predictors: { component: "predictor" },
+            callers: [s.namespace, ...s.callerNamespaces],
             predictorPort: sink ? PREDICTOR_PORTS.agent : PREDICTOR_PORTS.model,
             sync: { ...SYNC_POD_LABELS },
-            trainingStorePort: endpointPort(contract.modelStore.endpoint),
+            trainingStore: trainingStorePeer(contract.modelStore.endpoint),
             sink: streamPort ? { selector: { ...SINK.labels }, port: SINK.port, streamPort } : undefined,
             scrapers: base.monitoring ? { namespace: MONITORING_NAMESPACE, ports: [...PREDICTOR_METRICS_PORTS] } : undefined,
             modelStore: store ? [{ cidr: "0.0.0.0/0", port: 443 }, ...identityEndpoints(cluster.platform)] : [],

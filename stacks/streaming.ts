@@ -113,6 +113,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
         const operator = new StrimziOperator(`${name}-strimzi`, {
             provider: cluster.provider, namespace: streamingNames.strimziNamespace, watchNamespaces: [streamingNames.kafkaNamespace],
             charts: config.charts,
+            protect: config.protectStateful,
         });
         const users = [
             trainingUser(topics, producers),
@@ -121,7 +122,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
         ];
         const kafka = new KafkaCluster(`${name}-kafka`, {
             provider: cluster.provider, randomProvider, namespace: operator.watchedNamespaces[0], clusterName: streamingNames.trainingKafka,
-            operator: operator.release, brokers: s.replicas, controllers: dev ? 1 : 3,
+            operator: operator.release, brokers: s.replicas, controllers: dev ? 1 : 3, rackTopologyKey: s.rackTopologyKey,
             replicationFactor: s.replicationFactor, minInSyncReplicas: s.minInSyncReplicas,
             storageSize: s.storageSize, storageClass: s.storageClass, deleteClaim: dev,
             topics,
@@ -186,10 +187,11 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
         const operator = new StrimziOperator(`${name}-strimzi`, {
             provider: cluster.provider, namespace: streamingNames.strimziNamespace, watchNamespaces: [streamingNames.kafkaNamespace],
             charts: config.charts,
+            protect: config.protectStateful,
         });
         const kafka = new KafkaCluster(`${name}-kafka`, {
             provider: cluster.provider, randomProvider, namespace: operator.watchedNamespaces[0], clusterName: streamingNames.servingKafka,
-            operator: operator.release, brokers: s.replicas, controllers: dev ? 1 : 3,
+            operator: operator.release, brokers: s.replicas, controllers: dev ? 1 : 3, rackTopologyKey: s.rackTopologyKey,
             replicationFactor: s.replicationFactor, minInSyncReplicas: s.minInSyncReplicas,
             storageSize: s.storageSize, storageClass: s.storageClass, deleteClaim: dev,
             topics, users: [mirrorSourceUser(feedbackTopics), requestLoggerUser(topics)],

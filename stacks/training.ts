@@ -77,7 +77,7 @@ export function rookCephArgs(
         namespace: inCluster.rookNamespace,
         osds: r.osdSource === "pvc"
             ? { source: "pvc", count: r.osdCount, size: r.osdSize, storageClassName: r.osdStorageClass }
-            : { source: "devices", deviceFilter: r.deviceFilter },
+            : { source: "devices", deviceFilter: r.deviceFilter, ...(r.nodes ? { nodes: r.nodes } : {}) },
         monCount: r.monCount,
         mgrCount: dev ? 1 : 2,
         allowMultiplePerNode: dev,
@@ -90,6 +90,8 @@ export function rookCephArgs(
         region: config.storage.region,
         buckets: config.storage.buckets,
         dataDirHostPath: r.dataDirHostPath,
+        encryption: !dev,
+        retainBuckets: !dev,
         monitoring: base.monitoring,
         protect: config.protectStateful,
     };

@@ -58,15 +58,16 @@ describe("stack-reference contract", () => {
             project: "p", stack: "t", secretKeysSet: new Set(["kubeconfig"]),
             values: {
                 environment: "prod", roles: ["training"], cluster: { provider: "onprem" }, kubeconfig: "[secret]",
-                streaming: { engine: "pulsar" },
-                models: [{ name: "m", version: "1", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "m/1/" }],
+                streaming: { engine: "pulsar", replicas: 4 },
+                storage: { rook: { nodes: ["s1", "s2", "s3", "s4"] } },
+                models: [{ name: "m", version: "1", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "m/1/", sha256: "e".repeat(64) }],
             },
         });
         const c = trainingContract(config, pulumi.output({ accessKeyId: "A", secretAccessKey: "B" }));
         assert.equal(c.modelStore.endpoint, defaultModelStoreEndpoint());
         assert.equal(c.streaming.bootstrap, defaultBootstrap("pulsar"));
         assert.deepEqual(c.streaming.feedbackTopics, ["inference-feedback"]);
-        assert.deepEqual(c.modelCatalog, [{ name: "m", version: "1", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "m/1/", gpu: 1 }]);
+        assert.deepEqual(c.modelCatalog, [{ name: "m", version: "1", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "m/1/", sha256: "e".repeat(64), gpu: 1 }]);
         const outs = contractOutputs(c);
         assert.deepEqual(Object.keys(outs).sort(), [...CONTRACT_OUTPUTS].sort());
         assert.equal((await settle(outs.modelStoreReadCredentials as pulumi.Output<unknown>)).secret, true);

@@ -72,8 +72,7 @@ describe("offline preview report (--compare)", function () {
         const models = doc.config["hybridml:models"] as Array<Record<string, unknown>>;
         const fraud = models.find((m) => m.name === "fraud-detector")!;
         assert.equal(fraud.version, "3.2.0");
-        Object.assign(fraud, { version: "3.3.0", artifactPath: "fraud-detector/3.3.0/" });
-        delete fraud.sha256;
+        Object.assign(fraud, { version: "3.3.0", artifactPath: "fraud-detector/3.3.0/", sha256: "d".repeat(64) });
         doc.config["hybridml:storage"].rook.dataDirHostPath = "/data/rook";
         fs.writeFileSync(file, stringify(doc));
         const headResults = await planFleet(listStacks(), undefined, cfgDir);

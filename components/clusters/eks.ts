@@ -84,6 +84,14 @@ export function eksDefaultStorageClass(): {
 }
 
 /** EKS takes over the self-managed add-ons it bootstraps, and owns their configuration afterwards. */
+/**
+ * VPC CNI add-on settings: EKS enforces NetworkPolicies only when the add-on's network policy agent is
+ * on (`enableNetworkPolicy: "true"`); without it every NetworkPolicy of the serving namespace is inert.
+ */
+export function vpcCniConfiguration(): string {
+    return JSON.stringify({ enableNetworkPolicy: "true" });
+}
+
 const addonConflictResolution = { resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" } as const;
 
 type Child = pulumi.CustomResourceOptions;
@@ -335,7 +343,10 @@ export function eksControlPlane(name: string, args: EksClusterArgs, plan: EksPla
     // Add-ons the nodes need to join come before the node groups; the rest need nodes to run on.
     const podIdentityAgent = addon("eks-pod-identity-agent", {}, child);
     const cni = podRole("vpc-cni", `VPC CNI of ${clusterName}`, ["AmazonEKS_CNI_Policy"]);
-    const vpcCni = addon("vpc-cni", { podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: VPC_CNI_SERVICE_ACCOUNT }] },
+    const vpcCni = addon("vpc-cni", {
+        podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: VPC_CNI_SERVICE_ACCOUNT }],
+        configurationValues: vpcCniConfiguration(),
+    },
         withDeps(child, [podIdentityAgent, ...cni.attachments]));
     const kubeProxy = addon("kube-proxy", {}, child);
     return { cluster, secretsKey, deployerAccess, previewAccess, podIdentityAgent, bootAddons: [podIdentityAgent, vpcCni, kubeProxy], addon, podRole };

@@ -156,8 +156,11 @@ export function gkeGpuNodeLabels(pool: Pick<GpuPoolArgs, "sharing">): Record<str
     };
 }
 
+/** `gpuDriverInstallationConfig.gpuDriverVersion` of the GPU pool: GKE installs no driver (Google's installer DaemonSet does). */
+export const GKE_GPU_DRIVER_VERSION = "INSTALLATION_DISABLED";
+
 /**
- * GPU facts of a GKE pool: GKE installs the driver (`gpuDriverInstallationConfig`), the GPU operator
+ * GPU facts of a GKE pool: Google's driver installer (applied by the GpuOperator) installs the driver, the GPU operator
  * installs the container toolkit next to it (`/home/kubernetes/bin/nvidia`, CDI) and the device plugin.
  */
 export function gkeGpuFacts(pool: GpuPoolArgs): GpuFacts {
@@ -349,9 +352,13 @@ export function gkeNodePools(name: string, args: GkeClusterArgs, cp: ReturnType<
             ...base,
             machineType: args.gpuPool.instanceType,
             diskSizeGb: args.gpuPool.diskSizeGb,
-            // GKE installs and upgrades the NVIDIA driver; the GPU operator brings the toolkit and the
-            // device plugin (GKE's own device plugin is switched off by the node label).
-            guestAccelerators: [{ type: args.gpuPool.gpuType, count: args.gpuPool.gpuCount, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }],
+            // NVIDIA's documented GKE mode: GKE does not install the driver (gpu-driver-version=disabled),
+            // Google's driver installer DaemonSet does (the GpuOperator component applies it), and the GPU
+            // operator brings the toolkit and the device plugin (GKE's own device plugin is switched off by
+            // the node label). A GKE-managed driver together with that label is not a documented mode.
+            guestAccelerators: [{
+                type: args.gpuPool.gpuType, count: args.gpuPool.gpuCount, gpuDriverInstallationConfig: { gpuDriverVersion: GKE_GPU_DRIVER_VERSION },
+            }],
             taints: [gkeGpuTaint()],
             labels: gkeGpuNodeLabels(args.gpuPool),
         },

@@ -28,9 +28,14 @@ export const DEVICE_PLUGIN_CONFIG_MAP = "device-plugin-config";
 export const TIME_SLICING_CONFIG_KEY = "time-slicing";
 /** GKE: where GKE's driver installer puts the driver, and where the toolkit goes (GKE's documented install). */
 export const GKE_NVIDIA_DIR = "/home/kubernetes/bin/nvidia";
-/** k3s: the embedded containerd's config file and socket, which the toolkit must edit and signal. */
+/**
+ * k3s: the embedded containerd. k3s regenerates `config.toml` from its template on every start, so the
+ * toolkit writes the template (`config-v3.toml.tmpl`: k3s 1.31+ runs containerd 2, config version 3),
+ * reading the current generated `config.toml` as its source, and signals k3s's containerd socket.
+ */
 export const K3S_CONTAINERD = {
     config: "/var/lib/rancher/k3s/agent/etc/containerd/config.toml",
+    template: "/var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl",
     socket: "/run/k3s/containerd/containerd.sock",
 } as const;
 
@@ -100,23 +105,32 @@ export function gpuOperatorNamespaceLabels(): Record<string, string> {
     };
 }
 
-/** Toolkit container environment per platform (k3s: its embedded containerd's config and socket). */
+/**
+ * Toolkit container environment per platform.
+ * - GKE: `RUNTIME_CONFIG_SOURCE=file`: on GKE 1.33+ the toolkit's default (`containerd config dump`)
+ *   writes back a config containerd cannot load; it must read the file.
+ * - k3s: write k3s's template (k3s regenerates `config.toml`), from the generated file, and signal k3s's socket.
+ */
 export function toolkitEnv(platform: GpuPlatform): Array<{ name: string; value: string }> {
-    if (platform !== "k3s") return [];
-    return [
-        { name: "CONTAINERD_CONFIG", value: K3S_CONTAINERD.config },
-        { name: "CONTAINERD_SOCKET", value: K3S_CONTAINERD.socket },
-    ];
+    switch (platform) {
+        case "gke": return [{ name: "RUNTIME_CONFIG_SOURCE", value: "file" }];
+        case "k3s": return [
+            { name: "CONTAINERD_CONFIG", value: K3S_CONTAINERD.template },
+            { name: "RUNTIME_CONFIG_SOURCE", value: `file=${K3S_CONTAINERD.config}` },
+            { name: "CONTAINERD_SOCKET", value: K3S_CONTAINERD.socket },
+        ];
+        default: return [];
+    }
 }
 
 /**
  * Helm values of the gpu-operator chart for one cluster. Every key exists in the chart's values.yaml.
  *
- * - driver: off where the platform's node image ships it (EKS NVIDIA AMI, GKE-managed drivers),
+ * - driver: off where the platform ships it (EKS NVIDIA AMI; on GKE Google's installer DaemonSet),
  *   else the pinned data-centre driver (on-prem, edge, AKS pools with `gpuProfile.driver: None`);
- * - toolkit: off where the node image ships it (EKS NVIDIA AMI); on GKE installed next to GKE's
- *   driver in `/home/kubernetes/bin/nvidia` with CDI (GKE's documented way); on k3s pointed at the
- *   embedded containerd;
+ * - toolkit: off where the node image ships it (EKS NVIDIA AMI); on GKE installed next to the driver
+ *   of Google's installer in `/home/kubernetes/bin/nvidia` with CDI, reading containerd's config from the
+ *   file (NVIDIA's GKE guide); on k3s writing k3s's containerd template;
  * - device plugin: time-slicing through a ConfigMap, or MIG (strategy + MIG manager);
  * - NFD on, GFD on, DCGM exporter on with a ServiceMonitor when monitoring runs.
  */
@@ -178,6 +192,8 @@ export interface GpuOperatorArgs {
     namespace?: string;
     /** NVIDIA driver version where the operator installs it. Default `versions.nvidiaDriver`. */
     driverVersion?: string;
+    /** GKE: manifest of Google's NVIDIA driver installer DaemonSet. Default `versions.gkeDriverInstaller`. */
+    gkeDriverInstaller?: string;
 }
 
 /** The NVIDIA GPU operator on one cluster. */
@@ -200,6 +216,8 @@ export class GpuOperator extends pulumi.ComponentResource {
         const prerequisites: pulumi.Resource[] = [ns];
 
         if (args.platform === "gke") {
+            // The driver: Google's installer DaemonSet (kube-system) on pools created without a GKE-managed driver.
+            prerequisites.push(new k8s.yaml.v2.ConfigFile(`${name}-gke-driver-installer`, { file: args.gkeDriverInstaller ?? versions.gkeDriverInstaller }, child));
             prerequisites.push(new k8s.core.v1.ResourceQuota(`${name}-critical-pods`, {
                 metadata: { name: "gpu-operator-critical-pods", namespace: ns.metadata.name },
                 spec: criticalPodsQuotaSpec() as k8s.types.input.core.v1.ResourceQuotaSpec,

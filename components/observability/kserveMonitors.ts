@@ -12,6 +12,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { MONITORING_NAMESPACE } from "./monitoring";
 
 /** Namespace KServe's controller runs in (the kserve chart's release namespace). */
 export const KSERVE_NAMESPACE = "kserve";
@@ -30,21 +31,30 @@ export interface MonitorResource {
 
 const labels = { "app.kubernetes.io/part-of": "hybridml", "app.kubernetes.io/component": "kserve" };
 
-/** ServiceMonitor of the KServe controller's metrics service. */
-export function kserveControllerServiceMonitor(namespace: string): MonitorResource {
+/** Service account of the platform's Prometheus (kube-prometheus-stack names it `<release>-prometheus`). */
+export const PROMETHEUS_SERVICE_ACCOUNT = "kube-prometheus-stack-prometheus";
+/** Secret (in the monitoring namespace) holding a token of that service account, for the controller's authenticating proxy. */
+export const PROMETHEUS_TOKEN_SECRET = "prometheus-scrape-token";
+
+/**
+ * ServiceMonitor of the KServe controller's metrics service. It lives in the monitoring namespace and
+ * selects the service in `kserveNamespace`, so that its `authorization` can name the Prometheus token
+ * Secret there (`bearerTokenFile` is deprecated in prometheus-operator v0.93).
+ */
+export function kserveControllerServiceMonitor(kserveNamespace: string, monitoringNamespace: string = MONITORING_NAMESPACE): MonitorResource {
     return {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "ServiceMonitor",
-        metadata: { name: "kserve-controller", namespace, labels },
+        metadata: { name: "kserve-controller", namespace: monitoringNamespace, labels },
         spec: {
             selector: { matchLabels: { "control-plane": "kserve-controller-manager", "app.kubernetes.io/name": "kserve" } },
-            namespaceSelector: { matchNames: [namespace] },
+            namespaceSelector: { matchNames: [kserveNamespace] },
             endpoints: [{
                 port: "https",
                 scheme: "https",
                 path: "/metrics",
                 interval: "30s",
-                bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+                authorization: { type: "Bearer", credentials: { name: PROMETHEUS_TOKEN_SECRET, key: "token" } },
                 tlsConfig: { insecureSkipVerify: true },
             }],
         },
@@ -92,7 +102,17 @@ export class KServeMonitors extends pulumi.ComponentResource {
             parent: this, provider: args.provider, dependsOn: [args.monitoring, ...(args.dependsOn ?? [])],
         };
         const controller = kserveControllerServiceMonitor(args.kserveNamespace ?? KSERVE_NAMESPACE);
-        this.serviceMonitor = new k8s.apiextensions.CustomResource(`${name}-controller`, controller, childOpts);
+        // A long-lived token of Prometheus's service account (Kubernetes fills the Secret), for the scrape's authorization.
+        const token = new k8s.core.v1.Secret(`${name}-prometheus-token`, {
+            metadata: {
+                name: PROMETHEUS_TOKEN_SECRET, namespace: controller.metadata.namespace, labels,
+                annotations: { "kubernetes.io/service-account.name": PROMETHEUS_SERVICE_ACCOUNT },
+            },
+            type: "kubernetes.io/service-account-token",
+        }, childOpts);
+        this.serviceMonitor = new k8s.apiextensions.CustomResource(`${name}-controller`, controller, {
+            ...childOpts, dependsOn: [args.monitoring, token, ...(args.dependsOn ?? [])],
+        });
         this.podMonitor = new k8s.apiextensions.CustomResource(`${name}-predictors`,
             predictorPodMonitor(args.servingNamespace, args.predictorMetricsPorts), childOpts);
         this.registerOutputs({ serviceMonitor: this.serviceMonitor, podMonitor: this.podMonitor });

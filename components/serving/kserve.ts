@@ -25,12 +25,10 @@ export interface KServeArgs {
     runtimes: string[];
     /** Namespace of the controller. Default `kserve`. */
     namespace?: string;
-    /** Region of the S3 model bucket (EKS), for the storage initializer. Default: none (other stores). */
-    s3Region?: string;
 }
 
 /** Helm values of kserve-resources (keys in shared/crds/kserve/values-kserve-resources.yaml). */
-export function kserveResourcesValues(s3Region?: string): Record<string, unknown> {
+export function kserveResourcesValues(): Record<string, unknown> {
     return {
         kserve: {
             controller: {
@@ -39,7 +37,8 @@ export function kserveResourcesValues(s3Region?: string): Record<string, unknown
                 // No Istio, no Gateway: predictors are cluster-internal Services.
                 gateway: { disableIstioVirtualHost: true, disableIngressCreation: true },
             },
-            ...(s3Region ? { storage: { s3: { region: s3Region } } } : {}),
+            // No `storage.s3.*`: the chart uses it only for the S3 credentials it would create; with pod
+            // identity (EKS) the storage initializer takes its credentials from the service account.
         },
     };
 }
@@ -74,7 +73,7 @@ export class KServe extends pulumi.ComponentResource {
             name: "kserve-crd", ...chart("kserve-crd"), createNamespace: true,
         }, child);
         this.controller = new k8s.helm.v3.Release(`${name}-resources`, {
-            name: "kserve", ...chart("kserve-resources"), values: kserveResourcesValues(args.s3Region),
+            name: "kserve", ...chart("kserve-resources"), values: kserveResourcesValues(),
         }, { ...child, dependsOn: [this.crds, args.certManager] });
         this.runtimes = new k8s.helm.v3.Release(`${name}-runtimes`, {
             name: "kserve-runtime-configs", ...chart("kserve-runtime-configs"), values: kserveRuntimeValues(args.runtimes),

@@ -1,8 +1,9 @@
 /**
  * Model hand-off (SPEC 5 "Serving", 6): copies exactly the catalogue's model versions from the
  * training object store (read-only S3 credentials from the stack reference, as a Secret) to this
- * stack's local store (S3, GCS or Blob through the writer's workload identity, or a volume), checks
- * every sha256 the catalogue gives and fails the Job on a mismatch. The Job's name carries a hash
+ * stack's local store (S3, GCS or Blob through the writer's workload identity, or a volume) through a
+ * staging prefix: each version is verified against the catalogue's sha256 before it is moved into
+ * place, and a mismatch fails the Job without touching the live copy. The Job's name carries a hash
  * of the catalogue, so a promotion replaces it; InferenceServices depend on it. A CronJob re-runs
  * the same sync on a schedule to repair drift.
  *
@@ -13,6 +14,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { artefactLayout, artefactSubPath } from "../../lib/kserveRuntimes";
 import { versions } from "../../lib/versions";
 
 /** One catalogue entry as the sync needs it. */
@@ -23,6 +25,8 @@ export interface SyncModel {
     artifactPath: string;
     /** Expected digest (see the digest rule above); unverified when absent. */
     sha256?: string;
+    /** Serving runtime: decides where under the version's URI the artefact goes (lib/kserveRuntimes.ts layouts). Default: the URI itself. */
+    runtime?: string;
 }
 
 /** Where this stack keeps its copy of the models. */
@@ -51,6 +55,8 @@ export interface ModelSyncArgs {
     image?: string;
     /** Protect the local store volume (pvc stores) from deletion. Default false. */
     protect?: boolean;
+    /** Deadline of one sync run (Job `activeDeadlineSeconds`; Pulumi waits as long). Default 4 hours. */
+    deadlineSeconds?: number;
     /** Resources that must exist before the copy runs (e.g. the bucket's IAM bindings). Default []. */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -66,15 +72,23 @@ export function storeUriPrefix(store: LocalStore): pulumi.Output<string> {
     return store.kind === "pvc" ? pulumi.output(`pvc://${store.claimName}`) : pulumi.output(store.uriPrefix);
 }
 
-/** The storage URI of a model's local copy: exactly that version. */
+/**
+ * The storage URI of a model's local copy: exactly that version. For a Triton model it is the model
+ * repository root (the model's folder `<name>/` with `config.pbtxt` is below it); otherwise the model itself.
+ */
 export function modelStorageUri(prefix: string, m: { name: string; version: string }): string {
     return `${prefix.replace(/\/+$/, "")}/${m.name}/${m.version}`;
+}
+
+/** Where under `<name>/<version>` the artefact goes: its own folder in a Triton repository, else the version folder itself. */
+function subPath(m: SyncModel): string {
+    return m.runtime ? artefactSubPath({ name: m.name, runtime: m.runtime }) : "";
 }
 
 /** The 10-hex-digit hash in the Job's name: the catalogue (sorted by name) and the sync image. */
 export function catalogueHash(models: SyncModel[], image: string = versions.servingImages.modelSync): string {
     const canonical = [...models].sort((a, b) => a.name.localeCompare(b.name))
-        .map((m) => [m.name, m.version, m.artifactPath, m.sha256 ?? ""]);
+        .map((m) => [m.name, m.version, m.artifactPath, m.sha256 ?? "", subPath(m)]);
     return crypto.createHash("sha256").update(JSON.stringify({ canonical, image })).digest("hex").slice(0, 10);
 }
 
@@ -86,46 +100,91 @@ export function syncJobName(models: SyncModel[], image?: string): string {
 /** Exit code of a digest mismatch: the Job fails at once (no retry), unlike a copy error (retried). */
 export const MISMATCH_EXIT = 3;
 
+/** Default deadline of one sync run: copying and re-hashing large models takes long. 4 hours. */
+export const SYNC_DEADLINE_SECONDS = 4 * 3600;
+
+/** Where a version is staged (under the store root) until its digest is verified. */
+export const STAGING_PREFIX = ".staging";
+
 /** The Job spec: retries for transient copy errors, none for a digest mismatch. */
-export function syncJobSpec(template: Record<string, any>): k8s.types.input.batch.v1.JobSpec {
+export function syncJobSpec(template: Record<string, any>, deadlineSeconds: number = SYNC_DEADLINE_SECONDS): k8s.types.input.batch.v1.JobSpec {
     return {
         backoffLimit: 2,
-        activeDeadlineSeconds: 3600,
+        activeDeadlineSeconds: deadlineSeconds,
         podFailurePolicy: { rules: [{ action: "FailJob", onExitCodes: { containerName: "sync", operator: "In", values: [MISMATCH_EXIT] } }] },
         template,
     };
 }
 
+/**
+ * How long Pulumi waits for the sync Job: its deadline plus a margin for scheduling and the image
+ * pull (the provider's default for a Job is 10 minutes, shorter than a real copy).
+ */
+export function syncJobTimeouts(deadlineSeconds: number = SYNC_DEADLINE_SECONDS): { create: string; update: string } {
+    const minutes = `${Math.ceil(deadlineSeconds / 60) + 10}m`;
+    return { create: minutes, update: minutes };
+}
+
+/**
+ * Job annotation: a Job that failed (or never got ready) is replaced on the next `pulumi up`
+ * instead of failing it again (pulumi-kubernetes `pulumi.com/replaceUnready`).
+ */
+export const REPLACE_UNREADY = { "pulumi.com/replaceUnready": "true" } as const;
+
 const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /**
- * The sync script (POSIX sh in the rclone image): copy each model to `$DEST_ROOT/<name>/<version>`,
- * verify its digest, remove the copy and exit `MISMATCH_EXIT` on a mismatch (the Job fails loudly, without retries);
- * a copy error exits 1 (retried).
+ * The sync script (sh in the rclone image, busybox ash: `pipefail` set, so a failing `rclone hashsum`
+ * is a retryable error, never a mismatch). Per model: a live copy at `$DEST_ROOT/<name>/<version>`
+ * whose digest matches is left alone; otherwise the version is copied into
+ * `$DEST_ROOT/.staging/<name>/<version>`, verified there and only then synced into place, so a changed
+ * source never overwrites (and a mismatch never purges) a live copy. A mismatch removes the staged copy
+ * and exits `MISMATCH_EXIT` (the Job fails loudly, without retries); a copy or hashing error exits 1 (retried).
  */
 export function syncScript(models: SyncModel[]): string {
     const lines = [
         "set -eu",
+        "set -o pipefail",
         "fail() { echo \"model-sync: FATAL: $*\" >&2; exit 1; }",
         `mismatch() { echo "model-sync: FATAL: $*" >&2; exit ${MISMATCH_EXIT}; }`,
+        "digest() {",
+        "  rclone hashsum sha256 --download \"$1\" | LC_ALL=C sort -k 2 > /tmp/manifest || return 1",
+        "  if [ \"$2\" = file ]; then cut -d ' ' -f 1 /tmp/manifest; else sha256sum < /tmp/manifest | cut -d ' ' -f 1; fi",
+        "}",
         "sync_model() {",
-        "  name=$1; version=$2; src=\"training:$SOURCE_BUCKET/$3\"; kind=$4; want=$5",
-        "  dst=\"$DEST_ROOT/$name/$version\"",
-        "  echo \"model-sync: $name $version: $src -> $dst\"",
-        "  rclone copy --checksum --retries 3 \"$src\" \"$dst\" || fail \"$name $version: copy from $src failed\"",
-        "  if [ -z \"$want\" ]; then echo \"model-sync: WARNING: $name $version has no sha256 in the catalogue: not verified\" >&2; return 0; fi",
-        "  rclone hashsum sha256 --download \"$dst\" | LC_ALL=C sort -k 2 > /tmp/manifest || fail \"$name $version: cannot hash $dst\"",
-        "  if [ \"$kind\" = file ]; then got=$(cut -d ' ' -f 1 /tmp/manifest); else got=$(sha256sum < /tmp/manifest | cut -d ' ' -f 1); fi",
-        "  if [ \"$got\" != \"$want\" ]; then",
-        "    rclone purge \"$dst\" || true",
-        "    mismatch \"$name $version: sha256 mismatch: catalogue says $want, the copy has $got (copy removed; check the artefact in the training store)\"",
+        "  name=$1; version=$2; src=\"training:$SOURCE_BUCKET/$3\"; kind=$4; want=$5; sub=$6; layout=$7",
+        "  dst=\"$DEST_ROOT/$name/$version${sub:+/$sub}\"",
+        `  stage="$DEST_ROOT/${STAGING_PREFIX}/$name/$version\${sub:+/$sub}"`,
+        "  if [ -n \"$want\" ] && [ -n \"$(rclone lsf \"$dst\" 2>/dev/null || true)\" ]; then",
+        "    live=$(digest \"$dst\" \"$kind\") || fail \"$name $version: cannot hash the live copy $dst\"",
+        "    if [ \"$live\" = \"$want\" ]; then echo \"model-sync: $name $version: live copy verified (sha256 $live)\"; return 0; fi",
         "  fi",
-        "  echo \"model-sync: $name $version: sha256 $got verified\"",
+        "  echo \"model-sync: $name $version: $src -> $stage\"",
+        "  rclone purge \"$stage\" >/dev/null 2>&1 || true",
+        "  rclone copy --checksum --retries 3 \"$src\" \"$stage\" || fail \"$name $version: copy from $src failed\"",
+        "  if [ \"$layout\" = repository ] && [ -z \"$(rclone lsf \"$stage/config.pbtxt\" 2>/dev/null || true)\" ]; then",
+        "    rclone purge \"$stage\" || true",
+        "    mismatch \"$name $version: not a Triton model directory (no config.pbtxt at its top; the storage URI is the model repository holding $name/config.pbtxt)\"",
+        "  fi",
+        "  if [ -z \"$want\" ]; then",
+        "    echo \"model-sync: WARNING: $name $version has no sha256 in the catalogue: not verified\" >&2",
+        "  else",
+        "    got=$(digest \"$stage\" \"$kind\") || fail \"$name $version: cannot hash $stage\"",
+        "    if [ \"$got\" != \"$want\" ]; then",
+        "      rclone purge \"$stage\" || true",
+        "      mismatch \"$name $version: sha256 mismatch: catalogue says $want, the copy has $got (staged copy removed, live copy untouched; check the artefact in the training store)\"",
+        "    fi",
+        "    echo \"model-sync: $name $version: sha256 $got verified\"",
+        "  fi",
+        "  rclone sync --checksum \"$stage\" \"$dst\" || fail \"$name $version: moving $stage into place failed\"",
+        "  rclone purge \"$stage\" || true",
+        "  echo \"model-sync: $name $version: in place at $dst\"",
         "}",
     ];
     for (const m of [...models].sort((a, b) => a.name.localeCompare(b.name))) {
         const kind = m.artifactPath.endsWith("/") ? "dir" : "file";
-        lines.push(`sync_model ${[m.name, m.version, m.artifactPath, kind, m.sha256 ?? ""].map(shellQuote).join(" ")}`);
+        const layout = m.runtime ? artefactLayout(m.runtime) : "model-dir";
+        lines.push(`sync_model ${[m.name, m.version, m.artifactPath, kind, m.sha256 ?? "", subPath(m), layout].map(shellQuote).join(" ")}`);
     }
     lines.push(`echo "model-sync: ${models.length} model(s) in place"`);
     return lines.join("\n") + "\n";
@@ -237,10 +296,11 @@ export class ModelSync extends pulumi.ComponentResource {
             claimName: store.kind === "pvc" ? store.claimName : undefined, podLabels: args.writer.podLabels,
         });
         const deps = [secret, sa, ...(this.claim ? [this.claim] : []), ...(args.dependsOn ?? [])];
+        const deadline = args.deadlineSeconds ?? SYNC_DEADLINE_SECONDS;
         this.job = new k8s.batch.v1.Job(`${name}-job`, {
-            metadata: { name: syncJobName(args.models, image), namespace: args.namespace, labels },
-            spec: syncJobSpec(template),
-        }, { ...child, dependsOn: deps, deleteBeforeReplace: true });
+            metadata: { name: syncJobName(args.models, image), namespace: args.namespace, labels, annotations: { ...REPLACE_UNREADY } },
+            spec: syncJobSpec(template, deadline),
+        }, { ...child, dependsOn: deps, deleteBeforeReplace: true, customTimeouts: syncJobTimeouts(deadline) });
         this.cronJob = new k8s.batch.v1.CronJob(`${name}-cron`, {
             metadata: { name: "model-sync", namespace: args.namespace, labels },
             spec: {
@@ -249,7 +309,7 @@ export class ModelSync extends pulumi.ComponentResource {
                 startingDeadlineSeconds: 600,
                 successfulJobsHistoryLimit: 1,
                 failedJobsHistoryLimit: 3,
-                jobTemplate: { metadata: { labels }, spec: syncJobSpec(template) },
+                jobTemplate: { metadata: { labels }, spec: syncJobSpec(template, deadline) },
             },
         }, { ...child, dependsOn: [...deps, this.job] });
         this.jobName = this.job.metadata.name;

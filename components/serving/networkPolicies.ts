@@ -1,6 +1,6 @@
 /**
  * Default-deny network policies of the serving namespace with exactly the allowances serving needs
- * (SPEC 11): DNS for every pod; ingress to the predictors' logger port from the cluster; predictors
+ * (SPEC 11): DNS for every pod; ingress to the predictors' logger port from the known callers' namespaces; predictors
  * to the feedback sink; the sink to the feedback stream; the model sync to the training store; and,
  * Prometheus to the predictors' metrics ports; on clouds, predictors (storage initializer) and sync
  * to the model bucket and the platform's workload-identity endpoint.
@@ -15,15 +15,27 @@ export interface PolicySpec { name: string; spec: Record<string, unknown> }
 /** A destination as `cidr:port` that serving pods must reach (identity endpoints, object stores). */
 export interface Endpoint { cidr: string; port: number }
 
+/**
+ * The training object store as the sync reaches it. NetworkPolicies match the destination pod's
+ * port after the Service's translation, so an in-cluster store is its pods (labels, namespace) on
+ * their container port, never the Service port; a store outside the cluster is its address range on
+ * the port the URL names.
+ */
+export type StorePeer =
+    | { kind: "pods"; namespace: string; podLabels: Record<string, string>; port: number }
+    | { kind: "external"; cidrs: string[]; port: number };
+
 export interface ServingNetworkArgs {
     /** Pod selector of the predictors. Required. */
     predictors: Record<string, string>;
     /** Port of the predictors' Service target (KServe's agent when the logger is on). Required. */
     predictorPort: number;
+    /** Namespaces whose pods may call the predictors (the known callers; the serving namespace among them). Required, non-empty. */
+    callers: string[];
     /** Pod selector of the model sync. Required. */
     sync: Record<string, string>;
-    /** Port of the training object store the sync reads (outside the cluster or in it). Required. */
-    trainingStorePort: number;
+    /** The training object store the sync reads (its pods in this cluster, or an address range outside). Required. */
+    trainingStore: StorePeer;
     /** Feedback sink pods and port, and the stream port it writes to; none without a sink. */
     sink?: { selector: Record<string, string>; port: number; streamPort: pulumi.Input<number> };
     /** Prometheus: its namespace and the predictors' metrics ports it scrapes; none without monitoring. */
@@ -45,6 +57,16 @@ export function identityEndpoints(platform: string): Endpoint[] {
     }
 }
 
+/** The egress rule to the training store (pods on their container port, or an address range). */
+export function storeEgress(store: StorePeer): { to: Peer[]; ports: Port[] } {
+    return store.kind === "pods"
+        ? {
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": store.namespace } }, podSelector: { matchLabels: store.podLabels } }],
+            ports: [tcp(store.port)],
+        }
+        : { to: store.cidrs.map((c) => anywhere(c)), ports: [tcp(store.port)] };
+}
+
 /** The policies (pure). */
 export function servingNetworkPolicies(a: ServingNetworkArgs): PolicySpec[] {
     const out: PolicySpec[] = [
@@ -62,11 +84,15 @@ export function servingNetworkPolicies(a: ServingNetworkArgs): PolicySpec[] {
         },
         {
             name: "allow-predictor-ingress",
-            spec: { podSelector: { matchLabels: a.predictors }, policyTypes: ["Ingress"], ingress: [{ from: [inCluster], ports: [tcp(a.predictorPort)] }] },
+            spec: {
+                podSelector: { matchLabels: a.predictors },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [...new Set(a.callers)].map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })), ports: [tcp(a.predictorPort)] }],
+            },
         },
         {
             name: "allow-sync-training-store",
-            spec: { podSelector: { matchLabels: a.sync }, policyTypes: ["Egress"], egress: [{ to: [anywhere(), inCluster], ports: [tcp(a.trainingStorePort)] }] },
+            spec: { podSelector: { matchLabels: a.sync }, policyTypes: ["Egress"], egress: [storeEgress(a.trainingStore)] },
         },
     ];
     if (a.scrapers) {

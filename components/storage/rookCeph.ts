@@ -39,7 +39,7 @@ export interface RookCephArgs {
     poolSize?: number;
     /** CRUSH failure domain of every pool. Default `host`. */
     failureDomain?: "host" | "zone" | "rack" | "osd";
-    /** Erasure coding of the object store's data pool; `false` for a replicated pool (dev). Default 2+1. */
+    /** Erasure coding of the object store's data pool; `false` for a replicated pool (dev). Default 2+2 (survives a host loss with min_size k+1). */
     erasureCoding?: ErasureCoding | false;
     /** RGW instances. Default 2. */
     rgwInstances?: number;
@@ -54,6 +54,10 @@ export interface RookCephArgs {
     region?: string;
     /** Buckets to create; must include `models`. Default [datasets, models]. */
     buckets?: string[];
+    /** Encrypt the wire (msgr2 secure mode) and the OSDs (dm-crypt). Default true. */
+    encryption?: boolean;
+    /** The bucket class retains buckets when their claims are deleted; false on dev (destroy must not hang). Default true. */
+    retainBuckets?: boolean;
     /** Host path of the Ceph daemons' state. Default `/var/lib/rook`. */
     dataDirHostPath?: string;
     /** Ceph image. Default `versions.storageImages.ceph`. */
@@ -219,12 +223,14 @@ export function rookSpecInput(args: Omit<RookCephArgs, "provider" | "modelSyncCr
         allowMultiplePerNode: args.allowMultiplePerNode ?? false,
         poolSize: args.poolSize ?? 3,
         failureDomain: args.failureDomain ?? "host",
-        erasureCoding: args.erasureCoding === false ? undefined : (args.erasureCoding ?? { dataChunks: 2, codingChunks: 1 }),
+        erasureCoding: args.erasureCoding === false ? undefined : (args.erasureCoding ?? { dataChunks: 2, codingChunks: 2 }),
         rgwInstances: args.rgwInstances ?? 2,
         monitoring: args.monitoring !== undefined,
         endpoint: args.endpoint,
         tlsSecret: args.tlsSecret ?? "models-rgw-tls",
         region: args.region ?? "default",
         buckets: args.buckets ?? [rookNames.datasetsBucket, rookNames.modelsBucket],
+        encryption: args.encryption ?? true,
+        retainBuckets: args.retainBuckets ?? true,
     };
 }

@@ -11,8 +11,11 @@ import { GPU_NODE_LABEL, GPU_TAINT } from "../clusters/types";
 
 /** Where the OSDs come from. */
 export type OsdSource =
-    /** Raw devices on every (non-GPU) node whose name matches `deviceFilter` (on-prem, edge). */
-    | { source: "devices"; deviceFilter: string }
+    /**
+     * Raw devices whose name matches `deviceFilter` (on-prem, edge), on the listed storage nodes
+     * (`useAllNodes: false`), or on every non-GPU node when `nodes` is absent (dev only).
+     */
+    | { source: "devices"; deviceFilter: string; nodes?: string[] }
     /** PVC-backed OSDs on a block StorageClass (clouds): `count` volumes of `size`. */
     | { source: "pvc"; count: number; size: string; storageClassName: string };
 
@@ -50,6 +53,13 @@ export interface RookSpecInput {
     region: string;
     /** Bucket names; the models bucket is `names.modelsBucket`. */
     buckets: string[];
+    /** Encrypt the wire (msgr2 secure mode, msgr2 required) and the OSDs (dm-crypt). Prod. */
+    encryption: boolean;
+    /**
+     * The bucket StorageClass keeps buckets when their claims go (`Retain`). Off on dev: a retained
+     * bucket keeps the object store's finalizer waiting, so `pulumi destroy` would hang on it.
+     */
+    retainBuckets: boolean;
 }
 
 /** Kubernetes and Ceph names the component uses (fixed: serving stacks and the contract depend on them). */
@@ -101,6 +111,16 @@ export function endpointFacts(endpoint: string): EndpointFacts {
     return { host: u.hostname, port: u.port ? Number(u.port) : tls ? 443 : 80, tls };
 }
 
+/**
+ * Ports the RGW pods listen on (Rook v1.20: the Service's `port` 80 targets the container's 8080; the
+ * `securePort` is served on the same port number). NetworkPolicies match these, not the Service ports.
+ */
+export const RGW_POD_PORTS = { http: 8080, https: 443 } as const;
+/** Labels of the RGW pods Rook creates for the object store (Service selector, NetworkPolicy peers). */
+export function rgwPodLabels(namespace: string): Record<string, string> {
+    return { app: "rook-ceph-rgw", rook_cluster: namespace, rook_object_store: rookNames.objectStore };
+}
+
 /** The in-cluster S3 endpoint of the object store (Rook's RGW service, plain http on port 80). */
 export function inClusterEndpoint(namespace: string): string {
     return `http://rook-ceph-rgw-${rookNames.objectStore}.${namespace}.svc`;
@@ -120,13 +140,18 @@ export function operatorValues(monitoring: boolean): Record<string, unknown> {
     return {
         image: { tag: versions.charts.rookCeph },
         crds: { enabled: true },
-        csi: { installCsiOperator: true, serviceMonitor: { enabled: monitoring } },
+        // No CSI ServiceMonitor: the chart's selects the Services of the CSI drivers Rook deployed before
+        // v1.20, which the ceph-csi-operator does not create, so it would match nothing.
+        csi: { installCsiOperator: true, serviceMonitor: { enabled: false } },
         monitoring: { enabled: monitoring },
         resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { memory: "512Mi" } },
         enableDiscoveryDaemon: false,
         obcAllowAdditionalConfigFields: OBC_ALLOWED_FIELDS.join(","),
     };
 }
+
+/** Provisioner (controller plugin) replicas of each CSI driver. */
+export const CSI_PROVISIONER_REPLICAS = 2;
 
 /** The Ceph CSI drivers Rook uses; their `Driver` CR name is the StorageClass provisioner. */
 export type CsiDriver = "rbd" | "cephfs";
@@ -167,14 +192,21 @@ export function csiNodePluginTolerations(): Toleration[] {
  */
 export function csiDriversValues(namespace: string): Record<string, unknown> {
     const tolerations = csiNodePluginTolerations();
-    const driver = (d: CsiDriver) => ({ enabled: true, name: csiDriverName(namespace, d), nodePlugin: { tolerations } });
+    // Two provisioners per driver (leader election): one node down never stops provisioning or
+    // expansion. The chart renders `controllerPlugin.replicas: 1` into each Driver, so it is set there too.
+    // The per-driver controllerPlugin has no affinity value (v1.0.4): the defaults' affinity applies.
+    const driver = (d: CsiDriver) => ({
+        enabled: true, name: csiDriverName(namespace, d), nodePlugin: { tolerations }, controllerPlugin: { replicas: CSI_PROVISIONER_REPLICAS },
+    });
     return {
         operatorConfig: {
             namespace,
             driverSpecDefaults: {
                 imageSet: { name: rookNames.csiImageSet },
                 nodePlugin: { priorityClassName: "system-node-critical", tolerations },
-                controllerPlugin: { priorityClassName: "system-cluster-critical" },
+                controllerPlugin: {
+                    priorityClassName: "system-cluster-critical", replicas: CSI_PROVISIONER_REPLICAS, affinity: { nodeAffinity: avoidGpuNodes() },
+                },
             },
         },
         drivers: {
@@ -194,8 +226,11 @@ function replicated(size: number): Record<string, unknown> {
 /** The CephCluster spec. No cleanupPolicy: nothing here can ever wipe data. */
 export function cephClusterSpec(i: RookSpecInput): Record<string, unknown> {
     const placement = { nodeAffinity: avoidGpuNodes() };
+    const encryptedDevice = i.encryption ? { config: { encryptedDevice: "true" } } : {};
     const storage = i.osds.source === "devices"
-        ? { useAllNodes: true, useAllDevices: false, deviceFilter: i.osds.deviceFilter }
+        ? (i.osds.nodes
+            ? { useAllNodes: false, useAllDevices: false, deviceFilter: i.osds.deviceFilter, ...encryptedDevice, nodes: i.osds.nodes.map((name) => ({ name })) }
+            : { useAllNodes: true, useAllDevices: false, deviceFilter: i.osds.deviceFilter, ...encryptedDevice })
         : {
             useAllNodes: false,
             useAllDevices: false,
@@ -203,7 +238,7 @@ export function cephClusterSpec(i: RookSpecInput): Record<string, unknown> {
                 name: "osd",
                 count: i.osds.count,
                 portable: true,
-                encrypted: false,
+                encrypted: i.encryption,
                 placement: {
                     ...placement,
                     topologySpreadConstraints: [{
@@ -237,12 +272,14 @@ export function cephClusterSpec(i: RookSpecInput): Record<string, unknown> {
         mgr: {
             count: i.mgrCount,
             allowMultiplePerNode: i.allowMultiplePerNode,
+            // No `rook` orchestrator module: Rook does not need it and recommends leaving it off.
             modules: [
                 { name: "pg_autoscaler", enabled: true },
-                { name: "rook", enabled: true },
                 { name: "prometheus", enabled: true },
             ],
         },
+        // msgr2 secure mode on every connection (daemons and clients; kernel clients need Linux 5.11+).
+        ...(i.encryption ? { network: { connections: { encryption: { enabled: true }, requireMsgr2: true } } } : {}),
         dashboard: { enabled: true, ssl: true },
         monitoring: { enabled: i.monitoring },
         crashCollector: { disable: false },
@@ -282,7 +319,8 @@ export function objectStoreSpec(i: RookSpecInput): Record<string, unknown> {
     return {
         metadataPool: { failureDomain: i.failureDomain, replicated: replicated(i.poolSize) },
         dataPool: i.erasureCoding
-            ? { failureDomain: i.failureDomain, erasureCoded: { dataChunks: i.erasureCoding.dataChunks, codingChunks: i.erasureCoding.codingChunks } }
+            // `bulk`: the data pool holds most of the data; the autoscaler gives it its full PG count from the start.
+            ? { failureDomain: i.failureDomain, erasureCoded: { dataChunks: i.erasureCoding.dataChunks, codingChunks: i.erasureCoding.codingChunks }, parameters: { bulk: "true" } }
             : { failureDomain: i.failureDomain, replicated: replicated(i.poolSize) },
         preservePoolsOnDelete: true,
         gateway: {
@@ -438,19 +476,24 @@ export function storageClassSpecs(i: RookSpecInput): Record<keyof typeof rookNam
         bucket: {
             metadata: { name: rookNames.storageClasses.bucket },
             provisioner: `${ns}.ceph.rook.io/bucket`,
-            parameters: { objectStoreName: rookNames.objectStore, objectStoreNamespace: ns, region: i.region },
-            // Deleting a claim must never delete the bucket and its objects.
-            reclaimPolicy: "Retain", volumeBindingMode: "Immediate",
+            // No `region`: the bucket provisioner ignores it (the object store's zone group decides).
+            parameters: { objectStoreName: rookNames.objectStore, objectStoreNamespace: ns },
+            // Outside dev deleting a claim never deletes the bucket and its objects; on dev it does, so that
+            // destroy is not held up by the object store's finalizer waiting for retained buckets.
+            reclaimPolicy: i.retainBuckets ? "Retain" : "Delete", volumeBindingMode: "Immediate",
         },
     };
 }
+
+/** Where the toolbox reads the admin keyring (the Secret `rook-ceph-admin-keyring` mounted as a file). */
+export const TOOLBOX_KEYRING = "/etc/ceph/keyring-store/keyring";
 
 /** Resource requests and limits of the helper containers (toolbox, versioning Job). */
 const SMALL = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 
 /**
  * The toolbox Deployment (`kubectl -n rook-ceph exec deploy/rook-ceph-tools -- ceph status`): the
- * pinned Ceph image, configured from the mon endpoints and the admin key Rook keeps in the namespace.
+ * pinned Ceph image, configured from the mon endpoints and the admin keyring Rook keeps in the namespace (mounted as a file).
  */
 export function toolboxDeploymentSpec(i: RookSpecInput): k8s.types.input.apps.v1.DeploymentSpec {
     const labels = { app: rookNames.toolbox };
@@ -459,8 +502,7 @@ export function toolboxDeploymentSpec(i: RookSpecInput): k8s.types.input.apps.v1
         "set -eu",
         "write_conf() {",
         "  mons=$(sed -e 's/[a-z0-9_-]*=//g' /etc/rook/mon-endpoints)",
-        "  printf '[global]\\nmon_host = %s\\nkeyring = /etc/ceph/keyring\\n' \"$mons\" > /etc/ceph/ceph.conf",
-        "  printf '[%s]\\nkey = %s\\n' \"$ROOK_CEPH_USERNAME\" \"$ROOK_CEPH_SECRET\" > /etc/ceph/keyring",
+        `  printf '[global]\\nmon_host = %s\\nkeyring = ${TOOLBOX_KEYRING}\\n' "$mons" > /etc/ceph/ceph.conf`,
         "}",
         "write_conf",
         "last=$(cat /etc/rook/mon-endpoints)",
@@ -477,20 +519,19 @@ export function toolboxDeploymentSpec(i: RookSpecInput): k8s.types.input.apps.v1
                     name: rookNames.toolbox,
                     image: i.cephImage,
                     command: ["/bin/bash", "-c", script],
-                    env: [
-                        { name: "ROOK_CEPH_USERNAME", valueFrom: { secretKeyRef: { name: "rook-ceph-mon", key: "ceph-username" } } },
-                        { name: "ROOK_CEPH_SECRET", valueFrom: { secretKeyRef: { name: "rook-ceph-mon", key: "ceph-secret" } } },
-                    ],
                     resources: SMALL,
                     securityContext: { runAsNonRoot: true, runAsUser: 2016, runAsGroup: 2016, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                     volumeMounts: [
                         { name: "ceph-config", mountPath: "/etc/ceph" },
                         { name: "mon-endpoints", mountPath: "/etc/rook" },
+                        { name: "admin-keyring", mountPath: "/etc/ceph/keyring-store", readOnly: true },
                     ],
                 }],
                 volumes: [
                     { name: "ceph-config", emptyDir: {} },
                     { name: "mon-endpoints", configMap: { name: "rook-ceph-mon-endpoints", items: [{ key: "data", path: "mon-endpoints" }] } },
+                    // The admin keyring as a file (Rook's toolbox): never in the environment, where `env` or a crash dump shows it.
+                    { name: "admin-keyring", secret: { secretName: "rook-ceph-admin-keyring", items: [{ key: "keyring", path: "keyring" }], defaultMode: 0o400 } },
                 ],
                 tolerations: [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 5 }],
             },
@@ -514,10 +555,24 @@ export function externalServiceSpec(i: RookSpecInput): { metadata: k8s.types.inp
         spec: {
             type: "LoadBalancer",
             externalTrafficPolicy: "Local",
-            selector: { app: "rook-ceph-rgw", rook_cluster: i.namespace, rook_object_store: rookNames.objectStore },
+            selector: rgwPodLabels(i.namespace),
             // RGW listens on 8080 for http, on its securePort (443) for https.
-            ports: [{ name: ext.tls ? "https" : "http", protocol: "TCP", port: ext.port, targetPort: ext.tls ? 443 : 8080 }],
+            ports: [{ name: ext.tls ? "https" : "http", protocol: "TCP", port: ext.port, targetPort: ext.tls ? RGW_POD_PORTS.https : RGW_POD_PORTS.http }],
         },
+    };
+}
+
+/** Days a noncurrent (replaced or deleted) model object version is kept. */
+export const NONCURRENT_VERSION_DAYS = 30;
+
+/** Lifecycle of the models bucket: noncurrent versions expire, incomplete uploads are aborted. */
+export function modelsLifecycle(): { Rules: Record<string, unknown>[] } {
+    return {
+        Rules: [{
+            ID: "expire-noncurrent-model-versions", Status: "Enabled", Filter: { Prefix: "" },
+            NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        }],
     };
 }
 
@@ -537,13 +592,16 @@ export function versioningJobSpec(i: RookSpecInput): k8s.types.input.batch.v1.Jo
                 containers: [{
                     name: "versioning",
                     image: versions.storageImages.awsCli,
-                    args: [
-                        "s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled",
-                        "--endpoint-url", inClusterEndpoint(i.namespace),
-                    ],
+                    command: ["/bin/sh", "-c", [
+                        "set -eu",
+                        `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled --endpoint-url "$S3_ENDPOINT"`,
+                        // Replaced or deleted model files stay as noncurrent versions: expire them (the live versions are never touched).
+                        `aws s3api put-bucket-lifecycle-configuration --bucket ${bucket} --endpoint-url "$S3_ENDPOINT" --lifecycle-configuration '${JSON.stringify(modelsLifecycle())}'`,
+                    ].join("\n")],
                     env: [
                         fromOwner(S3_SECRET_KEYS.accessKeyId), fromOwner(S3_SECRET_KEYS.secretAccessKey),
                         { name: "AWS_DEFAULT_REGION", value: i.region },
+                        { name: "S3_ENDPOINT", value: inClusterEndpoint(i.namespace) },
                         { name: "HOME", value: "/tmp" },
                     ],
                     resources: SMALL,
@@ -572,6 +630,9 @@ export function cephAlertRulesSpec(i: RookSpecInput): { groups: { name: string; 
         ({ alert, expr, for: forDuration, labels: { severity }, annotations: { summary, description } });
     const check = "kubectl -n " + i.namespace + " exec deploy/" + rookNames.toolbox + " -- ceph health detail";
     const rules = [
+        // No sample at all: the mgr's prometheus module or its scrape is down, and every rule below is silent.
+        rule("CephMetricsAbsent", "absent(ceph_health_status)", "10m", "critical", "Ceph health is not being reported",
+            `No ceph_health_status sample for 10 minutes: the mgr prometheus module, the mgr or its scrape is down, so no other Ceph alert can fire. Check: kubectl -n ${i.namespace} get pods -l app=rook-ceph-mgr; ${check}`),
         rule("CephHealthError", "ceph_health_status == 2", "5m", "critical", "Ceph cluster is in HEALTH_ERR", `Data may be unavailable. Check: ${check}`),
         rule("CephHealthWarning", "ceph_health_status == 1", "15m", "warning", "Ceph cluster is in HEALTH_WARN", `Check: ${check}`),
         rule("CephOSDDown", "count(ceph_osd_up == 0) > 0", "5m", "warning", "Ceph OSDs are down", `Redundancy is reduced. Check: ${check}`),

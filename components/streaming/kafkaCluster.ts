@@ -9,8 +9,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import { versions } from "../../lib/versions";
 import {
-    clientsCaSecretNames, clusterCaSecretNames, clusterLabels, EXTERNAL_LISTENER, internalBootstrap, kafkaPodMonitorSpec, kafkaSpec, KafkaUserInput,
+    clientsCaSecretNames, clusterCaSecretNames, clusterLabels, EXTERNAL_LISTENER, HOSTNAME_LABEL, internalBootstrap, kafkaPodMonitorSpec, kafkaSpec, KafkaUserInput,
     nodePoolSpec, scramSecretName, STRIMZI_API, topicSpec, TopicSpecInput, userSpec,
 } from "./kafkaSpecs";
 
@@ -29,6 +30,10 @@ export interface KafkaClusterArgs {
     brokers: number;
     /** KRaft controllers. Default 3. */
     controllers?: number;
+    /** Node label of the brokers' rack (must be on every node). Default `kubernetes.io/hostname`. */
+    rackTopologyKey?: string;
+    /** Kafka version. Default `versions.kafka`. */
+    kafkaVersion?: string;
     /** Replication factor of every topic, internal ones included. Required. */
     replicationFactor: number;
     /** Min in-sync replicas of every topic, internal ones included. Required. */
@@ -55,7 +60,7 @@ export interface KafkaClusterArgs {
     tlsProvider?: tls.Provider;
     /** The monitoring stack's release: when set, a PodMonitor depending on it is created. Default none. */
     monitoring?: pulumi.Resource;
-    /** Protect the Kafka CR and its node pools. Default false. */
+    /** Protect the Kafka CR, its node pools and the KafkaTopics (deleting a KafkaTopic deletes the topic and its data). Default false. */
     protect?: boolean;
 }
 
@@ -78,6 +83,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
         const cluster = args.clusterName;
         const labels = clusterLabels(cluster);
         const caNames = clusterCaSecretNames(cluster);
+        const rack = args.rackTopologyKey ?? HOSTNAME_LABEL;
 
         // Custom cluster CA (Strimzi "installing your own CA certificates"): generation 0, owned by Pulumi.
         const caLabels = { ...labels, "strimzi.io/kind": "Kafka" };
@@ -106,6 +112,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             spec: nodePoolSpec({
                 role, replicas: role === "controller" ? args.controllers ?? 3 : args.brokers,
                 size: role === "controller" ? "10Gi" : args.storageSize, storageClass: args.storageClass, deleteClaim: args.deleteClaim ?? false,
+                cluster, pool: `${role}s`, rackTopologyKey: rack,
             }),
         }, { ...crOpts, protect: args.protect ?? false }));
 
@@ -113,9 +120,12 @@ export class KafkaCluster extends pulumi.ComponentResource {
             apiVersion: STRIMZI_API,
             kind: "Kafka",
             metadata: { name: cluster, namespace: args.namespace },
-            spec: kafkaSpec({ replicationFactor: args.replicationFactor, minInSyncReplicas: args.minInSyncReplicas, external: args.external }),
+            spec: kafkaSpec({
+                version: args.kafkaVersion ?? versions.kafka, rackTopologyKey: rack,
+                replicationFactor: args.replicationFactor, minInSyncReplicas: args.minInSyncReplicas, external: args.external,
+            }),
         }, { ...crOpts, dependsOn: [args.operator, caCert, caKey, clientsCert, clientsKey, ...pools], protect: args.protect ?? false });
-        const afterKafka = { ...child, dependsOn: [args.operator, this.kafka] };
+        const afterKafka = { ...child, dependsOn: [args.operator, this.kafka], protect: args.protect ?? false };
 
         for (const t of args.topics) {
             new k8s.apiextensions.CustomResource(`${name}-topic-${t.name}`, {

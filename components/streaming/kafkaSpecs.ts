@@ -7,8 +7,10 @@
 
 /** The API version Strimzi 1.2.0 serves (v1 only). */
 export const STRIMZI_API = "kafka.strimzi.io/v1";
-/** Node label the brokers' rack (broker.rack) is read from. */
+/** Node label the brokers' rack (broker.rack) is read from on the managed clouds (the default elsewhere is the host). */
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
+/** Node label every Kubernetes node carries. */
+export const HOSTNAME_LABEL = "kubernetes.io/hostname";
 /** Internal listener: TLS with mutual-TLS client authentication. */
 export const INTERNAL_LISTENER = { name: "tls", port: 9093 } as const;
 /** External listener: TLS with SCRAM-SHA-512, for cross-cluster traffic (MirrorMaker 2). */
@@ -67,6 +69,10 @@ export function strimziOperatorValues(watchNamespaces: string[]): Record<string,
 }
 
 export interface KafkaSpecInput {
+    /** Kafka version the brokers run (pinned: an operator upgrade never upgrades Kafka by surprise). */
+    version: string;
+    /** Node label of the brokers' rack; it must be on every node (the broker init container exits otherwise). */
+    rackTopologyKey: string;
     replicationFactor: number;
     minInSyncReplicas: number;
     /** Host name of the external listener's bootstrap (added to its certificate); undefined: no external listener. */
@@ -91,9 +97,10 @@ export function kafkaSpec(i: KafkaSpecInput): Record<string, unknown> {
     }
     return {
         kafka: {
+            version: i.version,
             listeners,
             authorization: { type: "simple", ...(i.superUsers && i.superUsers.length > 0 ? { superUsers: i.superUsers } : {}) },
-            rack: { topologyKey: ZONE_LABEL },
+            rack: { topologyKey: i.rackTopologyKey },
             config: {
                 "default.replication.factor": rf,
                 "min.insync.replicas": isr,
@@ -123,6 +130,23 @@ export interface NodePoolInput {
     size: string;
     storageClass?: string;
     deleteClaim: boolean;
+    /** Kafka cluster name (the pods' `strimzi.io/cluster` label). */
+    cluster: string;
+    /** Pool name (the pods' `strimzi.io/pool-name` label). */
+    pool: string;
+    /** The rack key: pods are spread over it too (Strimzi adds no spread constraint of its own). */
+    rackTopologyKey: string;
+}
+
+/**
+ * Spread of a pool's pods: evenly over hosts and over the rack key (zones on the clouds), hard
+ * (`DoNotSchedule`): with rack awareness Strimzi spreads partition replicas over racks, but places
+ * pods only as the constraints say, so two brokers of one pool could otherwise share a node.
+ */
+export function poolSpreadConstraints(cluster: string, pool: string, rackTopologyKey: string): Record<string, unknown>[] {
+    const labelSelector = { matchLabels: { "strimzi.io/cluster": cluster, "strimzi.io/pool-name": pool } };
+    const keys = [...new Set([HOSTNAME_LABEL, rackTopologyKey])];
+    return keys.map((topologyKey) => ({ maxSkew: 1, topologyKey, whenUnsatisfiable: "DoNotSchedule", labelSelector }));
 }
 
 /** KafkaNodePool spec: JBOD with one persistent-claim volume holding the KRaft metadata log too. */
@@ -141,6 +165,7 @@ export function nodePoolSpec(i: NodePoolInput): Record<string, unknown> {
         resources: controller
             ? { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } }
             : { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+        template: { pod: { topologySpreadConstraints: poolSpreadConstraints(i.cluster, i.pool, i.rackTopologyKey) } },
     };
 }
 

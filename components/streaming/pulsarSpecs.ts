@@ -51,16 +51,32 @@ export interface PulsarValuesInput {
     remoteCa: boolean;
 }
 
+/**
+ * Placement of each component. The chart's templates read only `<component>.affinity` (the top-level
+ * `affinity` does not reach them) and default to hard anti-affinity. ZooKeeper and bookies keep it
+ * (one per host: a quorum and the ledger replicas must not share a node; config checks the hosts);
+ * brokers, proxies and autorecovery are stateless and only prefer separate hosts. Dev (one node): none.
+ */
+export function componentAffinity(dev: boolean, hard: boolean): Record<string, unknown> {
+    return {
+        anti_affinity: !dev,
+        anti_affinity_topology_key: "kubernetes.io/hostname",
+        type: hard ? "requiredDuringSchedulingIgnoredDuringExecution" : "preferredDuringSchedulingIgnoredDuringExecution",
+    };
+}
+
 /** Chart values: TLS (broker, proxy) from a Pulumi CA, JWT (symmetric key) auth + authorization, quorums, no bundled monitoring. */
 export function pulsarValues(i: PulsarValuesInput): Record<string, unknown> {
     const pm = { enabled: i.podMonitors };
     const pdb = { usePolicy: true, maxUnavailable: 1 };
     const sc = i.storageClass ? { storageClassName: i.storageClass } : {};
+    const hard = componentAffinity(i.dev, true);
+    const soft = componentAffinity(i.dev, false);
     return {
         clusterName: i.clusterName,
         namespace: i.namespace,
         namespaceCreate: false,
-        affinity: { anti_affinity: !i.dev, type: "preferredDuringSchedulingIgnoredDuringExecution" },
+        affinity: { anti_affinity: !i.dev },
         components: {
             zookeeper: true, bookkeeper: true, autorecovery: true, broker: true, proxy: true, toolset: true,
             functions: false, pulsar_manager: false, dekaf: false,
@@ -81,16 +97,16 @@ export function pulsarValues(i: PulsarValuesInput): Record<string, unknown> {
             superUsers: { ...PULSAR_SUPERUSERS },
         },
         zookeeper: {
-            replicaCount: i.dev ? 1 : 3, podMonitor: pm, pdb,
+            replicaCount: i.dev ? 1 : 3, podMonitor: pm, pdb, affinity: hard,
             volumes: { data: { size: "20Gi", ...sc } },
         },
         bookkeeper: {
-            replicaCount: i.replicas, podMonitor: pm, pdb,
+            replicaCount: i.replicas, podMonitor: pm, pdb, affinity: hard,
             volumes: { journal: { size: "10Gi", ...sc }, ledgers: { size: i.storageSize, ...sc } },
         },
-        autorecovery: { podMonitor: pm },
+        autorecovery: { podMonitor: pm, affinity: soft },
         broker: {
-            replicaCount: i.replicas, podMonitor: pm, pdb,
+            replicaCount: i.replicas, podMonitor: pm, pdb, affinity: soft,
             configData: {
                 managedLedgerDefaultEnsembleSize: String(i.ensembleSize),
                 managedLedgerDefaultWriteQuorum: String(i.writeQuorum),
@@ -102,7 +118,7 @@ export function pulsarValues(i: PulsarValuesInput): Record<string, unknown> {
             } : {}),
         },
         proxy: {
-            replicaCount: i.dev ? 1 : 2, podMonitor: pm, pdb,
+            replicaCount: i.dev ? 1 : 2, podMonitor: pm, pdb, affinity: soft,
             service: { type: i.exposeProxy ? "LoadBalancer" : "ClusterIP" },
         },
     };

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartSource, type ChartMirror } from "../../lib/charts";
+import { versions } from "../../lib/versions";
 import { strimziOperatorValues } from "./kafkaSpecs";
 
 export interface StrimziOperatorArgs {
@@ -17,6 +18,19 @@ export interface StrimziOperatorArgs {
     namespace?: string;
     /** Namespaces the operator watches (created here). Required, non-empty. */
     watchNamespaces: string[];
+    /** Protect the CRDs (deleting a CRD deletes every Kafka, topic and user of its kind). Default false. */
+    protect?: boolean;
+}
+
+/** The CRD files of a Strimzi release (install/cluster-operator at its tag). */
+export const STRIMZI_CRD_FILES = [
+    "040-Crd-kafka.yaml", "041-Crd-kafkaconnect.yaml", "042-Crd-strimzipodset.yaml", "043-Crd-kafkatopic.yaml", "044-Crd-kafkauser.yaml",
+    "045-Crd-kafkanodepool.yaml", "046-Crd-kafkabridge.yaml", "047-Crd-kafkaconnector.yaml", "048-Crd-kafkamirrormaker2.yaml", "049-Crd-kafkarebalance.yaml",
+] as const;
+
+/** URLs of the CRDs of Strimzi `version`, pinned to its tag. */
+export function strimziCrdUrls(version: string = versions.charts.strimzi): string[] {
+    return STRIMZI_CRD_FILES.map((f) => `https://raw.githubusercontent.com/strimzi/strimzi-kafka-operator/${version}/install/cluster-operator/${f}`);
 }
 
 /** Labels of the platform's streaming namespaces. */
@@ -25,6 +39,8 @@ export const streamingNamespaceLabels = { "app.kubernetes.io/part-of": "hybridml
 export class StrimziOperator extends pulumi.ComponentResource {
     /** The operator's Helm release: every Strimzi custom resource depends on it. */
     public readonly release: k8s.helm.v3.Release;
+    /** The Strimzi CRDs of the pinned version (applied outside Helm, which never upgrades them). */
+    public readonly crds: k8s.yaml.v2.ConfigGroup;
     /** The watched namespaces' names. */
     public readonly watchedNamespaces: pulumi.Output<string>[];
 
@@ -37,13 +53,20 @@ export class StrimziOperator extends pulumi.ComponentResource {
         const watched = args.watchNamespaces.map((ns) => new k8s.core.v1.Namespace(`${name}-watch-${ns}`, {
             metadata: { name: ns, labels: streamingNamespaceLabels },
         }, child));
+        // Helm installs a chart's crds/ once and never upgrades them: the CRDs of the pinned version are
+        // applied here (updated with the version), and the chart skips its own copy.
+        const crds = new k8s.yaml.v2.ConfigGroup(`${name}-crds`, { files: strimziCrdUrls() }, {
+            ...child, protect: args.protect ?? false, retainOnDelete: args.protect ?? false,
+        });
+        this.crds = crds;
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "strimzi",
+            skipCrds: true,
             ...chartSource("strimzi-kafka-operator", args.charts),
             namespace: opNs.metadata.name,
             values: strimziOperatorValues(args.watchNamespaces),
             atomic: true,
-        }, { ...child, dependsOn: watched });
+        }, { ...child, dependsOn: [...watched, crds] });
         this.watchedNamespaces = watched.map((n) => n.metadata.name);
         this.registerOutputs({ release: this.release, watchedNamespaces: this.watchedNamespaces });
     }

@@ -121,7 +121,8 @@ describe("GPU machine types per region (lib/gpuInstances.ts)", () => {
     });
 
     it("config: the k3s install script's sha256 is required outside dev, and a dev stack without it is warned", () => {
-        const k3s = { provider: "k3s", hosts: [{ name: "e1", address: "192.0.2.1", role: "server" }] };
+        // Three hosts without GPUs: what the streaming floors need outside dev (one broker/controller per host).
+        const k3s = { provider: "k3s", hosts: [1, 2, 3].map((i) => ({ name: `e${i}`, address: `192.0.2.${i}`, role: "server" })) };
         assert.match(check(k3s, TODAY, "edge").issues.join("\n"), /hybridml:cluster\.installScriptSha256 is required outside dev \(environment edge\)/);
         assert.deepEqual(check({ ...k3s, installScriptSha256: "a".repeat(64) }, TODAY, "edge"), { issues: [], notes: [] });
         assert.match(check(k3s, TODAY, "dev").notes.join("\n"), /installScriptSha256 is not set: the hosts run the k3s install script unverified/);

@@ -138,6 +138,15 @@ describe("clusters/eks: EksCluster", () => {
         assert.ok(deps.includes(run.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "prod-deployer-ci-deployer").urn));
     });
 
+    it("the VPC CNI add-on enforces NetworkPolicies (its network policy agent is on)", () => {
+        const cni = run.ofType("aws:eks/addon:Addon").filter((r) => run.inputs(r).addonName === "vpc-cni");
+        assert.equal(cni.length, 1);
+        assert.deepEqual(JSON.parse(run.inputs(cni[0]).configurationValues), { enableNetworkPolicy: "true" });
+        for (const other of run.ofType("aws:eks/addon:Addon").filter((r) => run.inputs(r).addonName !== "vpc-cni")) {
+            assert.equal(run.inputs(other).configurationValues, undefined, run.inputs(other).addonName);
+        }
+    });
+
     it("pins every add-on to the versions of the cluster's minor, and the autoscaler chart too", () => {
         const pins = clusterPins[versions.kubernetes];
         const addons = Object.fromEntries(run.ofType("aws:eks/addon:Addon").map((r) => [run.inputs(r).addonName, run.inputs(r).addonVersion]));

@@ -92,6 +92,9 @@ describe("clusters/gke: GkeCluster", () => {
         assert.deepEqual(inputs("gcp:container/nodePool:NodePool", "prod-gpu").autoscaling, { totalMinNodeCount: 0, totalMaxNodeCount: 6, locationPolicy: "ANY" });
         assert.deepEqual(inputs("gcp:container/nodePool:NodePool", "prod-gpu").nodeConfig.labels,
             { [GPU_NODE_LABEL.key]: "gpu", "gke-no-default-nvidia-gpu-device-plugin": "true" });
+        // NVIDIA's GKE mode: no GKE-managed driver with the label that disables GKE's device plugin (Google's installer installs it).
+        assert.deepEqual(inputs("gcp:container/nodePool:NodePool", "prod-gpu").nodeConfig.guestAccelerators.map((g: any) => g.gpuDriverInstallationConfig),
+            [{ gpuDriverVersion: "INSTALLATION_DISABLED" }]);
     });
 
     it("lets the control plane reach admission webhooks on the private nodes", () => {

@@ -58,13 +58,19 @@ describe("GPU operator values (pure)", () => {
         }
     });
 
-    it("k3s: the toolkit edits and signals k3s's embedded containerd; no other platform gets that env", () => {
+    it("k3s: the toolkit writes k3s's containerd template (k3s regenerates config.toml) from the generated file, and signals k3s's socket", () => {
         assert.deepEqual(values("k3s").toolkit.env, [
-            { name: "CONTAINERD_CONFIG", value: "/var/lib/rancher/k3s/agent/etc/containerd/config.toml" },
+            { name: "CONTAINERD_CONFIG", value: "/var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl" },
+            { name: "RUNTIME_CONFIG_SOURCE", value: "file=/var/lib/rancher/k3s/agent/etc/containerd/config.toml" },
             { name: "CONTAINERD_SOCKET", value: "/run/k3s/containerd/containerd.sock" },
         ]);
         assert.equal(K3S_CONTAINERD.socket, "/run/k3s/containerd/containerd.sock");
-        for (const p of ["eks", "gke", "aks", "onprem"] as const) assert.equal(values(p).toolkit.env, undefined, p);
+        for (const p of ["eks", "aks", "onprem"] as const) assert.equal(values(p).toolkit.env, undefined, p);
+    });
+
+    it("GKE 1.33+: the toolkit reads containerd's config from the file (RUNTIME_CONFIG_SOURCE=file), never from `containerd config dump`", () => {
+        assert.deepEqual(values("gke").toolkit.env, [{ name: "RUNTIME_CONFIG_SOURCE", value: "file" }]);
+        assert.deepEqual(values("gke").driver, { enabled: false });
     });
 
     it("operands tolerate the GPU taint (any value) and run at node-critical priority; NFD, GFD, DCGM exporter on", () => {
@@ -239,7 +245,16 @@ describe("GpuOperator component", () => {
         assert.deepEqual(children(gke), [
             "kubernetes:core/v1:ConfigMap stk-gpu-device-plugin", "kubernetes:core/v1:Namespace stk-gpu-ns",
             "kubernetes:core/v1:ResourceQuota stk-gpu-critical-pods", "kubernetes:helm.sh/v3:Release stk-gpu-release",
+            "kubernetes:yaml/v2:ConfigFile stk-gpu-gke-driver-installer",
         ]);
+        // GKE's driver comes from Google's installer (pinned manifest), applied before the operator's release.
+        const installer = gke.one("kubernetes:yaml/v2:ConfigFile");
+        assert.match(String(gke.inputs(installer).file), /^https:\/\/raw\.githubusercontent\.com\/GoogleCloudPlatform\/container-engine-accelerators\/[0-9a-f]{40}\/nvidia-driver-installer\/cos\/daemonset-preloaded\.yaml$/);
+        assert.match(installer.provider, /::k8s::|providers:kubernetes/);
+        assert.ok(gke.one("kubernetes:helm.sh/v3:Release", "stk-gpu-release").dependencies.includes(installer.urn));
+        for (const p of ["eks", "aks", "onprem", "k3s"] as const) {
+            assert.equal((await run(p, none, false)).ofType("kubernetes:yaml/v2:ConfigFile").length, 0, p);
+        }
         const cm = gke.inputs(gke.one("kubernetes:core/v1:ConfigMap"));
         assert.equal(cm.metadata.name, DEVICE_PLUGIN_CONFIG_MAP);
         assert.equal(cm.metadata.namespace, "gpu-operator");

@@ -69,11 +69,18 @@ describe("GPU operator and monitoring in the fleet plans", function () {
     it("driver and toolkit ownership per platform", () => {
         const own = (s: string) => ({ driver: values(s).driver.enabled, toolkit: values(s).toolkit.enabled });
         assert.deepEqual(own("prod-aws"), { driver: false, toolkit: false }); // EKS NVIDIA AMI
-        assert.deepEqual(own("prod-gcp"), { driver: false, toolkit: true }); // GKE-managed driver, GKE's operator install
+        assert.deepEqual(own("prod-gcp"), { driver: false, toolkit: true }); // Google's driver installer, NVIDIA's GKE mode
         assert.deepEqual(own("prod-azure"), { driver: true, toolkit: true }); // AKS pool with gpuProfile.driver None
         for (const s of ["dev", "prod-training", "edge"]) assert.deepEqual(own(s), { driver: true, toolkit: true }, s);
         assert.equal(values("prod-gcp").hostPaths.driverInstallDir, "/home/kubernetes/bin/nvidia");
-        assert.equal(values("edge").toolkit.env[1].value, "/run/k3s/containerd/containerd.sock");
+        assert.deepEqual(Object.fromEntries(values("edge").toolkit.env.map((e: any) => [e.name, e.value])), {
+            CONTAINERD_CONFIG: "/var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl",
+            RUNTIME_CONFIG_SOURCE: "file=/var/lib/rancher/k3s/agent/etc/containerd/config.toml",
+            CONTAINERD_SOCKET: "/run/k3s/containerd/containerd.sock",
+        });
+        assert.deepEqual(values("prod-gcp").toolkit.env, [{ name: "RUNTIME_CONFIG_SOURCE", value: "file" }]);
+        const installer = one(plan("prod-gcp"), "kubernetes:yaml/v2:ConfigFile", "prod-gcp-gpu-gke-driver-installer");
+        assert.ok(one(plan("prod-gcp"), "kubernetes:helm.sh/v3:Release", "prod-gcp-gpu-release").dependencies.includes(installer.urn));
         one(plan("prod-gcp"), "kubernetes:core/v1:ResourceQuota", "prod-gcp-gpu-critical-pods");
     });
 
@@ -92,7 +99,9 @@ describe("GPU operator and monitoring in the fleet plans", function () {
             const monRel = one(p, "kubernetes:helm.sh/v3:Release", `${stack}-monitoring-release`);
             const sm = one(p, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", `${stack}-kserve-monitors-controller`);
             const pm = one(p, "kubernetes:monitoring.coreos.com/v1:PodMonitor", `${stack}-kserve-monitors-predictors`);
-            assert.equal((sm.inputs.metadata as any).namespace, "kserve");
+            // In the monitoring namespace, beside the Prometheus token Secret its authorization names; it selects the kserve namespace.
+            assert.equal((sm.inputs.metadata as any).namespace, "monitoring");
+            assert.deepEqual((sm.inputs.spec as any).namespaceSelector, { matchNames: ["kserve"] });
             assert.equal((pm.inputs.metadata as any).namespace, "models");
             for (const m of [sm, pm]) assert.ok(m.dependencies.includes(monRel.urn), `${m.name} depends on the monitoring release`);
         });

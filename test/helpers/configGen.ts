@@ -132,7 +132,8 @@ export function streaming(env: Env, engine: fc.Arbitrary<string>): fc.Arbitrary<
     const floor = env === "dev" ? { rf: 1, isr: 1 } : { rf: 3, isr: 2 };
     return fc.record({ engine, rf: fc.integer({ min: floor.rf, max: 4 }), extra: fc.integer({ min: 0, max: 2 }), partitions: fc.integer({ min: 1, max: 24 }) })
         .chain(({ engine, rf, extra, partitions }) => fc.integer({ min: floor.isr, max: rf }).map((isr) => ({
-            engine, replicas: rf + extra, replicationFactor: rf, minInSyncReplicas: isr,
+            // Pulsar outside dev keeps a spare bookie (replicas >= ensemble + 1).
+            engine, replicas: rf + (engine === "pulsar" && env !== "dev" ? Math.max(1, extra) : extra), replicationFactor: rf, minInSyncReplicas: isr,
             topics: [
                 { name: "features", partitions },
                 { name: "inference-requests", partitions: 6 },
@@ -149,9 +150,16 @@ export function storage(env: Env): fc.Arbitrary<Json> {
         poolSize: fc.integer({ min: dev ? 1 : 3, max: 5 }),
         monCount: fc.constantFrom(...(dev ? [1, 3] : [3, 5])),
         rgwInstances: fc.integer({ min: dev ? 1 : 2, max: 4 }),
-        m: fc.integer({ min: 1, max: 2 }),
+        m: fc.integer({ min: dev ? 1 : 2, max: 2 }),
         failureDomain: fc.constantFrom("host", "rack", "zone"),
-    }).map(({ m, ...rook }) => ({ rook: { ...rook, osdSource: "devices", erasureCoding: { dataChunks: 2, codingChunks: m } } }));
+        spare: fc.integer({ min: 0, max: 2 }),
+    }).map(({ m, spare, ...rook }) => ({
+        rook: {
+            ...rook, osdSource: "devices", erasureCoding: { dataChunks: 2, codingChunks: m },
+            // Outside dev the storage nodes are listed, at least one per replica / EC chunk.
+            ...(dev ? {} : { nodes: Array.from({ length: Math.max(rook.poolSize, 2 + m) + spare }, (_, i) => `storage-${i + 1}`) }),
+        },
+    }));
 }
 
 export const serving = fc.record({ min: fc.integer({ min: 1, max: 3 }), extra: fc.integer({ min: 0, max: 4 }), scaleTarget: fc.integer({ min: 10, max: 100 }), metric: fc.constantFrom("cpu", "memory") })
@@ -159,7 +167,8 @@ export const serving = fc.record({ min: fc.integer({ min: 1, max: 3 }), extra: f
 
 export const observability = fc.record({ enabled: fc.boolean(), retention: fc.constantFrom("7d", "15d", "4w"), storageSize: fc.constantFrom("50Gi", "200Gi") });
 
-export const models = fc.uniqueArray(fc.record({
+/** The catalogue; outside dev every model carries its sha256 (required there). */
+export const models = (env: Env) => fc.uniqueArray(fc.record({
     name: fc.constantFrom("fraud-detector", "churn", "llm-assistant", "vision"),
     version: fc.constantFrom("1.0.0", "2.3.1", "2026.11"),
     gpu: fc.integer({ min: 0, max: 1 }),
@@ -167,7 +176,7 @@ export const models = fc.uniqueArray(fc.record({
 }), { maxLength: 3, selector: (m) => m.name }).map((ms) => ms.map((m) => ({
     name: m.name, version: m.version, gpu: m.gpu,
     format: m.gpu > 0 ? "onnx" : "sklearn", runtime: m.gpu > 0 ? "kserve-tritonserver" : "kserve-sklearnserver",
-    artifactPath: `${m.name}/${m.version}/`, ...(m.digest ? { sha256: "a".repeat(64) } : {}),
+    artifactPath: `${m.name}/${m.version}/`, ...(m.digest || env !== "dev" ? { sha256: "a".repeat(64) } : {}),
 })));
 
 /** A training stack (on-prem, both roles or training only) in `env`. */
@@ -176,7 +185,7 @@ export function trainingStack(env: Env): fc.Arbitrary<Generated> {
     const protect = env === "prod" ? fc.constantFrom(undefined, true) : fc.option(fc.boolean(), { nil: undefined });
     return fc.boolean().chain((both) => fc.record({
         both: fc.constant(both), cl: cluster("onprem", both), storage: storage(env), streaming: streaming(env, fc.constantFrom("kafka", "pulsar")),
-        serving, observability, models, protect,
+        serving, observability, models: models(env), protect,
     })).map(({ both, cl, storage, streaming, serving, observability, models, protect }) => ({
         stack: "gen-training", env, training: true, provider: "onprem", secrets: cl.secrets,
         values: {
@@ -186,6 +195,17 @@ export function trainingStack(env: Env): fc.Arbitrary<Generated> {
     }));
 }
 
+/** k3s outside dev: enough hosts without GPUs for one streaming pod per host (3 quorum nodes, `replicas` brokers/bookies). */
+function withStreamingHosts(cl: Json, streaming: Json, env: Env): Json {
+    if (cl.provider !== "k3s" || env === "dev") return cl;
+    const hosts = [...cl.hosts];
+    const cpu = () => hosts.filter((h: Json) => !h.gpu).length;
+    for (let i = 0; cpu() < Math.max(3, streaming.replicas); i++) {
+        hosts.push({ name: `edge-cpu-${i}`, address: `192.0.2.${100 + i}`, role: "agent" });
+    }
+    return { ...cl, hosts };
+}
+
 /** A serving-only stack named `prod-aws` reading the shipped prod-training stack (which lists it as a feedback producer). */
 export function servingStack(env: Env, trainingEngine: string): fc.Arbitrary<Generated> {
     return fc.constantFrom("eks", "gke", "aks", "onprem", "k3s").chain((provider) => fc.record({
@@ -193,7 +213,7 @@ export function servingStack(env: Env, trainingEngine: string): fc.Arbitrary<Gen
     }).map(({ cl, streaming, serving, observability }) => ({
         stack: "prod-aws", env, training: false, provider, secrets: cl.secrets,
         values: {
-            environment: env, roles: ["serving"], trainingStack: "acme/hybridml/prod-training", cluster: cl.cluster, streaming, observability,
+            environment: env, roles: ["serving"], trainingStack: "acme/hybridml/prod-training", cluster: withStreamingHosts(cl.cluster, streaming, env), streaming, observability,
             // k3s has no ReadWriteMany class of its own: the site provides one for the local model copy.
             serving: provider === "k3s" ? { ...serving, localStore: { storageClass: "longhorn" } } : serving,
         },

@@ -111,6 +111,11 @@ describe("KServe monitors", () => {
         const sm = kserveControllerServiceMonitor("kserve");
         assert.deepEqual((sm.spec.selector as any).matchLabels, { "control-plane": "kserve-controller-manager", "app.kubernetes.io/name": "kserve" });
         assert.equal((sm.spec.endpoints as any)[0].port, "https");
+        // Not the deprecated bearerTokenFile: a Secret with Prometheus's service-account token, beside the ServiceMonitor.
+        assert.equal((sm.spec.endpoints as any)[0].bearerTokenFile, undefined);
+        assert.deepEqual((sm.spec.endpoints as any)[0].authorization, { type: "Bearer", credentials: { name: "prometheus-scrape-token", key: "token" } });
+        assert.equal(sm.metadata.namespace, "monitoring");
+        assert.deepEqual((sm.spec as any).namespaceSelector, { matchNames: ["kserve"] });
         const pm = predictorPodMonitor("models");
         assert.equal(pm.metadata.namespace, "models");
         assert.deepEqual((pm.spec.selector as any).matchExpressions, [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }]);
@@ -130,6 +135,10 @@ describe("KServe monitors", () => {
             rec.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "stk-kserve-monitors-controller"),
             rec.one("kubernetes:monitoring.coreos.com/v1:PodMonitor", "stk-kserve-monitors-predictors"),
         ];
+        const token = rec.one("kubernetes:core/v1:Secret", "stk-kserve-monitors-prometheus-token");
+        assert.deepEqual([rec.inputs(token).type, rec.inputs(token).metadata.namespace, rec.inputs(token).metadata.annotations["kubernetes.io/service-account.name"]],
+            ["kubernetes.io/service-account-token", "monitoring", "kube-prometheus-stack-prometheus"]);
+        assert.ok(monitors[0].dependencies.includes(token.urn));
         for (const m of monitors) {
             assert.equal(m.parent, component.urn);
             assert.ok(m.provider.startsWith(`${providerUrn}::`));

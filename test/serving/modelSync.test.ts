@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    catalogueHash, destinationEnv, MISMATCH_EXIT, ModelSync, modelStorageUri, SOURCE_SECRET_NAME, syncJobName, syncScript, SyncModel,
+    catalogueHash, destinationEnv, MISMATCH_EXIT, SYNC_DEADLINE_SECONDS, ModelSync, modelStorageUri, SOURCE_SECRET_NAME, syncJobName, syncScript, SyncModel,
 } from "../../components/serving/modelSync";
 import { runMocked, SecretValue } from "../helpers/run";
 
@@ -58,8 +58,12 @@ case "$cmd" in
   copy) while [ $# -gt 0 ]; do case "$1" in --retries) shift 2;; --*) shift;; *) break;; esac; done
         src=$(map "$1"); dst=$(map "$2"); mkdir -p "$dst"
         if [ -d "$src" ]; then cp -R "$src"/. "$dst"/; else cp "$src" "$dst"/; fi ;;
-  hashsum) shift 2; d=$(map "$1"); cd "$d" && find . -type f | sed 's|^\\./||' | while read -r f; do sha256sum "$f"; done ;;
-  purge) rm -rf "$(map "$1")" ;;
+  hashsum) shift 2; d=$(map "$1"); [ -z "\${FAKE_HASH_FAIL:-}" ] || { echo "partial line"; exit 1; }
+           cd "$d" && find . -type f | sed 's|^\\./||' | while read -r f; do sha256sum "$f"; done ;;
+  lsf) d=$(map "$1"); [ -e "$d" ] || exit 3; ls -A "$d" ;;
+  sync) while [ $# -gt 0 ]; do case "$1" in --*) shift;; *) break;; esac; done
+        src=$(map "$1"); dst=$(map "$2"); rm -rf "$dst"; mkdir -p "$dst"; cp -R "$src"/. "$dst"/ ;;
+  purge) d=$(map "$1"); [ -e "$d" ] || exit 3; rm -rf "$d" ;;
   *) echo "fake rclone: $cmd" >&2; exit 2 ;;
 esac
 `;
@@ -74,8 +78,9 @@ esac
         fs.writeFileSync(path.join(dir, "src", "models", "single.bin"), "one file");
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const run = (ms: SyncModel[]) => spawnSync("/bin/sh", ["-c", syncScript(ms)], {
-        env: { PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, FAKE_SRC: path.join(dir, "src"), FAKE_DST: path.join(dir, "dst"), SOURCE_BUCKET: "models", DEST_ROOT: "local:store" },
+    // The rclone image's sh is busybox ash (pipefail); bash in POSIX mode stands in for it (dash has no pipefail).
+    const run = (ms: SyncModel[], extra: Record<string, string> = {}) => spawnSync("bash", ["--norc", "--noprofile", "--posix", "-c", syncScript(ms)], {
+        env: { PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, FAKE_SRC: path.join(dir, "src"), FAKE_DST: path.join(dir, "dst"), SOURCE_BUCKET: "models", DEST_ROOT: "local:store", ...extra },
         encoding: "utf8",
     });
     const manifestDigest = () => sha(`${sha("weights")}  1/model.onnx\n${sha("name: m\n")}  config.pbtxt\n`);
@@ -97,6 +102,56 @@ esac
         assert.equal(r.status, MISMATCH_EXIT);
         assert.match(r.stderr, /FATAL: m 1.0: sha256 mismatch: catalogue says 0{64}, the copy has [0-9a-f]{64}/);
         assert.equal(fs.existsSync(path.join(dir, "dst", "store", "m", "1.0")), false);
+    });
+
+    it("a changed source never overwrites or purges a verified live copy; a mismatch touches only the staging prefix", () => {
+        const good = { name: "m", version: "1.0", artifactPath: "m/1.0/", sha256: manifestDigest() };
+        assert.equal(run([good]).status, 0);
+        const live = path.join(dir, "dst", "store", "m", "1.0", "1", "model.onnx");
+        assert.equal(fs.existsSync(path.join(dir, "dst", "store", ".staging", "m", "1.0")), false, "staging is cleaned after the move");
+        // The artefact changes in the training store under the same version.
+        fs.writeFileSync(path.join(dir, "src", "models", "m", "1.0", "1", "model.onnx"), "tampered");
+        const again = run([good]);
+        assert.equal(again.status, 0, again.stderr);
+        assert.match(again.stdout, /m 1.0: live copy verified/);
+        assert.equal(fs.readFileSync(live, "utf8"), "weights");
+        // The live copy is damaged too: the re-copy is staged, fails verification, and only the staged copy is removed.
+        fs.writeFileSync(live, "bit rot");
+        const bad = run([good]);
+        assert.equal(bad.status, MISMATCH_EXIT, bad.stderr);
+        assert.match(bad.stderr, /live copy untouched/);
+        assert.equal(fs.readFileSync(live, "utf8"), "bit rot", "the live copy is not overwritten by an unverified one");
+        assert.equal(fs.existsSync(path.join(dir, "dst", "store", ".staging", "m", "1.0")), false);
+    });
+
+    it("Triton: the storage URI is the model repository root, the artefact its model folder (<uri>/<name>/config.pbtxt)", () => {
+        const m = { name: "m", version: "1.0", artifactPath: "m/1.0/", sha256: manifestDigest(), runtime: "kserve-tritonserver" };
+        const r = run([m]);
+        assert.equal(r.status, 0, r.stderr);
+        // modelStorageUri(prefix, m) = <prefix>/m/1.0: Triton is started with --model-repository=<that copy>.
+        const root = path.join(dir, "dst", "store", modelStorageUri("", m).replace(/^\//, ""));
+        assert.equal(fs.readFileSync(path.join(root, "m", "config.pbtxt"), "utf8"), "name: m\n");
+        assert.equal(fs.existsSync(path.join(root, "m", "1", "model.onnx")), true);
+        assert.equal(fs.existsSync(path.join(root, "config.pbtxt")), false, "the version folder is the repository, not the model");
+        // Other runtimes serve the model directory itself.
+        const hf = run([{ ...m, name: "h", runtime: "kserve-huggingfaceserver" }]);
+        assert.equal(hf.status, 0, hf.stderr);
+        assert.equal(fs.existsSync(path.join(dir, "dst", "store", "h", "1.0", "config.pbtxt")), true);
+        // A Triton artefact without config.pbtxt at its top fails at once (no retries), nothing left behind.
+        fs.mkdirSync(path.join(dir, "src", "models", "flat", "1"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "src", "models", "flat", "1", "model.onnx"), "w");
+        const flat = run([{ name: "f", version: "1", artifactPath: "flat/1/", runtime: "kserve-tritonserver" }]);
+        assert.equal(flat.status, MISMATCH_EXIT, flat.stderr);
+        assert.match(flat.stderr, /not a Triton model directory/);
+        assert.equal(fs.existsSync(path.join(dir, "dst", "store", "f", "1", "f")), false);
+    });
+
+    it("a hashing error is a retryable failure (exit 1), never a mismatch (pipefail)", () => {
+        const r = run([{ name: "m", version: "1.0", artifactPath: "m/1.0/", sha256: manifestDigest() }], { FAKE_HASH_FAIL: "1" });
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, /cannot hash/);
+        assert.doesNotMatch(r.stderr, /mismatch/);
+        assert.match(syncScript([]), /^set -eu\nset -o pipefail\n/);
     });
 
     it("warns (and copies) when the catalogue gives no digest", () => {
@@ -144,6 +199,12 @@ describe("serving: ModelSync under mocks", () => {
         assert.ok(cron.dependencies.includes(job.urn));
         assert.deepEqual(j.spec.podFailurePolicy.rules[0], { action: "FailJob", onExitCodes: { containerName: "sync", operator: "In", values: [MISMATCH_EXIT] } });
         assert.equal(j.spec.backoffLimit, 2);
+        // Pulumi waits as long as the Job may run (not the provider's 10 minutes), and replaces a failed Job on the next up.
+        assert.equal(j.spec.activeDeadlineSeconds, SYNC_DEADLINE_SECONDS);
+        assert.deepEqual(job.customTimeouts, { create: `${SYNC_DEADLINE_SECONDS / 60 + 10}m`, update: `${SYNC_DEADLINE_SECONDS / 60 + 10}m` });
+        assert.equal(j.metadata.annotations["pulumi.com/replaceUnready"], "true");
+        assert.equal(job.deleteBeforeReplace, true);
+        assert.equal(rec.inputs(cron).spec.jobTemplate.spec.activeDeadlineSeconds, SYNC_DEADLINE_SECONDS);
         assert.equal(rec.inputs(cron).spec.schedule, "*/15 * * * *");
         assert.equal(rec.inputs(cron).spec.concurrencyPolicy, "Forbid");
         assert.deepEqual(rec.inputs(cron).spec.jobTemplate.spec.template.spec.containers[0].command, pod.containers[0].command);

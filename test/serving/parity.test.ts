@@ -92,6 +92,15 @@ describe("serving parity (pure)", () => {
         assert.deepEqual(servingParity([aws(), devModel]).differences, []);
     });
 
+    it("across training stacks the serving-side fields of the models both serve are still compared (dev and edge cannot drift unseen)", () => {
+        const devGroup = [plan("dev", { uri: "pvc://model-store/m/0.1", probePath: "/healthz" }), plan("edge", { uri: "pvc://model-store/m/0.1", probePath: "/healthz", training: "dev" })];
+        const r = servingParity([aws(), gcp(), ...devGroup]);
+        assert.deepEqual(r.differences.map((d) => [d.stack, d.reference, d.resource, d.field, d.actual]),
+            [["prod-aws", "dev", "kubernetes:serving.kserve.io/v1beta1:InferenceService isvc-m-isvc", "spec.predictor.model.readinessProbe.httpGet.path", "/v2/health/ready"]]);
+        // Within the dev group they agree, and with the prod probe they pass across too.
+        assert.deepEqual(servingParity([aws(), plan("dev", { uri: "pvc://model-store/m/1.0" }), edge()]).differences, []);
+    });
+
     it("unknown preview values match anything", () => {
         assert.deepEqual(servingParity([aws(), plan("prod-azure", { uri: "[unknown]", training: "prod-training" })]).differences, []);
     });

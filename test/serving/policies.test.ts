@@ -3,14 +3,18 @@ import * as k8s from "@pulumi/kubernetes";
 import { identityEndpoints, ServingNetworkPolicies, servingNetworkPolicies } from "../../components/serving/networkPolicies";
 import { ConfigError, resolveConfig } from "../../config/resolve";
 import { servingIssues, servingSchema } from "../../config/serving";
-import { catalogueProblems, endpointPort, servingRuntimes } from "../../stacks/serving";
+import { catalogueProblems, endpointPort, servingRuntimes, trainingStorePeer } from "../../stacks/serving";
+import { externalServiceSpec } from "../../components/storage/rookSpecs";
+import { rookSpecInput } from "../../components/storage/rookCeph";
+import { inClusterEndpoint } from "../../components/storage/rookSpecs";
 import { runMocked } from "../helpers/run";
 
 const rules = {
     predictors: { component: "predictor" },
     predictorPort: 9081,
+    callers: ["models", "api-gateway"],
     sync: { "app.kubernetes.io/name": "model-sync" },
-    trainingStorePort: 443,
+    trainingStore: { kind: "external" as const, cidrs: ["198.51.100.0/24"], port: 443 },
     sink: { selector: { "app.kubernetes.io/name": "feedback-sink" }, port: 8080, streamPort: 9092 },
     scrapers: { namespace: "monitoring", ports: [8080, 8002] },
 };
@@ -24,7 +28,11 @@ describe("serving: network policies", () => {
         ]);
         assert.deepEqual(ps["default-deny"], { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         assert.deepEqual(ps["allow-dns"].egress[0].ports, [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
-        assert.deepEqual(ps["allow-predictor-ingress"].ingress, [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 9081 }] }]);
+        // Only the known callers' namespaces, never the whole cluster.
+        assert.deepEqual(ps["allow-predictor-ingress"].ingress, [{
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "models" } } }, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "api-gateway" } } }],
+            ports: [{ protocol: "TCP", port: 9081 }],
+        }]);
         assert.deepEqual(ps["allow-predictor-metrics"].ingress[0].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
         assert.deepEqual(ps["allow-sink"].ingress[0].from, [{ podSelector: { matchLabels: { component: "predictor" } } }]);
         assert.deepEqual(ps["allow-sink"].egress[0].ports, [{ protocol: "TCP", port: 9092 }]);
@@ -61,6 +69,7 @@ describe("serving: config", () => {
         const s = servingSchema.parse({});
         assert.deepEqual(s.runtimes, ["kserve-tritonserver", "kserve-huggingfaceserver", "kserve-sklearnserver", "kserve-xgbserver"]);
         assert.deepEqual([s.minReplicas, s.maxReplicas, s.scaleMetric, s.scaleTarget, s.modelSyncSchedule], [1, 3, "cpu", 70, "*/15 * * * *"]);
+        assert.deepEqual(s.callerNamespaces, []);
         assert.deepEqual(s.resources, { requests: { cpu: "1", memory: "4Gi" }, limits: { cpu: "2", memory: "8Gi" } });
         assert.deepEqual(s.localStore, { size: "100Gi" });
     });
@@ -103,11 +112,59 @@ describe("serving: catalogue checks", () => {
             /modelCatalog entry a names serving runtime "kserve-vllmserver", which KServe v0\.20\.0 does not ship .*fix hybridml:models in the training stack/);
     });
 
+    it("catalogue artefacts have their runtime's layout: Triton and Hugging Face take directories", () => {
+        assert.deepEqual(catalogueProblems([{ name: "a", version: "1", runtime: "kserve-tritonserver", artifactPath: "a/1/" }]), []);
+        assert.deepEqual(catalogueProblems([{ name: "s", version: "1", runtime: "kserve-sklearnserver", artifactPath: "s/1/model.joblib" }]), []);
+        assert.match(catalogueProblems([{ name: "a", version: "1", runtime: "kserve-tritonserver", artifactPath: "a/1/model.onnx" }])[0],
+            /modelCatalog entry model a: runtime kserve-tritonserver serves a Triton model directory .*artifactPath must end in "\/"/);
+        assert.equal(catalogueProblems([{ name: "h", version: "1", runtime: "kserve-huggingfaceserver", artifactPath: "h/1/model.bin" }]).length, 1);
+    });
+
+    it("outside dev every catalogue model needs its sha256; layouts are checked in the training stack's config", () => {
+        const models = [
+            { name: "a", version: "1", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "a/1/" },
+            { name: "b", version: "1", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "b/1/model.onnx", sha256: "c".repeat(64) },
+        ];
+        const issues = (environment: string) => {
+            try {
+                resolveConfig({ project: "hybridml", stack: "t", secretKeysSet: new Set(["kubeconfig"]),
+                    values: { environment, roles: ["training"], cluster: { provider: "onprem" }, storage: { rook: { enabled: false } }, models } });
+            } catch (e) {
+                if (e instanceof ConfigError) return e.issues;
+                throw e;
+            }
+            return [];
+        };
+        const prod = issues("prod");
+        assert.ok(prod.some((i) => /^hybridml:models\[0\]\.sha256 is required outside dev \(model a, environment prod\)/.test(i)), prod.join("\n"));
+        assert.ok(prod.some((i) => /^hybridml:models\[1\]\.artifactPath: model b: runtime kserve-tritonserver/.test(i)), prod.join("\n"));
+        assert.equal(prod.filter((i) => /sha256/.test(i)).length, 1);
+        const dev = issues("dev");
+        assert.equal(dev.filter((i) => /sha256 is required/.test(i)).length, 0);
+    });
+
     it("names and versions an InferenceService and a storage path can carry", () => {
         assert.deepEqual(catalogueProblems([{ name: "fraud-detector", version: "3.2.0" }]), []);
         assert.equal(catalogueProblems([{ name: "x".repeat(46), version: "1" }]).length, 1);
         assert.match(catalogueProblems([{ name: "Bad_Name", version: "1" }])[0], /DNS-1123 label of at most 45 characters/);
         assert.match(catalogueProblems([{ name: "ok", version: "../1" }])[0], /version "\.\.\/1"/);
+    });
+
+    it("the in-cluster RGW is allowed on its pods' container port (8080), not the Service port 80; an external store on the URL's port", () => {
+        const peer = trainingStorePeer(inClusterEndpoint("rook-ceph"));
+        assert.deepEqual(peer, { kind: "pods", namespace: "rook-ceph", podLabels: { app: "rook-ceph-rgw", rook_cluster: "rook-ceph", rook_object_store: "models" }, port: 8080 });
+        // The port is the one Rook's RGW container serves: the external Service targets it too.
+        const ext = externalServiceSpec(rookSpecInput({ endpoint: "http://s3.example:80" }))!;
+        assert.equal((ext.spec.ports as any)[0].targetPort, peer.port);
+        assert.deepEqual(ext.spec.selector, peer.kind === "pods" ? peer.podLabels : undefined);
+        const ps = byName(servingNetworkPolicies({ ...rules, trainingStore: peer }));
+        assert.deepEqual(ps["allow-sync-training-store"].egress, [{
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "rook-ceph" } }, podSelector: { matchLabels: peer.kind === "pods" ? peer.podLabels : {} } }],
+            ports: [{ protocol: "TCP", port: 8080 }],
+        }]);
+        assert.deepEqual(trainingStorePeer("https://s3.training.acme.example", ["198.51.100.7/32"]), { kind: "external", cidrs: ["198.51.100.7/32"], port: 443 });
+        const ext2 = byName(servingNetworkPolicies(rules));
+        assert.deepEqual(ext2["allow-sync-training-store"].egress, [{ to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ protocol: "TCP", port: 443 }] }]);
     });
 
     it("training store ports", () => {

@@ -40,11 +40,12 @@ describe("storage config (config/storage.ts)", () => {
         assert.match(storageIssues(parse({ rook: { poolSize: 2 } }), prodCtx)[0], new RegExp(`^${NAMESPACE}:storage\\.rook\\.poolSize `));
     });
 
-    it("prod-training resolves to prod sizing: 3 mons, size 3, host, EC 2+1, 2 RGWs, TLS endpoint", () => {
+    it("prod-training resolves to prod sizing: 3 mons, size 3, host, EC 2+2 on 4 listed storage nodes, 2 RGWs, TLS endpoint", () => {
         const c = resolveConfig(rawInput("prod-training", readStackConfig("prod-training")));
         assert.deepEqual(c.storage.rook, {
-            enabled: true, osdSource: "devices", deviceFilter: "^nvme[1-9]n1$", osdCount: 3, osdSize: "500Gi", osdStorageClass: "",
-            monCount: 3, poolSize: 3, failureDomain: "host", erasureCoding: { dataChunks: 2, codingChunks: 1 }, rgwInstances: 2,
+            enabled: true, osdSource: "devices", deviceFilter: "^nvme[1-9]n1$", osdCount: 4, osdSize: "500Gi", osdStorageClass: "",
+            nodes: ["train-storage-1", "train-storage-2", "train-storage-3", "train-storage-4"],
+            monCount: 3, poolSize: 3, failureDomain: "host", erasureCoding: { dataChunks: 2, codingChunks: 2 }, rgwInstances: 2,
             dataDirHostPath: "/var/lib/rook", tlsSecret: "models-rgw-tls",
         });
         assert.equal(c.storage.endpoint, "https://s3.training.acme.example");
@@ -62,7 +63,7 @@ describe("storage config (config/storage.ts)", () => {
     });
 
     it("dev sizing only on dev: the same values are floors elsewhere", () => {
-        const devValues = { rook: { poolSize: 1, monCount: 1, rgwInstances: 1 } };
+        const devValues = { rook: { poolSize: 1, monCount: 1, rgwInstances: 1, nodes: ["s1", "s2", "s3", "s4"] } };
         assert.deepEqual(storageIssues(parse(devValues), { ...prodCtx, environment: "dev" }), []);
         assert.equal(storageIssues(parse(devValues), prodCtx).length, 3);
         assert.equal(storageIssues(parse(devValues), { ...prodCtx, environment: "edge" }).length, 3);
@@ -79,7 +80,10 @@ describe("storage config (config/storage.ts)", () => {
             ["EC m = 0", { rook: { erasureCoding: { dataChunks: 2, codingChunks: 0 } } }, /^hybridml:storage\.rook\.erasureCoding\.codingChunks must be >= 1 \(got 0\)/],
             ["EC k = 1", { rook: { erasureCoding: { dataChunks: 1 } } }, /^hybridml:storage\.rook\.erasureCoding\.dataChunks must be >= 2 \(got 1\)/],
             ["rgwInstances 1", { rook: { rgwInstances: 1 } }, /^hybridml:storage\.rook\.rgwInstances must be >= 2 .*\(got 1\)/],
-            ["pvc OSDs fewer than replicas", { rook: { osdSource: "pvc", osdCount: 2, osdStorageClass: "local-block" } }, /^hybridml:storage\.rook\.osdCount must be >= 3 .*\(got 2\)/],
+            ["pvc OSDs fewer than replicas", { rook: { osdSource: "pvc", osdCount: 2, osdStorageClass: "local-block" } }, /^hybridml:storage\.rook\.osdCount must be >= 4 .*\(got 2\)/],
+            ["EC m = 1 outside dev", { rook: { erasureCoding: { dataChunks: 2, codingChunks: 1 } } }, /^hybridml:storage\.rook\.erasureCoding\.codingChunks must be >= 2 outside environment dev .*\(got 1\): with m = 1 one lost host leaves k chunks/],
+            ["failure domain osd outside dev", { rook: { failureDomain: "osd" } }, /^hybridml:storage\.rook\.failureDomain osd is refused outside environment dev/],
+            ["fewer storage nodes than EC chunks", { rook: { nodes: ["a", "b", "c"] } }, /^hybridml:storage\.rook\.nodes lists 3 storage host\(s\) \(storage\.rook\.nodes\), but failureDomain host needs at least 4 for poolSize 3 and erasure coding 2\+2/],
             ["pvc OSDs with no class on-prem", { rook: { osdSource: "pvc" } }, /^hybridml:storage\.rook\.osdStorageClass is required with osdSource pvc on provider onprem/],
             ["osdStorageClass with devices", { rook: { osdStorageClass: "gp3" } }, /^hybridml:storage\.rook\.osdStorageClass is only used with osdSource pvc/],
             ["endpoint with a path", { endpoint: "https://s3.example.com/models" }, /^hybridml:storage\.endpoint must be a bare scheme:\/\/host\[:port\] URL/],
@@ -96,17 +100,20 @@ describe("storage config (config/storage.ts)", () => {
         }
     });
 
-    it("failure domain osd with size 3 on fewer than 3 known storage hosts (k3s) is refused outside dev", () => {
-        const hosts = [{ gpu: false }, { gpu: false }, { gpu: true }];
-        const ctx = { environment: "edge" as const, training: true, clusterProvider: "k3s" as const, storageHosts: hosts.filter((h) => !h.gpu).length };
-        const issues = storageIssues(parse({ rook: { failureDomain: "osd" } }), ctx);
-        assert.equal(issues.length, 1);
-        assert.match(issues[0], /^hybridml:storage\.rook\.failureDomain osd with poolSize 3 needs at least 3 storage hosts .*\(got 2 hosts without GPUs\)/);
-        assert.deepEqual(storageIssues(parse({ rook: { failureDomain: "osd" } }), { ...ctx, storageHosts: 3 }), []);
-        assert.deepEqual(storageIssues(parse({ rook: { failureDomain: "osd", poolSize: 1, monCount: 1, rgwInstances: 1 } }), { ...ctx, environment: "dev" }), []);
+    it("k3s: the hosts without GPUs are the storage nodes; failure domain osd only on dev, and then on 3+ hosts for size 3", () => {
+        const ctx = { environment: "edge" as const, training: true, clusterProvider: "k3s" as const, storageHosts: 4, storageHostNames: ["s1", "s2", "s3", "s4"] };
+        assert.deepEqual(resolveStorage(parse({}), ctx).rook.nodes, ["s1", "s2", "s3", "s4"]);
+        assert.deepEqual(storageIssues(parse({}), ctx), []);
+        assert.match(storageIssues(parse({ rook: { failureDomain: "osd" } }), ctx)[0], /^hybridml:storage\.rook\.failureDomain osd is refused outside environment dev/);
+        const dev = { ...ctx, environment: "dev" as const, storageHosts: 2, storageHostNames: ["s1", "s2"] };
+        assert.match(storageIssues(parse({ rook: { failureDomain: "osd", poolSize: 3 } }), dev)[0],
+            /^hybridml:storage\.rook\.failureDomain osd with poolSize 3 needs at least 3 storage hosts \(got 2 hosts without GPUs\)/);
+        assert.deepEqual(storageIssues(parse({ rook: { failureDomain: "osd", poolSize: 1, monCount: 1, rgwInstances: 1 } }), dev), []);
         // Failure domain host needs as many hosts as replicas / EC chunks.
-        assert.match(storageIssues(parse({ rook: { erasureCoding: { dataChunks: 4, codingChunks: 2 } } }), { ...ctx, storageHosts: 4 })[0],
-            /^hybridml:storage\.rook\.failureDomain host needs at least 6 storage hosts/);
+        assert.match(storageIssues(parse({ rook: { erasureCoding: { dataChunks: 4, codingChunks: 2 } } }), ctx)[0],
+            /^hybridml:storage\.rook\.failureDomain lists 4 storage host\(s\) \(hosts without GPUs\), but failureDomain host needs at least 6/);
+        // On an existing on-prem cluster outside dev the storage nodes must be listed.
+        assert.match(storageIssues(parse({}), prodCtx).join("\n"), /hybridml:storage\.rook\.nodes is required outside environment dev \(environment is prod\) with osdSource devices on provider onprem/);
     });
 
     it("storage keys on a serving-only stack are refused, not ignored", () => {
@@ -127,7 +134,7 @@ describe("storage config (config/storage.ts)", () => {
     });
 
     it("floors are the documented ones", () => {
-        assert.deepEqual(storageFloors, { poolSize: 3, monCount: 3, codingChunks: 1, hostsForOsdFailureDomain: 3, rgwInstances: 2 });
+        assert.deepEqual(storageFloors, { poolSize: 3, monCount: 3, codingChunks: 2, hostsForOsdFailureDomain: 3, rgwInstances: 2 });
     });
 
     it("an unsafe prod value: the plan fails with that one message and registers nothing", async function () {
@@ -150,11 +157,14 @@ describe("storage config (config/storage.ts)", () => {
             failureDomain: "osd", erasureCoding: false, rgwInstances: 1, endpoint: undefined, tlsSecret: "models-rgw-tls", region: "default",
             buckets: ["datasets", "models"], dataDirHostPath: "/var/lib/rook", monitoring: undefined, protect: false,
             charts: { repository: undefined, repositories: {} },
+            encryption: false, retainBuckets: false,
         });
         const prod = rookCephArgs(resolveConfig(rawInput("prod-training", readStackConfig("prod-training"))), fakeCluster, { monitoring: undefined }, creds);
         assert.equal(prod.allowMultiplePerNode, false);
         assert.equal(prod.mgrCount, 2);
-        assert.deepEqual(prod.erasureCoding, { dataChunks: 2, codingChunks: 1 });
+        assert.deepEqual(prod.erasureCoding, { dataChunks: 2, codingChunks: 2 });
+        assert.deepEqual([prod.encryption, prod.retainBuckets], [true, true]);
+        assert.deepEqual(prod.osds, { source: "devices", deviceFilter: "^nvme[1-9]n1$", nodes: ["train-storage-1", "train-storage-2", "train-storage-3", "train-storage-4"] });
         assert.equal(prod.protect, true);
         assert.equal(prod.endpoint, "https://s3.training.acme.example");
     });

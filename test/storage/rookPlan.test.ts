@@ -62,7 +62,7 @@ describe("Rook-Ceph in the offline plans", function () {
         });
     }
 
-    it("prod-training: 3 mons not sharing nodes, size-3 host pools, EC 2+1, everything stateful protected", () => {
+    it("prod-training: 3 mons not sharing nodes, size-3 host pools, EC 2+2, everything stateful protected", () => {
         const p = plan("prod-training");
         const cluster = of(p, T.cluster)[0];
         assert.deepEqual(ins(cluster).spec.mon, { count: 3, allowMultiplePerNode: false });
@@ -70,7 +70,7 @@ describe("Rook-Ceph in the offline plans", function () {
         assert.deepEqual(ins(of(p, T.pool)[0]).spec.replicated, { size: 3, requireSafeReplicaSize: true });
         assert.equal(ins(of(p, T.pool)[0]).spec.failureDomain, "host");
         const store = ins(of(p, T.store)[0]).spec;
-        assert.deepEqual(store.dataPool.erasureCoded, { dataChunks: 2, codingChunks: 1 });
+        assert.deepEqual(store.dataPool.erasureCoded, { dataChunks: 2, codingChunks: 2 });
         assert.equal(store.metadataPool.replicated.size, 3);
         assert.equal(store.gateway.instances, 2);
         assert.equal(store.gateway.sslCertificateRef, "models-rgw-tls");

@@ -12,13 +12,13 @@ import { GPU_TAINT } from "../../components/clusters/types";
 import { versions } from "../../lib/versions";
 import { locateSchemaDir } from "../../tools/schemas/locate";
 import { CustomResource, validateCustomResource } from "../helpers/crds";
-import { unknownValuesKeys } from "../helpers/values";
+import { chartValues, unknownValuesKeys } from "../helpers/values";
 import { celErrors, celRulesFor } from "./rookCel";
 
 const prod: RookSpecInput = rookSpecInput({ endpoint: "https://s3.training.acme.example" });
 const dev: RookSpecInput = rookSpecInput({
     monCount: 1, mgrCount: 1, allowMultiplePerNode: true, poolSize: 1, failureDomain: "osd", erasureCoding: false, rgwInstances: 1,
-    osds: { source: "devices", deviceFilter: "^vd[b-c]$" },
+    osds: { source: "devices", deviceFilter: "^vd[b-c]$" }, encryption: false, retainBuckets: false,
 });
 const cloud: RookSpecInput = rookSpecInput({ osds: { source: "pvc", count: 6, size: "1Ti", storageClassName: "gp3" } });
 
@@ -78,6 +78,12 @@ describe("Rook specs (pure)", () => {
             assert.equal(s.mgr.count, 2);
             assert.equal(s.mgr.allowMultiplePerNode, false);
             assert.ok(s.mgr.modules.some((m: any) => m.name === "prometheus" && m.enabled === true));
+            assert.deepEqual(s.mgr.modules.map((m: any) => m.name), ["pg_autoscaler", "prometheus"], "no rook orchestrator module");
+            // Prod: msgr2 secure mode required on every connection, OSDs on dm-crypt.
+            assert.deepEqual(s.network, { connections: { encryption: { enabled: true }, requireMsgr2: true } });
+            assert.deepEqual(s.storage.config, { encryptedDevice: "true" });
+            assert.equal((cephClusterSpec(cloud) as any).storage.storageClassDeviceSets[0].encrypted, true);
+            assert.equal((cephClusterSpec(dev) as any).network, undefined);
             assert.equal(s.cleanupPolicy, undefined);
             assert.deepEqual(s.disruptionManagement, { managePodBudgets: true, osdMaintenanceTimeout: 30 });
             assert.deepEqual(s.cephVersion, { image: versions.storageImages.ceph, allowUnsupported: false });
@@ -106,6 +112,11 @@ describe("Rook specs (pure)", () => {
 
         it("devices: OSDs from host devices matching deviceFilter on every (non-GPU) node", () => {
             assert.deepEqual((cephClusterSpec(dev) as any).storage, { useAllNodes: true, useAllDevices: false, deviceFilter: "^vd[b-c]$" });
+            // Listed storage nodes: exactly those (useAllNodes false), schema-valid.
+            const listed = rookSpecInput({ osds: { source: "devices", deviceFilter: "^nvme[1-9]n1$", nodes: ["s1", "s2", "s3", "s4"] } });
+            const st = (cephClusterSpec(listed) as any).storage;
+            assert.deepEqual([st.useAllNodes, st.nodes], [false, [{ name: "s1" }, { name: "s2" }, { name: "s3" }, { name: "s4" }]]);
+            assert.deepEqual(problems(ceph("CephCluster", cephClusterSpec(listed))), []);
         });
 
         it("pvc: storageClassDeviceSets of osdCount block volumes of osdSize on the cloud's class; mons on PVCs", () => {
@@ -149,7 +160,7 @@ describe("Rook specs (pure)", () => {
         it("prod: replicated metadata, EC 2+1 data, pools preserved, 2 RGWs, TLS from the certificate secret, the endpoint's host", () => {
             const s = objectStoreSpec(prod) as Record<string, any>;
             assert.deepEqual(s.metadataPool, { failureDomain: "host", replicated: { size: 3, requireSafeReplicaSize: true } });
-            assert.deepEqual(s.dataPool, { failureDomain: "host", erasureCoded: { dataChunks: 2, codingChunks: 1 } });
+            assert.deepEqual(s.dataPool, { failureDomain: "host", erasureCoded: { dataChunks: 2, codingChunks: 2 }, parameters: { bulk: "true" } });
             assert.equal(s.preservePoolsOnDelete, true);
             assert.equal(s.gateway.instances, 2);
             assert.equal(s.gateway.securePort, 443);
@@ -252,7 +263,10 @@ describe("Rook specs (pure)", () => {
             assert.equal(sc.filesystem.parameters.pool, "shared-data");
             assert.equal(sc.bucket.provisioner, "rook-ceph.ceph.rook.io/bucket");
             assert.equal(sc.bucket.reclaimPolicy, "Retain");
-            assert.deepEqual(sc.bucket.parameters, { objectStoreName: "models", objectStoreNamespace: "rook-ceph", region: "default" });
+            // No `region` parameter: the bucket provisioner does not read it.
+            assert.deepEqual(sc.bucket.parameters, { objectStoreName: "models", objectStoreNamespace: "rook-ceph" });
+            // Dev: buckets go with their claims, so the object store's deletion is not held by retained buckets.
+            assert.equal(storageClassSpecs(dev).bucket.reclaimPolicy, "Delete");
         });
     });
 
@@ -268,7 +282,8 @@ describe("Rook specs (pure)", () => {
             assert.deepEqual(v.crds, { enabled: true });
             assert.equal(v.csi.installCsiOperator, true);
             assert.deepEqual(v.monitoring, { enabled: true });
-            assert.equal(v.csi.serviceMonitor.enabled, true);
+            // The chart's CSI ServiceMonitor selects the pre-1.20 Rook CSI Services, which no longer exist: off.
+            assert.equal(v.csi.serviceMonitor.enabled, false);
             assert.deepEqual((operatorValues(false) as any).monitoring, { enabled: false });
             assert.deepEqual(v.obcAllowAdditionalConfigFields.split(","), ["maxObjects", "maxSize", "bucketPolicy"]);
             assert.equal(v.image.tag, versions.charts.rookCeph);
@@ -284,18 +299,23 @@ describe("Rook specs (pure)", () => {
             });
             assert.deepEqual(validateCustomResource(rule(prod)), []);
             const alerts = (i: RookSpecInput) => cephAlertRulesSpec(i).groups[0].rules.map((r) => r.alert);
-            assert.deepEqual(alerts(prod), ["CephHealthError", "CephHealthWarning", "CephOSDDown", "CephClusterNearFull", "CephMonQuorumAtRisk"]);
-            assert.deepEqual(alerts(dev), ["CephHealthError", "CephHealthWarning", "CephOSDDown", "CephClusterNearFull"]);
+            assert.deepEqual(alerts(prod), ["CephMetricsAbsent", "CephHealthError", "CephHealthWarning", "CephOSDDown", "CephClusterNearFull", "CephMonQuorumAtRisk"]);
+            // absent(): a scrape that is down is an alert of its own, not silence.
+            assert.equal(cephAlertRulesSpec(dev).groups[0].rules[0].expr, "absent(ceph_health_status)");
+            assert.deepEqual(alerts(dev), ["CephMetricsAbsent", "CephHealthError", "CephHealthWarning", "CephOSDDown", "CephClusterNearFull"]);
             assert.match(cephAlertRulesSpec(prod).groups[0].rules[0].annotations.description, /kubectl -n rook-ceph exec deploy\/rook-ceph-tools -- ceph health detail/);
         });
     });
 
     describe("toolbox and versioning job", () => {
-        it("toolbox: pinned Ceph image, admin key from rook-ceph-mon, mon endpoints mounted, requests and limits", () => {
+        it("toolbox: pinned Ceph image, the admin keyring mounted as a file (no key in the environment), mon endpoints mounted, requests and limits", () => {
             const d = toolboxDeploymentSpec(prod) as any;
             const c = d.template.spec.containers[0];
             assert.equal(c.image, versions.storageImages.ceph);
-            assert.deepEqual(c.env.map((e: any) => e.valueFrom.secretKeyRef), [{ name: "rook-ceph-mon", key: "ceph-username" }, { name: "rook-ceph-mon", key: "ceph-secret" }]);
+            assert.equal(c.env, undefined);
+            assert.deepEqual(d.template.spec.volumes[2], { name: "admin-keyring", secret: { secretName: "rook-ceph-admin-keyring", items: [{ key: "keyring", path: "keyring" }], defaultMode: 0o400 } });
+            assert.deepEqual(c.volumeMounts[2], { name: "admin-keyring", mountPath: "/etc/ceph/keyring-store", readOnly: true });
+            assert.match(c.command[2], /keyring = \/etc\/ceph\/keyring-store\/keyring/);
             assert.ok(c.resources.requests && c.resources.limits);
             assert.deepEqual(d.template.spec.volumes[1].configMap, { name: "rook-ceph-mon-endpoints", items: [{ key: "data", path: "mon-endpoints" }] });
         });
@@ -305,8 +325,13 @@ describe("Rook specs (pure)", () => {
             const c = j.template.spec.containers[0];
             assert.equal(c.image, versions.storageImages.awsCli);
             assert.doesNotMatch(c.image, /:latest$/);
-            assert.deepEqual(c.args.slice(0, 6), ["s3api", "put-bucket-versioning", "--bucket", "models", "--versioning-configuration", "Status=Enabled"]);
-            assert.deepEqual(c.args.slice(6), ["--endpoint-url", "http://rook-ceph-rgw-models.rook-ceph.svc"]);
+            const script = c.command[2] as string;
+            assert.match(script, /aws s3api put-bucket-versioning --bucket models --versioning-configuration Status=Enabled --endpoint-url "\$S3_ENDPOINT"/);
+            // Noncurrent model versions expire after 30 days.
+            const lc = JSON.parse(/--lifecycle-configuration '(.*)'$/m.exec(script)![1]);
+            assert.deepEqual(lc.Rules[0].NoncurrentVersionExpiration, { NoncurrentDays: 30 });
+            assert.equal(lc.Rules[0].Expiration, undefined, "live versions never expire");
+            assert.equal(c.env.find((e: any) => e.name === "S3_ENDPOINT").value, "http://rook-ceph-rgw-models.rook-ceph.svc");
             assert.deepEqual(c.env.slice(0, 2).map((e: any) => e.valueFrom.secretKeyRef), [{ name: "models", key: "AWS_ACCESS_KEY_ID" }, { name: "models", key: "AWS_SECRET_ACCESS_KEY" }]);
         });
     });
@@ -319,8 +344,8 @@ function tolerates(t: Toleration, taint: { key: string; value?: string; effect: 
     return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
 }
 
-/** ceph-csi-drivers values file, if the schema dir has one (not in shared/crds as of Rook v1.20.6 / MANIFEST.md). */
-const CSI_DRIVERS_VALUES = "ceph-csi-operator/values-ceph-csi-drivers.yaml";
+/** ceph-csi-drivers 1.0.4 values file (locked in crds.lock.json). */
+const CSI_DRIVERS_VALUES = "ceph-csi/values-ceph-csi-drivers.yaml";
 
 describe("Rook CSI drivers (pure)", () => {
     it("node plugin tolerations: exactly the GPU taint (nvidia.com/gpu, NoSchedule), whatever its value", () => {
@@ -346,14 +371,14 @@ describe("Rook CSI drivers (pure)", () => {
             driverSpecDefaults: {
                 imageSet: { name: "rook-csi-operator-image-set-configmap" },
                 nodePlugin: { priorityClassName: "system-node-critical", tolerations: gpu },
-                controllerPlugin: { priorityClassName: "system-cluster-critical" },
+                controllerPlugin: { priorityClassName: "system-cluster-critical", replicas: 2, affinity: { nodeAffinity: GPU_OFF } },
             },
         });
         // The chart renders each Driver's nodePlugin.tolerations ([] by default), and the operator takes the
         // default only when the Driver's is nil: the toleration must be on the drivers too.
         assert.deepEqual(v.drivers, {
-            rbd: { enabled: true, name: "rook-ceph.rbd.csi.ceph.com", nodePlugin: { tolerations: gpu } },
-            cephfs: { enabled: true, name: "rook-ceph.cephfs.csi.ceph.com", nodePlugin: { tolerations: gpu } },
+            rbd: { enabled: true, name: "rook-ceph.rbd.csi.ceph.com", nodePlugin: { tolerations: gpu }, controllerPlugin: { replicas: 2 } },
+            cephfs: { enabled: true, name: "rook-ceph.cephfs.csi.ceph.com", nodePlugin: { tolerations: gpu }, controllerPlugin: { replicas: 2 } },
             nfs: { enabled: false },
             nvmeof: { enabled: false },
         });
@@ -375,10 +400,32 @@ describe("Rook CSI drivers (pure)", () => {
         assert.equal(JSON.stringify(operatorValues(true)).includes("nvidia.com/gpu"), false);
     });
 
-    it("drivers chart values keys exist in the chart's values.yaml (when shared/crds has it)", function () {
+    it("drivers chart values keys exist in the chart's values.yaml", () => {
         const located = locateSchemaDir();
-        if (!located || !fs.existsSync(path.join(located.dir, CSI_DRIVERS_VALUES))) this.skip();
+        assert.ok(located && fs.existsSync(path.join(located.dir, CSI_DRIVERS_VALUES)), `${CSI_DRIVERS_VALUES} missing from the schema copy`);
         // controllerPlugin.priorityClassName: read by templates/operatorConfig.yaml, absent from the values file (v1.0.4).
         assert.deepEqual(unknownValuesKeys(csiDriversValues("rook-ceph"), CSI_DRIVERS_VALUES, ["operatorConfig.driverSpecDefaults.controllerPlugin.priorityClassName"]), []);
+        // A key the chart does not have is caught (the check is live).
+        assert.deepEqual(unknownValuesKeys({ drivers: { rbd: { provisionerReplicas: 2 } } }, CSI_DRIVERS_VALUES), ["drivers.rbd.provisionerReplicas"]);
+    });
+
+    it("the OperatorConfig and Driver specs these values set validate against the csi.ceph.io/v1 CRDs (1.0.4)", () => {
+        // The chart copies operatorConfig.driverSpecDefaults into the OperatorConfig and each drivers.<d> (but name/enabled) into its Driver.
+        const v = csiDriversValues("rook-ceph") as any;
+        const oc: CustomResource = { apiVersion: "csi.ceph.io/v1", kind: "OperatorConfig", metadata: { name: "ceph-csi-operator-config", namespace: "rook-ceph" }, spec: { driverSpecDefaults: v.operatorConfig.driverSpecDefaults } };
+        assert.deepEqual(validateCustomResource(oc), []);
+        assert.equal(v.operatorConfig.driverSpecDefaults.controllerPlugin.replicas, 2);
+        assert.deepEqual(v.operatorConfig.driverSpecDefaults.controllerPlugin.affinity.nodeAffinity, GPU_OFF);
+        for (const d of ["rbd", "cephfs"]) {
+            const { name, enabled, ...spec } = v.drivers[d];
+            assert.equal(enabled, true);
+            const cr: CustomResource = { apiVersion: "csi.ceph.io/v1", kind: "Driver", metadata: { name, namespace: "rook-ceph" }, spec };
+            assert.deepEqual(validateCustomResource(cr), [], d);
+            // Two provisioners per driver (the chart renders replicas: 1 per driver otherwise).
+            assert.equal(spec.controllerPlugin.replicas, 2, d);
+            assert.equal(chartValues(CSI_DRIVERS_VALUES) && (chartValues(CSI_DRIVERS_VALUES) as any).drivers[d].controllerPlugin.replicas, 1, d);
+        }
+        // The check is live: a wrong field type is refused by the Driver schema.
+        assert.notDeepEqual(validateCustomResource({ apiVersion: "csi.ceph.io/v1", kind: "Driver", metadata: { name: "x", namespace: "rook-ceph" }, spec: { controllerPlugin: { replicas: "two" } } }), []);
     });
 });

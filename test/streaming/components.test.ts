@@ -39,6 +39,19 @@ describe("streaming components (mocked)", () => {
         const watched = rec.one("kubernetes:core/v1:Namespace", "watch-kafka");
         assert.ok(release.dependencies.includes(watched.urn));
         assert.deepEqual(unknownValuesKeys(v.values, "strimzi/values-strimzi-kafka-operator.yaml"), []);
+        // Helm never upgrades a chart's crds/: the pinned version's CRDs are applied explicitly, before the release, which skips its own.
+        assert.equal(v.skipCrds, true);
+        const crds = rec.one("kubernetes:yaml/v2:ConfigGroup");
+        const files = rec.inputs(crds).files as string[];
+        assert.equal(files.length, 10);
+        for (const f of files) assert.match(f, /^https:\/\/raw\.githubusercontent\.com\/strimzi\/strimzi-kafka-operator\/1\.2\.0\/install\/cluster-operator\/04\d-Crd-[a-z0-9]+\.yaml$/);
+        // The locked copies of the same tag are among them (the schemas the tests validate against).
+        for (const f of ["040-Crd-kafka.yaml", "043-Crd-kafkatopic.yaml", "044-Crd-kafkauser.yaml", "045-Crd-kafkanodepool.yaml", "048-Crd-kafkamirrormaker2.yaml"]) {
+            assert.ok(files.some((u) => u.endsWith(`/${f}`)), f);
+        }
+        assert.ok(release.dependencies.includes(crds.urn));
+        const kept = await runMocked(() => new StrimziOperator("op", { provider: new k8s.Provider("c", { kubeconfig }), watchNamespaces: ["kafka"], protect: true }));
+        assert.deepEqual([kept.one("kubernetes:yaml/v2:ConfigGroup").protect, kept.one("kubernetes:yaml/v2:ConfigGroup").retainOnDelete], [true, true]);
     });
 
     describe("KafkaCluster (training side)", () => {
@@ -90,10 +103,13 @@ describe("streaming components (mocked)", () => {
             assert.equal(providerUrn(rec.one("tls:index/locallySignedCert:LocallySignedCert")), rec.one("pulumi:providers:tls").urn);
         });
 
-        it("protects the Kafka CR and its node pools, not the topics", () => {
+        it("protects the Kafka CR, its node pools and the topics (deleting a KafkaTopic deletes the topic and its data)", () => {
             assert.equal(rec.one("kubernetes:kafka.strimzi.io/v1:Kafka").protect, true);
             for (const p of rec.ofType("kubernetes:kafka.strimzi.io/v1:KafkaNodePool")) assert.equal(p.protect, true);
-            for (const t of rec.ofType("kubernetes:kafka.strimzi.io/v1:KafkaTopic")) assert.equal(t.protect, false);
+            const topics = rec.ofType("kubernetes:kafka.strimzi.io/v1:KafkaTopic");
+            assert.ok(topics.length > 0);
+            for (const t of topics) assert.equal(t.protect, true, t.name);
+            for (const u of rec.ofType("kubernetes:kafka.strimzi.io/v1:KafkaUser")) assert.equal(u.protect, false, u.name);
         });
 
         it("custom CA secrets Strimzi reads (key is secret); SCRAM password secret referenced by its KafkaUser", () => {

@@ -18,6 +18,12 @@ function resolveWith(stack: string, streaming: Record<string, unknown> | undefin
     return resolveConfig({ project: "hybridml", stack, ...collected });
 }
 
+/** A streaming section as config gives it (the resolved defaults without the derived rack key). */
+function rawStreaming(engine: "kafka" | "pulsar") {
+    const { rackTopologyKey: _derived, ...raw } = resolveWith("dev", { engine }).streaming;
+    return raw;
+}
+
 function issuesOf(fn: () => unknown): string[] {
     try {
         fn();
@@ -59,11 +65,48 @@ describe("streaming config", () => {
     });
 
     it("Pulsar floors speak of quorums and bookies; edge is outside dev too", () => {
-        const issues = streamingIssues({ ...resolveWith("dev", { engine: "pulsar" }).streaming, replicas: 3, replicationFactor: 2, minInSyncReplicas: 1 }, "edge", { training: false, serving: true });
+        const issues = streamingIssues({ ...rawStreaming("pulsar"), replicas: 3, replicationFactor: 2, minInSyncReplicas: 1 }, "edge", { training: false, serving: true });
         assert.deepEqual(issues, [
             "hybridml:streaming.replicationFactor must be >= 3 outside dev (write quorum; got 2 in edge): only dev may run below the durability floor",
             "hybridml:streaming.minInSyncReplicas must be >= 2 outside dev (ack quorum; got 1 in edge): only dev may run below the durability floor",
         ]);
+    });
+
+    it("Pulsar outside dev: bookies >= ensemble + 1, so a restarting bookie leaves a spare", () => {
+        const issues = streamingIssues({ ...rawStreaming("pulsar"), replicas: 3, replicationFactor: 3, minInSyncReplicas: 2 }, "prod", { training: true, serving: false });
+        assert.deepEqual(issues, [
+            "hybridml:streaming.replicas must be >= replicationFactor + 1 with Pulsar outside dev (got 3 bookies for an ensemble of 3): a restarting bookie must leave a spare, or writes stop until it is back",
+        ]);
+        assert.deepEqual(streamingIssues({ ...rawStreaming("pulsar"), replicas: 4, replicationFactor: 3, minInSyncReplicas: 2 }, "prod", { training: true, serving: false }), []);
+        // Kafka has no such rule (a broker restart keeps min ISR with RF 3).
+        assert.deepEqual(streamingIssues({ ...rawStreaming("kafka"), replicas: 3, replicationFactor: 3, minInSyncReplicas: 2 }, "prod", { training: true, serving: false }), []);
+    });
+
+    it("k3s: the floors count the hosts streaming pods can run on (GPU hosts are tainted); the shipped edge has 4 for 3 ZooKeepers and 4 bookies", () => {
+        const edge = resolveWith("edge", JSON.parse(readStackConfig("edge").config["hybridml:streaming"]));
+        assert.equal(edge.streaming.replicas, 4);
+        assert.equal(edge.cluster.provider === "k3s" && edge.cluster.hosts.filter((h) => !h.gpu).length, 4);
+        // The edge of before: one server without GPUs and two tainted GPU hosts could never place them.
+        const pulsar = { ...rawStreaming("pulsar"), replicas: 4, replicationFactor: 3, minInSyncReplicas: 2 };
+        assert.deepEqual(streamingIssues(pulsar, "edge", { training: false, serving: true }, { clusterProvider: "k3s", schedulableHosts: 1 }), [
+            "hybridml:cluster.hosts has 1 host(s) without GPUs, but 3 ZooKeepers and 4 bookies need 4 hosts outside dev (one per host; GPU hosts are tainted): add hosts without gpu to hybridml:cluster.hosts or lower hybridml:streaming.replicas",
+        ]);
+        assert.deepEqual(streamingIssues(pulsar, "edge", { training: false, serving: true }, { clusterProvider: "k3s", schedulableHosts: 4 }), []);
+        // Unknown host counts (clouds, existing clusters) are not judged; dev is not either.
+        assert.deepEqual(streamingIssues(pulsar, "edge", { training: false, serving: true }, { clusterProvider: "onprem" }), []);
+        assert.deepEqual(streamingIssues({ ...pulsar, replicas: 1, replicationFactor: 1, minInSyncReplicas: 1 }, "dev", { training: true, serving: true }, { clusterProvider: "k3s", schedulableHosts: 1 }), []);
+    });
+
+    it("Kafka rack key: the zone on the clouds, the host on-prem; a key the platform does not guarantee is refused", () => {
+        assert.equal(resolveWith("prod-training", { engine: "kafka" }).streaming.rackTopologyKey, "kubernetes.io/hostname");
+        assert.equal(resolveWith("prod-aws", { engine: "kafka" }).streaming.rackTopologyKey, "topology.kubernetes.io/zone");
+        const onprem = issuesOf(() => resolveWith("prod-training", { engine: "kafka", rackTopologyKey: "topology.kubernetes.io/zone" }));
+        assert.deepEqual(onprem.filter((i) => i.includes("rackTopologyKey")), [
+            "hybridml:streaming.rackTopologyKey \"topology.kubernetes.io/zone\" is not a label provider onprem guarantees on every node (guaranteed: kubernetes.io/hostname): Strimzi's broker init container exits on a node without it; use one of those or remove the key",
+        ]);
+        assert.equal(resolveWith("prod-gcp", { engine: "kafka", rackTopologyKey: "topology.kubernetes.io/region" }).streaming.rackTopologyKey, "topology.kubernetes.io/region");
+        const pulsar = issuesOf(() => resolveWith("dev", { engine: "pulsar", rackTopologyKey: "kubernetes.io/hostname" }));
+        assert.ok(pulsar.includes("hybridml:streaming.rackTopologyKey is only used with engine kafka (engine is pulsar): remove it"), pulsar.join("\n"));
     });
 
     it("dev may run 1/1/1 but not min ISR above RF or RF above replicas", () => {

@@ -140,12 +140,15 @@ describe("streaming in the offline plans", function () {
             assert.equal(plan("dev").outputs.streamingReplicationCredentials, "[secret]");
         });
 
-        it("edge: its own Pulsar at the prod floor (3 bookies, quorum 3/2), protected, and the geo-replication Job to dev", () => {
+        it("edge: its own Pulsar at the prod floor (4 bookies: quorum 3/2 plus a spare), one ZooKeeper/bookie per host, protected, and the geo-replication Job to dev", () => {
             const p = plan("edge");
             const [rel] = helm(p, "pulsar");
             const v = rel.inputs.values as any;
             assert.deepEqual(v.broker.configData, { managedLedgerDefaultEnsembleSize: "3", managedLedgerDefaultWriteQuorum: "3", managedLedgerDefaultAckQuorum: "2" });
-            assert.equal(v.bookkeeper.replicaCount, 3);
+            assert.equal(v.bookkeeper.replicaCount, 4);
+            assert.equal(v.zookeeper.replicaCount, 3);
+            for (const c of ["zookeeper", "bookkeeper"]) assert.equal(v[c].affinity.type, "requiredDuringSchedulingIgnoredDuringExecution", c);
+            assert.equal(v.proxy.affinity.type, "preferredDuringSchedulingIgnoredDuringExecution");
             assert.equal(v.clusterName, "edge");
             assert.equal(rel.protect, true);
             const job = one(p, "kubernetes:batch/v1:Job", "georep-job");

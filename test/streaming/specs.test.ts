@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { validateCustomResource } from "../helpers/crds";
-import { unknownValuesKeys } from "../helpers/values";
+import { chartValues, unknownValuesKeys } from "../helpers/values";
 import {
     feedbackProducerUser, kafkaPodMonitorSpec, kafkaSpec, KafkaUserInput, mirrorMaker2Spec, mirroredTopic, mirrorSourceUser,
     nodePoolSpec, requestLoggerUser, STRIMZI_API, strimziOperatorValues, topicSpec, trainingUser, userSpec,
@@ -21,7 +21,7 @@ const cr = (kind: string, spec: unknown, apiVersion = STRIMZI_API) =>
 const valid = (kind: string, spec: unknown, apiVersion?: string) => assert.deepEqual(validateCustomResource(cr(kind, spec, apiVersion)), [], kind);
 
 describe("streaming: Strimzi 1.2.0 custom resources (kafka.strimzi.io/v1)", () => {
-    const prod = kafkaSpec({ replicationFactor: 3, minInSyncReplicas: 2, external: { bootstrapHost: "kafka.training.acme.example" } });
+    const prod = kafkaSpec({ version: "4.3.1", rackTopologyKey: "topology.kubernetes.io/zone", replicationFactor: 3, minInSyncReplicas: 2, external: { bootstrapHost: "kafka.training.acme.example" } });
 
     it("Kafka (KRaft): mTLS internal + SCRAM external TLS listeners, simple authz, rack, RF/ISR on internal topics, custom CA", () => {
         valid("Kafka", prod);
@@ -33,6 +33,7 @@ describe("streaming: Strimzi 1.2.0 custom resources (kafka.strimzi.io/v1)", () =
         ]);
         assert.deepEqual(k.authorization, { type: "simple" });
         assert.deepEqual(k.rack, { topologyKey: "topology.kubernetes.io/zone" });
+        assert.equal(k.version, "4.3.1", "Kafka pinned: an operator upgrade must not upgrade the brokers by surprise");
         assert.equal(k.config["offsets.topic.replication.factor"], 3);
         assert.equal(k.config["transaction.state.log.replication.factor"], 3);
         assert.equal(k.config["transaction.state.log.min.isr"], 2);
@@ -46,7 +47,7 @@ describe("streaming: Strimzi 1.2.0 custom resources (kafka.strimzi.io/v1)", () =
     });
 
     it("an internal-only Kafka (serving side) and dev sizing are valid too", () => {
-        const dev = kafkaSpec({ replicationFactor: 1, minInSyncReplicas: 1 });
+        const dev = kafkaSpec({ version: "4.3.1", rackTopologyKey: "kubernetes.io/hostname", replicationFactor: 1, minInSyncReplicas: 1 });
         valid("Kafka", dev);
         assert.equal((dev.kafka as { listeners: unknown[] }).listeners.length, 1);
         assert.equal((dev.kafka as { config: Record<string, number> }).config["offsets.topic.replication.factor"], 1);
@@ -61,12 +62,16 @@ describe("streaming: Strimzi 1.2.0 custom resources (kafka.strimzi.io/v1)", () =
     });
 
     it("KafkaNodePools: controllers and brokers on JBOD persistent claims, deleteClaim false outside dev", () => {
-        const brokers = nodePoolSpec({ role: "broker", replicas: 3, size: "500Gi", deleteClaim: false, storageClass: "ceph-block" });
-        const controllers = nodePoolSpec({ role: "controller", replicas: 3, size: "10Gi", deleteClaim: false });
+        const brokers = nodePoolSpec({ role: "broker", replicas: 3, size: "500Gi", deleteClaim: false, storageClass: "ceph-block", cluster: "training", pool: "brokers", rackTopologyKey: "topology.kubernetes.io/zone" });
+        const controllers = nodePoolSpec({ role: "controller", replicas: 3, size: "10Gi", deleteClaim: false, cluster: "training", pool: "controllers", rackTopologyKey: "kubernetes.io/hostname" });
         valid("KafkaNodePool", brokers);
         valid("KafkaNodePool", controllers);
         assert.deepEqual(brokers.roles, ["broker"]);
         assert.deepEqual(controllers.roles, ["controller"]);
+        // Strimzi adds no spread constraints when rack is set: the pools spread their pods over hosts and the rack key themselves.
+        const spread = (p: any) => p.template.pod.topologySpreadConstraints.map((c: any) => [c.topologyKey, c.maxSkew, c.whenUnsatisfiable, c.labelSelector.matchLabels["strimzi.io/pool-name"]]);
+        assert.deepEqual(spread(brokers), [["kubernetes.io/hostname", 1, "DoNotSchedule", "brokers"], ["topology.kubernetes.io/zone", 1, "DoNotSchedule", "brokers"]]);
+        assert.deepEqual(spread(controllers), [["kubernetes.io/hostname", 1, "DoNotSchedule", "controllers"]]);
         assert.deepEqual(brokers.storage, { type: "jbod", volumes: [{ id: 0, type: "persistent-claim", size: "500Gi", deleteClaim: false, kraftMetadata: "shared", class: "ceph-block" }] });
     });
 
@@ -179,6 +184,18 @@ describe("streaming: Apache Pulsar chart values and admin scripts", () => {
         assert.equal(v.proxy.service.type, "LoadBalancer");
         const dev = pulsarValues({ ...base, dev: true, replicas: 1, ensembleSize: 1, writeQuorum: 1, ackQuorum: 1, exposeProxy: false, podMonitors: false }) as Record<string, any>;
         assert.deepEqual([dev.zookeeper.replicaCount, dev.bookkeeper.replicaCount, dev.proxy.replicaCount, dev.broker.podMonitor.enabled, dev.proxy.service.type], [1, 1, 1, false, "ClusterIP"]);
+    });
+
+    it("placement per component (the chart reads only <component>.affinity): ZooKeeper and bookies one per host, the rest preferred; none on dev", () => {
+        const v = pulsarValues(base) as Record<string, any>;
+        const req = "requiredDuringSchedulingIgnoredDuringExecution";
+        const pref = "preferredDuringSchedulingIgnoredDuringExecution";
+        for (const c of ["zookeeper", "bookkeeper"]) assert.deepEqual(v[c].affinity, { anti_affinity: true, anti_affinity_topology_key: "kubernetes.io/hostname", type: req }, c);
+        for (const c of ["broker", "proxy", "autorecovery"]) assert.deepEqual(v[c].affinity, { anti_affinity: true, anti_affinity_topology_key: "kubernetes.io/hostname", type: pref }, c);
+        // The chart's own default for the proxy is hard anti-affinity: ours overrides it.
+        assert.equal((chartValues("pulsar/values.yaml") as any).proxy.affinity.type, req);
+        const dev = pulsarValues({ ...base, dev: true }) as Record<string, any>;
+        for (const c of ["zookeeper", "bookkeeper", "broker", "proxy", "autorecovery"]) assert.equal(dev[c].affinity.anti_affinity, false, c);
     });
 
     const admin = { adminUrl: "https://pulsar-broker.pulsar.svc.cluster.local:8443", caPath: "/pulsar/ca/ca.crt", tokenPath: "/pulsar/admin-token/TOKEN" };

@@ -7,7 +7,7 @@
  *  - storage: the InferenceService storage URI's scheme and store (`s3://bucket`, `gs://bucket`,
  *    `https://account.blob.core.windows.net/container`, `pvc://claim`; the `/<model>/<version>` tail
  *    stays), the sync's destination settings (`RCLONE_CONFIG_LOCAL_*`, `DEST_ROOT`, the `models`
- *    volume), the local-store volume claim, KServe's S3 region value, and the egress policies to the
+ *    volume), the local-store volume claim, and the egress policies to the
  *    cloud bucket and its identity endpoint (`allow-*-model-store`);
  *  - identity: service-account annotations, `serviceAccountName` bindings, and the platform's
  *    identity pod labels (those it adds to predictors, e.g. AKS's `azure.workload.identity/use`),
@@ -17,8 +17,9 @@
  *    environment): replica fields and the PodDisruptionBudgets that follow from them.
  * Values unknown in a preview (`[unknown]`) match anything. Resources that carry what the training
  * stack publishes (InferenceServices, the sync Job and CronJob, the egress to the training store, the
- * feedback sink whose output follows the training stack's streaming engine) are compared between
- * stacks serving the same training stack; all others across every serving stack.
+ * feedback sink whose output follows the training stack's streaming engine) are compared in full between
+ * stacks serving the same training stack, and across training stacks with the published fields masked
+ * (`catalogueMask`: the models both serve, every other field); all others across every serving stack.
  */
 import type { PlanResource } from "./types";
 
@@ -141,7 +142,43 @@ export function normalise(r: PlanResource, identityLabels: ReadonlySet<string>):
             model.storageUri = `<local store>/${model.storageUri.split("/").slice(-2).join("/")}`;
         }
     }
-    if (r.type === "kubernetes:helm.sh/v3:Release" && isObject(n.values?.kserve)) delete n.values.kserve.storage;
+    return n;
+}
+
+/** Env of the sync that names the training store (its endpoint, region, bucket). */
+const TRAINING_ENV = /^(RCLONE_CONFIG_TRAINING_|SOURCE_BUCKET$)/;
+
+/**
+ * A catalogue resource without what the training stack decides: the model's version, format, runtime
+ * and GPUs, the sync Job's catalogue hash and script, the training store and stream it reaches, the
+ * sink's engine configuration. What is left is the serving stack's own (probes, autoscaling target,
+ * logger, security context, resources other than GPUs, schedules, ...).
+ */
+export function catalogueMask(key: string, value: unknown): unknown {
+    const v = clone(value) as Record<string, any>;
+    const sink = /^kubernetes:apps\/v1:Deployment .*feedback-sink/.test(key);
+    const walk = (x: unknown, k?: string): unknown => {
+        if (Array.isArray(x)) {
+            const items = k === "env" ? x.filter((e) => !(isObject(e) && typeof e.name === "string" && TRAINING_ENV.test(e.name))) : x;
+            return items.map((i) => walk(i));
+        }
+        if (!isObject(x)) return x;
+        const out: Record<string, unknown> = {};
+        for (const [kk, xx] of Object.entries(x)) {
+            if (["command", "args", "nvidia.com/gpu", "hybridml.io/model-version", "modelFormat", "runtime", "storageUri", "hybridml.io/config-hash"].includes(kk)) continue;
+            // The sink's stream credentials follow the engine (Kafka client certificate or Pulsar token).
+            if (sink && (kk === "env" || (kk === "items" && k === "secret"))) continue;
+            out[kk] = walk(xx, kk);
+        }
+        return out;
+    };
+    const n = walk(v) as Record<string, any>;
+    if (key.startsWith("kubernetes:batch/v1:Job ") && isObject(n.metadata)) delete n.metadata.name;
+    if (key.startsWith("kubernetes:networking.k8s.io/v1:NetworkPolicy ") && isObject(n.spec)) delete n.spec.egress;
+    if (key.startsWith("kubernetes:core/v1:ConfigMap ") || key.startsWith("kubernetes:core/v1:Secret ")) {
+        delete n.data;
+        delete n.stringData;
+    }
     return n;
 }
 
@@ -191,12 +228,31 @@ export function servingParity(stacks: ParityStack[]): ParityResult {
             differences.push(...found.map((f) => ({ stack: other, reference: ref, resource: key, ...f })));
         }
     };
+    /**
+     * Across training stacks: the catalogue resources both stacks have (same model, same sync Job role,
+     * same policy) are compared too, with what the training stack publishes masked (`catalogueMask`),
+     * so that a serving-side difference between, say, dev and edge cannot hide behind the catalogue.
+     */
+    const compareAcross = (ref: string, other: string) => {
+        const a = entries.get(ref)!;
+        const b = entries.get(other)!;
+        for (const key of [...a.keys()].sort()) {
+            const x = a.get(key)!;
+            const y = b.get(key);
+            if (!x.catalogue || !y) continue;
+            const found: Array<{ field: string; expected: unknown; actual: unknown }> = [];
+            diff(catalogueMask(key, x.value), catalogueMask(key, y.value), "", found);
+            differences.push(...found.map((f) => ({ stack: other, reference: ref, resource: key, ...f })));
+        }
+    };
     if (sorted.length > 0) {
         const reference = sorted[0].stack;
         for (const s of sorted.slice(1)) compare(reference, s.stack, false);
         const groups = new Map<string, string[]>();
         for (const s of sorted) groups.set(servingSource(s), [...(groups.get(servingSource(s)) ?? []), s.stack]);
         for (const members of groups.values()) for (const s of members.slice(1)) compare(members[0], s, true);
+        const leaders = [...groups.values()].map((m) => m[0]);
+        for (const l of leaders.slice(1)) compareAcross(leaders[0], l);
     }
     return { stacks: sorted.map((s) => s.stack), differences };
 }

@@ -32,6 +32,10 @@ export interface RecordedResource {
     retainOnDelete: boolean;
     /** Properties whose changes the engine ignores (`ignoreChanges`). */
     ignoreChanges?: string[];
+    /** `customTimeouts` the program set (provider await limits); absent when none. */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+    /** `deleteBeforeReplace` was set. */
+    deleteBeforeReplace?: boolean;
     /** True for resources read rather than created (StackReference, `get`). */
     read: boolean;
     custom: boolean;
@@ -89,6 +93,14 @@ interface MonitorCalls {
     readResource(req: Req, callback: Callback): Promise<void>;
 }
 
+/** The request's custom timeouts (only those set). */
+function customTimeoutsOf(req: Req): { customTimeouts?: RecordedResource["customTimeouts"] } {
+    const t = req.getCustomtimeouts?.() as { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+    if (!t) return {};
+    const out = Object.fromEntries(([["create", t.getCreate()], ["update", t.getUpdate()], ["delete", t.getDelete()]] as const).filter(([, v]) => v));
+    return Object.keys(out).length > 0 ? { customTimeouts: out } : {};
+}
+
 /** Records every registration and read that reaches the monitor it is attached to. */
 class Recorder {
     readonly records: RecordedResource[] = [];
@@ -113,6 +125,8 @@ class Recorder {
             protect: read ? false : Boolean(req.getProtect()),
             retainOnDelete: read ? false : Boolean(req.getRetainondelete()),
             ignoreChanges: read ? [] : (req as { getIgnorechangesList?: () => string[] }).getIgnorechangesList?.() ?? [],
+            ...(read ? {} : customTimeoutsOf(req)),
+            ...(!read && req.getDeletebeforereplace?.() ? { deleteBeforeReplace: true } : {}),
             read,
             custom: read ? true : Boolean(req.getCustom()),
             additionalSecretOutputs: (req.getAdditionalsecretoutputsList() as string[]) ?? [],
