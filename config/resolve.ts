@@ -13,6 +13,7 @@ import { servingIssues } from "./serving";
 import { observabilityIssues } from "./observability";
 import { chartsIssues, resolveCharts } from "./charts";
 import type { ChartMirror } from "../lib/charts";
+import { exposureIssues, trainingExposureIssues } from "./exposure";
 
 /** Bad configuration. `issues` holds one line per problem, each naming its key. */
 export class ConfigError extends Error {
@@ -44,6 +45,7 @@ export interface PlatformConfig {
     observability: RawPlatformConfig["observability"];
     /** Where every Helm chart comes from (default: upstream). */
     charts: ChartMirror;
+    exposure: RawPlatformConfig["exposure"];
     models: RawPlatformConfig["models"];
     /** Warnings and notes that do not stop the program (a Kubernetes minor near its end of support, an unchecked region). */
     notes: string[];
@@ -223,6 +225,13 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     out.push(...observabilityIssues(c.observability));
     out.push(...chartsIssues(c.charts, c.environment));
     out.push(...storageIssues(c.storage, storageContextOf(c)));
+    out.push(...exposureIssues(c.exposure, { training, serving, clusterProvider: c.cluster.provider }));
+    if (training) {
+        out.push(...trainingExposureIssues(c.exposure, {
+            environment: c.environment, serving, storageEndpoint: c.storage.endpoint, streamingBootstrap: c.streaming.bootstrap,
+            rook: c.storage.rook.enabled !== false,
+        }));
+    }
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
     const modelNames = c.models.map((m) => m.name);
     if (new Set(modelNames).size !== modelNames.length) out.push(`${k("models")} has duplicate names (got ${describe(modelNames)})`);
@@ -281,6 +290,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         serving: c.serving,
         observability: c.observability,
         charts: resolveCharts(c.charts),
+        exposure: c.exposure,
         models: c.models,
         notes: clusterNotes(c.cluster, { environment: c.environment, secretsSet: input.secretKeysSet, today: input.today }),
     };

@@ -11,6 +11,7 @@ import { streamingSchema } from "./streaming";
 import { servingSchema } from "./serving";
 import { observabilitySchema } from "./observability";
 import { chartsSchema } from "./charts";
+import { exposureSchema } from "./exposure";
 
 /** The Pulumi config namespace of this project (`hybridml:<key>`). */
 export const NAMESPACE = "hybridml";
@@ -80,6 +81,8 @@ export const configSchema = z.strictObject({
     observability: observabilitySchema.prefault({}),
     /** A chart mirror for air-gapped sites: config/charts.ts. Default: the upstream repositories. */
     charts: chartsSchema.prefault({}),
+    /** Cross-cluster reachability (allow-lists, egress, private connectivity): config/exposure.ts. */
+    exposure: exposureSchema.prefault({}),
     /** The model catalogue published by a training stack (SPEC 6 `modelCatalog`). Default []. */
     models: z.array(modelEntry).default([]),
 });

@@ -228,6 +228,9 @@ export function planAks(name: string, args: AksClusterArgs): AksPlan {
 }
 
 /** VNet and node subnet; in private mode also the peering with the runner's VNet and our private DNS zone. */
+/** Static outbound addresses of the cluster load balancer. */
+export const AKS_OUTBOUND_IPS = 2;
+
 export function aksNetwork(name: string, args: AksClusterArgs, plan: AksPlan, rg: resources.ResourceGroup, child: ChildFn) {
     const tags = args.tags ?? {};
     const vnet = new network.VirtualNetwork(`${name}-vnet`, {
@@ -240,6 +243,14 @@ export function aksNetwork(name: string, args: AksClusterArgs, plan: AksPlan, rg
         // Egress goes through the cluster's load balancer, not Azure's implicit default outbound access.
         defaultOutboundAccess: false,
     }, child());
+    // Static outbound addresses of the cluster's load balancer (outboundType loadBalancer): all node
+    // egress leaves from them, and the training stack's allow-list names them.
+    const outboundIps = Array.from({ length: AKS_OUTBOUND_IPS }, (_, i) => new network.PublicIPAddress(`${name}-outbound-${i + 1}`, {
+        resourceGroupName: rg.name, location: args.region,
+        sku: { name: "Standard", tier: "Regional" }, publicIPAllocationMethod: "Static", publicIPAddressVersion: "IPv4",
+        zones: args.network.zones, tags,
+    }, child()));
+    const egressCidrs = pulumi.all(outboundIps.map((ip) => ip.ipAddress)).apply((ips) => ips.map((ip) => `${ip ?? ""}/32`));
     const runnerPath: pulumi.Resource[] = [];
     let dnsZone: privatedns.PrivateZone | undefined;
     if (plan.runner) {
@@ -262,7 +273,7 @@ export function aksNetwork(name: string, args: AksClusterArgs, plan: AksPlan, rg
             }, child()),
         );
     }
-    return { vnet, nodeSubnet, dnsZone, runnerPath };
+    return { vnet, nodeSubnet, dnsZone, runnerPath, outboundIps, egressCidrs };
 }
 
 /** The control plane's identity, the KMS vault and key, and the grants the cluster needs before it exists. */
@@ -335,6 +346,7 @@ export function aksControlPlane(name: string, args: AksClusterArgs, plan: AksPla
             dnsServiceIP: dnsServiceIp(args.network.serviceCidr),
             outboundType: "loadBalancer",
             loadBalancerSku: "standard",
+            loadBalancerProfile: { outboundIPs: { publicIPs: net.outboundIps.map((ip) => ({ id: ip.id })) } },
         },
         apiServerAccessProfile: apiServerAccessProfile(name, plan.access, args.authorizedCidrs ?? [], net.dnsZone?.id),
         autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "SecurityPatch" },
@@ -411,6 +423,8 @@ export class AksCluster extends pulumi.ComponentResource implements Cluster {
     public readonly platform = "aks" as const;
     public readonly gpu: GpuFacts;
     public readonly objectStore: ObjectStore;
+    /** The load balancer's static outbound addresses as /32 CIDRs (what the training stack allows). */
+    public readonly egress: pulumi.Output<string[]>;
     /** The AKS cluster's name. */
     public readonly clusterName: pulumi.Output<string>;
     /** The resource group holding the cluster, its network and key vault (the model store has its own). */
@@ -468,6 +482,7 @@ export class AksCluster extends pulumi.ComponentResource implements Cluster {
 
         this.gpu = gpuFacts(args.gpuPool, "operator");
         this.objectStore = store.objectStore;
+        this.egress = net.egressCidrs;
         this.clusterName = cp.cluster.name;
         this.resourceGroupName = rg.name;
         this.modelResourceGroupName = store.resourceGroupName;
