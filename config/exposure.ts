@@ -64,11 +64,11 @@ export function allowedSourceRanges(e: Pick<ExposureConfig, "allowedSources">): 
 
 /**
  * A training stack's exposure rules: outside dev, what serving clusters reach must be exposed with
- * TLS and behind an allow-list; a training-only stack (every consumer is on another cluster) must
- * publish external names, never the in-cluster defaults.
+ * TLS and behind an allow-list. (In-cluster defaults are refused by every consumer on another
+ * cluster, naming this stack's key: see stacks/reachability.ts.)
  */
 export function trainingExposureIssues(e: ExposureConfig, ctx: {
-    environment: string; serving: boolean; storageEndpoint?: string; streamingBootstrap?: string; rook: boolean;
+    environment: string; storageEndpoint?: string; streamingBootstrap?: string;
 }): string[] {
     const out: string[] = [];
     const dev = ctx.environment === "dev";
@@ -80,14 +80,6 @@ export function trainingExposureIssues(e: ExposureConfig, ctx: {
     }
     if (!dev && ctx.storageEndpoint !== undefined && ctx.storageEndpoint.startsWith("http://")) {
         out.push(`${NS}:storage.endpoint must be https outside dev (got ${JSON.stringify(ctx.storageEndpoint)}): serving clusters fetch models over the internet; the program issues the RGW certificate`);
-    }
-    if (!dev && !ctx.serving) {
-        if (ctx.rook && ctx.storageEndpoint === undefined) {
-            out.push(`${NS}:storage.endpoint is required on a training-only stack outside dev: serving clusters cannot resolve the in-cluster RGW name; set the external https://host the program exposes RGW on`);
-        }
-        if (ctx.streamingBootstrap === undefined) {
-            out.push(`${NS}:streaming.bootstrap is required on a training-only stack outside dev: serving clusters cannot resolve the in-cluster bootstrap; set the external host:port the program exposes`);
-        }
     }
     return out;
 }

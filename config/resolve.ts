@@ -228,8 +228,7 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     out.push(...exposureIssues(c.exposure, { training, serving, clusterProvider: c.cluster.provider }));
     if (training) {
         out.push(...trainingExposureIssues(c.exposure, {
-            environment: c.environment, serving, storageEndpoint: c.storage.endpoint, streamingBootstrap: c.streaming.bootstrap,
-            rook: c.storage.rook.enabled !== false,
+            environment: c.environment, storageEndpoint: c.storage.endpoint, streamingBootstrap: c.streaming.bootstrap,
         }));
     }
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
