@@ -103,6 +103,32 @@ describe("reachability: the shipped stacks", () => {
         for (const s of ["prod-aws", "prod-gcp", "prod-azure"]) assert.equal(outputs(s).egress, "[unknown]", s);
     });
 
+    it("static egress on every cloud serving stack: EKS NAT Elastic IPs, GKE Cloud NAT on reserved addresses, AKS outbound IPs", () => {
+        const res = (s: string) => plans.get(s)!.plan.resources;
+        const ofType = (s: string, t: string) => res(s).filter((r) => r.type === t);
+        // EKS: one NAT gateway per Elastic IP (allocation), and the EIPs' addresses are the exported egress.
+        const eips = ofType("prod-aws", "aws:ec2/eip:Eip");
+        const nats = ofType("prod-aws", "aws:ec2/natGateway:NatGateway");
+        assert.ok(eips.length >= 1 && nats.length === eips.length);
+        // GKE: MANUAL_ONLY NAT on reserved external addresses (AUTO_ONLY addresses change).
+        const [routerNat] = ofType("prod-gcp", "gcp:compute/routerNat:RouterNat");
+        assert.equal((routerNat.inputs as any).natIpAllocateOption, "MANUAL_ONLY");
+        const addresses = ofType("prod-gcp", "gcp:compute/address:Address");
+        assert.equal(addresses.length, 2);
+        assert.ok(addresses.every((a) => (a.inputs as any).addressType === "EXTERNAL" && routerNat.dependencies.includes(a.urn)));
+        // AKS: a NAT gateway on the node subnet with two static Standard public IPs; the cluster's outbound type uses it.
+        const ips = ofType("prod-azure", "azure-native:network:PublicIPAddress");
+        assert.equal(ips.length, 2);
+        assert.ok(ips.every((ip) => (ip.inputs as any).publicIPAllocationMethod === "Static" && (ip.inputs as any).sku.name === "Standard"));
+        const [natGw] = ofType("prod-azure", "azure-native:network:NatGateway");
+        assert.ok(ips.every((ip) => natGw.dependencies.includes(ip.urn)));
+        const subnet = res("prod-azure").find((r) => r.type === "azure-native:network:Subnet" && r.name.endsWith("-nodes"))!;
+        assert.ok(subnet.dependencies.includes(natGw.urn), "the node subnet's egress is the NAT gateway");
+        const [aks] = ofType("prod-azure", "azure-native:containerservice:ManagedCluster");
+        assert.equal((aks.inputs as any).networkProfile.outboundType, "userAssignedNATGateway");
+        assert.ok(aks.dependencies.includes(subnet.urn));
+    });
+
     it("the plan summary and the --compare report show each flow; no shipped flow is an error", () => {
         const ps = [...plans.values()].map((r) => r.plan);
         const text = formatReachability(ps)!;
