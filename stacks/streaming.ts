@@ -130,7 +130,9 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
             extraTopics: producers.flatMap((p) => topics.filter((t) => t.feedback).map((t) => ({
                 topicName: mirroredTopic(p, t.name), resourceName: mirroredTopic(p, t.name), topic: t,
             }))),
-            users, external: { bootstrapHost, allowedSources: allowed }, ca, clientsCa: clientsCa(name, config, tlsProvider), tlsProvider,
+            users,
+            // Exposed (LoadBalancer) only under the external name the stack publishes, with its allow-list.
+            external: bootstrapHost ? { bootstrapHost, allowedSources: allowed } : undefined, ca, clientsCa: clientsCa(name, config, tlsProvider), tlsProvider,
             monitoring: base.monitoring, protect: config.protectStateful,
         });
         if (config.roles.serving && feedbackTopics.length > 0) {
@@ -156,7 +158,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     const pulsar = new Pulsar(`${name}-pulsar`, {
         charts: config.charts, provider: cluster.provider, randomProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
         clusterName: config.stack, dev, replicas: s.replicas, writeQuorum: s.replicationFactor, ackQuorum: s.minInSyncReplicas,
-        storageSize: s.storageSize, storageClass: s.storageClass, exposeProxy: true, proxyHost: bootstrapHost,
+        storageSize: s.storageSize, storageClass: s.storageClass, exposeProxy: bootstrapHost !== undefined, proxyHost: bootstrapHost,
         ca, topics, trainingRole: streamingNames.trainingRole, feedbackRoles: producers.map(feedbackUserName), proxyAllowedSources: allowed,
         clientRoles: config.roles.serving ? [streamingNames.requestLogger] : [],
         monitoring: base.monitoring, protect: config.protectStateful,
