@@ -132,6 +132,10 @@ export function reachabilityProblems(
             out.push(`${e.field} is ${JSON.stringify(shown)}, ${internal}: set ${e.key} ${on} to its external name (the program gives it that DNS name and certificate), then pulumi up there`);
             continue;
         }
+        if (/^\d{1,3}(\.\d{1,3}){3}$/.test(e.url.hostname) && !config.exposure.privateConnectivity) {
+            out.push(`${e.field} is ${JSON.stringify(shown)}, an address instead of a name (load-balancer addresses change; certificates and external-dns carry names): set ${e.key} ${on} to the external DNS name`);
+            continue;
+        }
         if (e.url.protocol === "http:" && !dev) {
             out.push(`${e.field} is ${JSON.stringify(shown)}, plain http across networks outside dev (environment ${config.environment}): set ${e.key} ${on} to https://${e.url.host}`);
             continue;

@@ -12,6 +12,7 @@ import { resolveConfig } from "../config/resolve";
 import { planStack, PlanResult, readStackConfig, StackConfig } from "../tools/plan/plan";
 import { formatReachability, reachabilityErrors, reachabilityMarkdown, PlannedFlow } from "../tools/plan/reachability";
 import { shippedPlans } from "./helpers/fleet";
+import { syncPodSpec } from "../components/serving/modelSync";
 import { runMocked, settle } from "./helpers/run";
 
 /** A stack file's config with some `hybridml:` keys replaced (JSON values) or removed (undefined). */
@@ -52,6 +53,17 @@ describe("reachability: pure checks", () => {
         assert.equal(cidrWithin("192.0.2.0/23", ["192.0.2.0/24"]), false);
         assert.deepEqual(egressNotAllowed(["192.0.2.10/32", "198.51.100.7/32"], ["192.0.2.0/24"]), ["198.51.100.7/32"]);
         assert.deepEqual(egressNotAllowed(["198.51.100.7/32"], []), [], "no allow-list admits everyone");
+    });
+
+    it("the sync trusts the training CA only when the contract carries one, keeping the system roots", () => {
+        const base = { image: "rclone", models: [], serviceAccountName: "model-sync", source: { endpoint: "https://s3.x", bucket: "models", region: "r" }, destination: [] };
+        const without = syncPodSpec(base).spec;
+        assert.ok(!without.volumes.some((v: any) => v.name === "training-ca"));
+        assert.doesNotMatch(without.containers[0].command[2], /SSL_CERT_FILE/);
+        const withCa = syncPodSpec({ ...base, trustSourceCa: true }).spec;
+        assert.ok(withCa.volumes.some((v: any) => v.configMap?.name === "model-store-training-ca"));
+        assert.ok(withCa.containers[0].volumeMounts.some((m: any) => m.name === "training-ca" && m.readOnly));
+        assert.match(withCa.containers[0].command[2], /^cat \/etc\/ssl\/certs\/ca-certificates\.crt \/etc\/hybridml\/training-ca\/ca\.crt > \/tmp\/ca-bundle\.crt/);
     });
 
     it("internal names and private addresses; public names pass", () => {
@@ -238,6 +250,11 @@ describe("reachability: flows that cannot work fail, naming the training stack's
         assert.match(refusedBeforeRegistering(refused.serving), /a private address, not routable from this cluster/);
         const accepted = await planPair("dev", { storage }, "edge", { exposure: { privateConnectivity: true } });
         assert.equal(accepted.serving.error, undefined, accepted.serving.error?.message);
+    });
+
+    it("a public address instead of the external name", async () => {
+        const { serving } = await planPair("prod-training", {}, "prod-aws", {}, (raw) => ({ ...raw, streaming: { ...(raw.streaming as object), bootstrap: "203.0.113.40:9094" } }));
+        assert.match(refusedBeforeRegistering(serving), /streaming\.bootstrap is "203\.0\.113\.40:9094", an address instead of a name.*set hybridml:streaming\.bootstrap on training stack acme\/hybridml\/prod-training/);
     });
 
     it("an older contract (v1) fails clearly", async () => {
