@@ -13,6 +13,7 @@ import { planStack, PlanResult, readStackConfig, StackConfig } from "../tools/pl
 import { formatReachability, reachabilityErrors, reachabilityMarkdown, PlannedFlow } from "../tools/plan/reachability";
 import { shippedPlans } from "./helpers/fleet";
 import { syncPodSpec } from "../components/serving/modelSync";
+import { buildReport } from "../tools/plan/report";
 import { runMocked, settle } from "./helpers/run";
 
 /** A stack file's config with some `hybridml:` keys replaced (JSON values) or removed (undefined). */
@@ -150,6 +151,9 @@ describe("reachability: the shipped stacks", () => {
         assert.match(md, /^## Reachability/m);
         assert.equal(md.split("\n").filter((l) => l.startsWith("| edge |")).length, 2);
         assert.deepEqual(reachabilityErrors(ps, () => "prod"), []);
+        // The --compare report carries the table (against base plans of the same fleet).
+        const report = buildReport({ base: new Map(ps.map((p) => [p.stack, p])), head: ps });
+        assert.match(report, /## Reachability[\s\S]*\| prod-gcp \| feedback \| `kafka\.training\.acme\.example:9094` \|/);
     });
 
     it("the RGW, Kafka external listener and Pulsar proxy Services are named and allow-listed", () => {
