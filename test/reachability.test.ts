@@ -275,7 +275,7 @@ describe("reachability: cloud egress once the NAT addresses exist", () => {
             cluster: {
                 provider: "eks", region: "eu-west-1", apiAccess: "public", authorizedCidrs: ["203.0.113.0/24"],
                 deployerRoleArn: "arn:aws:iam::123456789012:role/d", network: { vpcCidr: "10.41.0.0/16", zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] },
-                gpuPool: { instanceType: "g6.2xlarge", gpuType: "nvidia-l4", gpuCount: 1, minSize: 0, maxSize: 2 },
+                gpuPool: { instanceType: "g5.2xlarge", gpuType: "nvidia-a10g", gpuCount: 1, minSize: 0, maxSize: 2 },
             },
         },
     });
