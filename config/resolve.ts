@@ -15,6 +15,7 @@ import { chartsIssues, resolveCharts } from "./charts";
 import type { ChartMirror } from "../lib/charts";
 import { catalogueIssues, gpuFitIssues, GpuNodes } from "./catalogue";
 import { isCredentialKey, redactText, redactValue, STORE_AS_SECRET } from "./redact";
+import { exposureIssues, trainingExposureIssues } from "./exposure";
 
 /**
  * A user error: Pulumi's language host prints the message of an error marked `__pulumiRunError`
@@ -62,6 +63,7 @@ export interface PlatformConfig {
     observability: RawPlatformConfig["observability"];
     /** Where every Helm chart comes from (default: upstream). */
     charts: ChartMirror;
+    exposure: RawPlatformConfig["exposure"];
     models: RawPlatformConfig["models"];
     /** Warnings and notes that do not stop the program (a Kubernetes minor near its end of support, an unchecked region). */
     notes: string[];
@@ -307,6 +309,12 @@ function crossFieldIssues(c: RawPlatformConfig, secretsSet: ReadonlySet<string>,
     out.push(...chartsIssues(c.charts, c.environment));
     out.push(...storageIssues(c.storage, storageContextOf(c)));
     if (training) out.push(...modelCatalogIssues(c.models, c.environment));
+    out.push(...exposureIssues(c.exposure, { training, serving, clusterProvider: c.cluster.provider }));
+    if (training) {
+        out.push(...trainingExposureIssues(c.exposure, {
+            environment: c.environment, storageEndpoint: c.storage.endpoint, streamingBootstrap: c.streaming.bootstrap,
+        }));
+    }
     if (c.models.length > 0 && !training) out.push(`${k("models")} is the catalogue of a training stack; a serving-only stack reads it from trainingStack: remove it`);
     const modelNames = c.models.map((m) => m.name);
     if (new Set(modelNames).size !== modelNames.length) out.push(`${k("models")} has duplicate names (got ${describe(modelNames)})`);
@@ -415,6 +423,7 @@ export function resolveConfig(input: RawInput): PlatformConfig {
         serving: c.serving,
         observability: c.observability,
         charts: resolveCharts(c.charts),
+        exposure: c.exposure,
         models: c.models,
         notes: clusterNotes(c.cluster, { environment: c.environment, secretsSet: input.secretKeysSet, today: input.today }),
     };

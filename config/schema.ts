@@ -12,6 +12,7 @@ import { servingSchema } from "./serving";
 import { observabilitySchema } from "./observability";
 import { chartsSchema } from "./charts";
 import { limits } from "./limits";
+import { exposureSchema } from "./exposure";
 
 /** The Pulumi config namespace of this project (`hybridml:<key>`). */
 export const NAMESPACE = "hybridml";
@@ -81,6 +82,8 @@ export const configSchema = z.strictObject({
     observability: observabilitySchema.prefault({}),
     /** A chart mirror for air-gapped sites: config/charts.ts. Default: the upstream repositories. */
     charts: chartsSchema.prefault({}),
+    /** Cross-cluster reachability (allow-lists, egress, private connectivity): config/exposure.ts. */
+    exposure: exposureSchema.prefault({}),
     /** The model catalogue published by a training stack (SPEC 6 `modelCatalog`). Default []. */
     models: z.array(modelEntry).max(limits.models).default([]),
 });

@@ -8,7 +8,18 @@ import { catalogueIssues } from "../config/catalogue";
 import { redactValue } from "../config/redact";
 
 /** Bump when a field is removed or changes meaning; serving stacks refuse other versions. */
-export const CONTRACT_VERSION = 1;
+export const CONTRACT_VERSION = 2;
+
+/**
+ * How a consumer on another cluster reaches one exposed endpoint: the DNS name the program gives it
+ * (external-dns annotation on its Service), the names its certificate carries, and the source ranges
+ * its load balancer admits (empty: any source, dev only).
+ */
+export interface EndpointExposure {
+    dnsName: string;
+    sans: string[];
+    allowedSources: string[];
+}
 
 /** One approved model version in the catalogue. */
 export interface ModelCatalogEntry {
@@ -29,6 +40,10 @@ export interface ModelStore {
     endpoint: string;
     bucket: string;
     region: string;
+    /** PEM CA certificate the endpoint's TLS certificate chains to (public); null for a plain-http (dev, in-cluster) store. */
+    caCert: pulumi.Input<string> | null;
+    /** Name, certificate SANs and allow-list of the endpoint; absent when it is not exposed (in-cluster only). */
+    exposure?: EndpointExposure;
 }
 
 /** Read-only S3 credentials for the models bucket (always a secret output). */
@@ -50,6 +65,8 @@ export interface StreamingEndpoint {
     feedbackProducers?: string[];
     /** Pulsar cluster name of the training cluster (geo-replication target). */
     clusterName?: string;
+    /** Name, certificate SANs and allow-list of the bootstrap / proxy; absent when it is not exposed. */
+    exposure?: EndpointExposure;
 }
 
 /** Credentials of one serving stack's feedback replication into training (Kafka SCRAM user, or Pulsar role + JWT). */
@@ -92,6 +109,9 @@ const isString: Check = (v) => (typeof v === "string" && v.length > 0 ? undefine
 const isStringOrNull: Check = (v) => (v === null || v === undefined || typeof v === "string" ? undefined : "must be a string or null");
 const isCount: Check = (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : "must be a whole number >= 0");
 const isStringList: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === "string") ? undefined : "must be a list of strings");
+const isExposure: Check = (v) => (v !== null && typeof v === "object" && typeof (v as EndpointExposure).dnsName === "string"
+    && isStringList((v as EndpointExposure).sans) === undefined && isStringList((v as EndpointExposure).allowedSources) === undefined
+    ? undefined : "must be { dnsName, sans: [...], allowedSources: [...] }");
 
 function checkObject(value: unknown, path: string, fields: Record<string, Check>, optional: string[] = []): string[] {
     if (value === null || typeof value !== "object" || Array.isArray(value)) return [`${path} must be an object`];
@@ -114,7 +134,10 @@ export function validateContract(trainingStack: string, outputs: Record<string, 
     if (missing.length > 0) problems.push(`missing output(s): ${missing.join(", ")}`);
     const version = outputs.contractVersion;
     if (version !== undefined && version !== CONTRACT_VERSION) {
-        problems.push(`contractVersion is ${JSON.stringify(version)}, this program reads version ${CONTRACT_VERSION}: deploy matching versions of both stacks`);
+        const older = typeof version === "number" && version < CONTRACT_VERSION;
+        problems.push(`contractVersion is ${JSON.stringify(version)}, this program reads version ${CONTRACT_VERSION}: `
+            + (older ? `the training stack runs an older program; run pulumi up on ${trainingStack} with this version first (training before serving)`
+                : "deploy matching versions of both stacks"));
     }
     if (problems.length === 0) {
         const catalog = outputs.modelCatalog;
@@ -129,17 +152,20 @@ export function validateContract(trainingStack: string, outputs: Record<string, 
                 problems.push(...catalogueIssues(catalog as ModelCatalogEntry[], (i, f) => `modelCatalog[${i}].${f} (hybridml:models[${i}].${f} of ${trainingStack})`));
             }
         }
-        problems.push(...checkObject(outputs.modelStore, "modelStore", { endpoint: isString, bucket: isString, region: isString }));
+        problems.push(...checkObject(outputs.modelStore, "modelStore", {
+            endpoint: isString, bucket: isString, region: isString, caCert: isStringOrNull, exposure: isExposure,
+        }, ["exposure"]));
         problems.push(...checkObject(outputs.streaming, "streaming", {
             engine: (v) => (v === "kafka" || v === "pulsar" ? undefined : "must be kafka or pulsar"),
             bootstrap: isString, caCert: isStringOrNull, feedbackTopics: isStringList, feedbackProducers: isStringList, clusterName: isString,
-        }, ["caCert", "feedbackProducers", "clusterName"]));
+            exposure: isExposure,
+        }, ["feedbackProducers", "clusterName", "exposure"]));
     }
     if (problems.length > 0) throw new ContractError(trainingStack, problems);
     return {
         contractVersion: CONTRACT_VERSION,
         modelCatalog: outputs.modelCatalog as ModelCatalogEntry[],
-        modelStore: outputs.modelStore as ModelStore,
+        modelStore: { ...(outputs.modelStore as ModelStore), caCert: (outputs.modelStore as ModelStore).caCert ?? null },
         streaming: { ...(outputs.streaming as StreamingEndpoint), caCert: (outputs.streaming as StreamingEndpoint).caCert ?? null },
     };
 }

@@ -10,7 +10,8 @@ import { deployBase } from "./base";
 import { createCluster } from "./cluster";
 import { deployServing } from "./serving";
 import { checkStreamingContract, deployServingStreaming } from "./streaming";
-import { deployTraining } from "./training";
+import { deployTraining, inClusterModelStore } from "./training";
+import { checkReachability, reachabilityFlows, reportEgress, staticEgress } from "./reachability";
 
 /** Build the whole platform for one stack and return its stack outputs. */
 export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<Record<string, unknown>> {
@@ -21,6 +22,7 @@ export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<
         contract = await readTrainingContract(ref, config.trainingStack.fullName);
         checkStreamingContract(config, contract); // engine mismatch: a config error before anything else is registered
         checkServingFit(config, contract.modelCatalog, config.trainingStack.fullName); // a model no GPU node here can run
+        checkReachability(config, contract); // internal names, plain http, no CA, no allow-list: refused before anything is registered
     }
 
     const cluster = await createCluster(name, config, secrets);
@@ -28,9 +30,11 @@ export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<
         environment: config.environment,
         roles: Object.entries(config.roles).filter(([, on]) => on).map(([role]) => role),
         platform: cluster.platform,
-        kubeconfig: cluster.kubeconfig,
         gpu: cluster.gpu,
     };
+    // A StackReference reader can read every output, secrets included: a training stack (which serving
+    // stacks reference) exports no kubeconfig. Operators take it from where it came from (README "Access").
+    if (!config.roles.training) outputs.kubeconfig = cluster.kubeconfig;
     const base = deployBase(name, config, cluster);
     if (cluster.objectStore) outputs.modelBucket = { kind: cluster.objectStore.kind, uri: cluster.objectStore.uriPrefix };
 
@@ -41,7 +45,16 @@ export async function buildPlatform({ config, secrets }: LoadedConfig): Promise<
     if (config.roles.serving) {
         if (!contract) throw new Error("hybridml:trainingStack is required on a serving-only stack");
         const feedback = deployServingStreaming(name, config, cluster, contract, base);
-        Object.assign(outputs, { serving: deployServing(name, config, cluster, contract, base, feedback) });
+        // Both roles on one cluster: the sync reads RGW by its Service name (the certificate carries it too).
+        const served = config.roles.training ? { ...contract, modelStore: inClusterModelStore(contract.modelStore) } : contract;
+        Object.assign(outputs, { serving: deployServing(name, config, cluster, served, base, feedback) });
+        if (!config.roles.training) {
+            const egress = staticEgress(config);
+            outputs.egress = cluster.egress ?? (egress.kind === "static" ? egress.cidrs : null);
+            const flows = reachabilityFlows(config, contract, cluster.egress);
+            reportEgress(config, flows);
+            outputs.reachability = flows;
+        }
     }
     return outputs;
 }

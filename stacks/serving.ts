@@ -125,7 +125,8 @@ export function deployServing(name: string, config: PlatformConfig, cluster: Clu
         provider,
         namespace,
         models: catalogue,
-        source: contract.modelStore,
+        source: { endpoint: contract.modelStore.endpoint, bucket: contract.modelStore.bucket, region: contract.modelStore.region },
+        sourceCaCert: contract.modelStore.caCert ?? undefined,
         sourceCredentials: contract.modelStoreReadCredentials,
         store: localStore,
         writer: {

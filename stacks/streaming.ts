@@ -9,11 +9,12 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { ConfigError, type PlatformConfig } from "../config";
 import { streamingContractIssues } from "../config/streaming";
+import { allowedSourceRanges } from "../config/exposure";
 import type { Cluster } from "../components/clusters/types";
 import { KafkaCluster } from "../components/streaming/kafkaCluster";
 import { KafkaMirror } from "../components/streaming/kafkaMirror";
 import {
-    feedbackProducerUser, feedbackUserName, mirroredTopic, mirrorSourceUser, requestLoggerUser, TopicSpecInput, trainingUser,
+    brokerHostTemplate, feedbackProducerUser, feedbackUserName, mirroredTopic, mirrorSourceUser, requestLoggerUser, TopicSpecInput, trainingUser,
 } from "../components/streaming/kafkaSpecs";
 import { Pulsar } from "../components/streaming/pulsar";
 import { PulsarGeoReplication } from "../components/streaming/pulsarGeoReplication";
@@ -106,6 +107,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     const producers = s.crossClusterReplication ? s.feedbackProducers : [];
     const bootstrap = s.bootstrap ?? defaultStreamingBootstrap(s.engine);
     const bootstrapHost = s.bootstrap ? s.bootstrap.split(":")[0] : undefined;
+    const allowed = allowedSourceRanges(config.exposure);
     const { tlsProvider, randomProvider } = providers(name);
     const ca = new StreamingCa(`${name}-streaming-ca`, { tlsProvider, commonName: `hybridml ${config.stack} ${s.engine} CA`, protect: config.protectStateful });
 
@@ -129,7 +131,9 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
             extraTopics: producers.flatMap((p) => topics.filter((t) => t.feedback).map((t) => ({
                 topicName: mirroredTopic(p, t.name), resourceName: mirroredTopic(p, t.name), topic: t,
             }))),
-            users, external: { bootstrapHost }, ca, clientsCa: clientsCa(name, config, tlsProvider), tlsProvider,
+            users,
+            // Exposed (LoadBalancer) only under the external name the stack publishes, with its allow-list.
+            external: bootstrapHost ? { bootstrapHost, allowedSources: allowed } : undefined, ca, clientsCa: clientsCa(name, config, tlsProvider), tlsProvider,
             monitoring: base.monitoring, protect: config.protectStateful,
         });
         if (config.roles.serving && feedbackTopics.length > 0) {
@@ -139,7 +143,15 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
             username: feedbackUserName(p), password: pw[feedbackUserName(p)] ?? "",
         }]))));
         return {
-            endpoint: { engine: "kafka", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackProducers: producers },
+            endpoint: {
+                engine: "kafka", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackProducers: producers,
+                ...(bootstrapHost ? { exposure: {
+                    dnsName: bootstrapHost,
+                    // Strimzi's broker certificates carry the bootstrap alternative name and each broker's advertised name.
+                    sans: [bootstrapHost, brokerHostTemplate(bootstrapHost), `${streamingNames.trainingKafka}-kafka-external-bootstrap.${streamingNames.kafkaNamespace}.svc`],
+                    allowedSources: allowed,
+                } } : {}),
+            },
             credentials,
         };
     }
@@ -147,8 +159,8 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     const pulsar = new Pulsar(`${name}-pulsar`, {
         charts: config.charts, provider: cluster.provider, randomProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
         clusterName: config.stack, dev, replicas: s.replicas, writeQuorum: s.replicationFactor, ackQuorum: s.minInSyncReplicas,
-        storageSize: s.storageSize, storageClass: s.storageClass, exposeProxy: true, proxyHost: bootstrapHost,
-        ca, topics, trainingRole: streamingNames.trainingRole, feedbackRoles: producers.map(feedbackUserName), feedbackClusters: producers,
+        storageSize: s.storageSize, storageClass: s.storageClass, exposeProxy: bootstrapHost !== undefined, proxyHost: bootstrapHost,
+        ca, topics, trainingRole: streamingNames.trainingRole, feedbackRoles: producers.map(feedbackUserName), proxyAllowedSources: allowed,
         clientRoles: config.roles.serving ? [streamingNames.requestLogger] : [],
         monitoring: base.monitoring, protect: config.protectStateful,
         dependsOn: base.certManager ? [base.certManager] : [],
@@ -158,7 +170,15 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
         username: feedbackUserName(p), password: tokens[feedbackUserName(p)] ?? "",
     }]))));
     return {
-        endpoint: { engine: "pulsar", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackProducers: producers, clusterName: config.stack },
+        endpoint: {
+            engine: "pulsar", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackProducers: producers, clusterName: config.stack,
+            ...(bootstrapHost ? { exposure: {
+                dnsName: bootstrapHost,
+                // tls.proxy.dnsNames plus the chart's in-cluster proxy names.
+                sans: [bootstrapHost, `${streamingNames.pulsarRelease}-proxy.${streamingNames.pulsarNamespace}.svc.cluster.local`],
+                allowedSources: allowed,
+            } } : {}),
+        },
         credentials,
     };
 }
@@ -219,9 +239,10 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
         remoteCaCert: replicate ? caCert : undefined, monitoring: base.monitoring, protect: config.protectStateful,
         dependsOn: base.certManager ? [base.certManager] : [],
     });
+    let georep: PulsarGeoReplication | undefined;
     if (replicate) {
         const [host, port] = contract.streaming.bootstrap.split(":");
-        new PulsarGeoReplication(`${name}-georep`, {
+        georep = new PulsarGeoReplication(`${name}-georep`, {
             provider: cluster.provider, namespace: streamingNames.pulsarNamespace, localCluster: config.stack,
             local: { adminUrl: pulsar.adminUrl, adminTokenSecret: pulsar.adminTokenSecret, caSecret: pulsar.caSecret },
             remote: {
@@ -231,5 +252,7 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
             dependsOn: [pulsar.release, pulsar.streamsJob],
         });
     }
-    return pulsarFeedbackStream(pulsar, feedbackTopics[0]);
+    // The sink starts only once the feedback namespace replicates to training: nothing logged before stays behind.
+    const stream = pulsarFeedbackStream(pulsar, feedbackTopics[0]);
+    return georep ? { ...stream, ready: georep.job } : stream;
 }

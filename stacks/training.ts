@@ -10,6 +10,10 @@ import type { BaseServices } from "./base";
 import * as random from "@pulumi/random";
 import { RookCeph, RookCephArgs } from "../components/storage/rookCeph";
 import { S3Credentials } from "../components/storage/s3Credentials";
+import { RgwTls } from "../components/storage/rgwTls";
+import { rgwCertificateNames } from "../components/storage/rookSpecs";
+import * as tls from "@pulumi/tls";
+import { allowedSourceRanges } from "../config/exposure";
 import { defaultStreamingBootstrap, deployTrainingStreaming } from "./streaming";
 import { CONTRACT_VERSION, ModelStore, ModelStoreCredentials, ReplicationCredentials, TrainingContract } from "./contract";
 
@@ -26,6 +30,15 @@ export const inCluster = {
 /** Default S3 endpoint: the RGW service of the object store (reachable in-cluster, e.g. on dev). */
 export function defaultModelStoreEndpoint(): string {
     return `http://rook-ceph-rgw-${inCluster.objectStore}.${inCluster.rookNamespace}.svc`;
+}
+
+/**
+ * The model store as a workload on the training cluster itself reaches it: RGW's Service name, over
+ * https when the store has a certificate (its SANs carry that name), else the plain in-cluster URL.
+ */
+export function inClusterModelStore(store: ModelStore): ModelStore {
+    const svc = `rook-ceph-rgw-${inCluster.objectStore}.${inCluster.rookNamespace}.svc`;
+    return { ...store, endpoint: store.caCert !== null ? `https://${svc}` : `http://${svc}` };
 }
 
 /** Default streaming bootstrap: Strimzi's external (SCRAM, TLS) bootstrap service, or the Pulsar proxy (TLS). */
@@ -45,10 +58,12 @@ export function trainingContract(
             name: m.name, version: m.version, format: m.format, runtime: m.runtime, artifactPath: m.artifactPath, gpu: m.gpu,
             ...(m.sha256 ? { sha256: m.sha256 } : {}),
         })),
+        // Without Rook the stack publishes the configured endpoint as is (no certificate issued here: no CA).
         modelStore: modelStore ?? {
             endpoint: config.storage.endpoint ?? defaultModelStoreEndpoint(),
             bucket: inCluster.modelsBucket,
             region: config.storage.region,
+            caCert: null,
         },
         modelStoreReadCredentials: credentials,
         streaming: {
@@ -67,6 +82,7 @@ export function rookCephArgs(
     cluster: Pick<Cluster, "provider">,
     base: Pick<BaseServices, "monitoring">,
     modelSyncCredentials: pulumi.Input<ModelStoreCredentials>,
+    tls?: RookCephArgs["tls"],
 ): RookCephArgs {
     const r = config.storage.rook;
     const dev = config.environment === "dev";
@@ -87,6 +103,8 @@ export function rookCephArgs(
         rgwInstances: r.rgwInstances,
         endpoint: config.storage.endpoint,
         tlsSecret: r.tlsSecret,
+        tls,
+        allowedSources: allowedSourceRanges(config.exposure),
         region: config.storage.region,
         buckets: config.storage.buckets,
         dataDirHostPath: r.dataDirHostPath,
@@ -103,8 +121,20 @@ export function deployTraining(name: string, config: PlatformConfig, cluster: Cl
     const randomProvider = new random.Provider(`${name}-training-random`);
     const modelSync = new S3Credentials(`${name}-model-sync`, { provider: randomProvider });
     // Rook-Ceph: the models bucket, its endpoint and the read-only user the contract publishes.
+    // An https endpoint gets its certificate here (external name + the RGW Service names Rook calls).
+    const endpoint = config.storage.endpoint;
+    const rgwTls = config.storage.rook.enabled && endpoint?.startsWith("https://")
+        ? new RgwTls(`${name}-rgw-tls`, {
+            tlsProvider: new tls.Provider(`${name}-training-tls`, {}),
+            dnsNames: rgwCertificateNames(inCluster.rookNamespace, endpoint),
+            caCommonName: `hybridml ${config.stack} object store CA`,
+            protect: config.protectStateful,
+        })
+        : undefined;
     const storage = config.storage.rook.enabled
-        ? new RookCeph(`${name}-storage`, rookCephArgs(config, cluster, base, modelSync.credentials))
+        ? new RookCeph(`${name}-storage`, rookCephArgs(config, cluster, base, modelSync.credentials, rgwTls ? {
+            certPem: rgwTls.certPem, privateKeyPem: rgwTls.privateKeyPem, caCertPem: rgwTls.caCertPem, dnsNames: rgwTls.dnsNames,
+        } : undefined))
         : undefined;
     const streaming = deployTrainingStreaming(name, config, cluster, base);
     const contract = trainingContract(config, storage?.modelStoreReadCredentials ?? modelSync.credentials, storage?.modelStore);

@@ -8,7 +8,7 @@ import { runMocked, settle } from "./helpers/run";
 const good = {
     contractVersion: CONTRACT_VERSION,
     modelCatalog: [{ name: "fraud", version: "1.0.0", format: "onnx", runtime: "kserve-tritonserver", artifactPath: "fraud/1.0.0/", gpu: 1 }],
-    modelStore: { endpoint: "https://s3.example", bucket: "models", region: "default" },
+    modelStore: { endpoint: "https://s3.example", bucket: "models", region: "default", caCert: "-----BEGIN CERTIFICATE-----" },
     modelStoreReadCredentials: { accessKeyId: "AKIA", secretAccessKey: "s" },
     streaming: { engine: "kafka", bootstrap: "kafka.example:9094", caCert: null, feedbackTopics: ["inference-feedback"] },
     streamingReplicationCredentials: { "prod-aws": { username: "feedback-prod-aws", password: "p" } },
@@ -25,7 +25,7 @@ function contractError(outputs: Record<string, unknown>): ContractError {
 }
 
 describe("stack-reference contract", () => {
-    it("accepts a complete v1 contract", () => {
+    it("accepts a complete v2 contract", () => {
         const c = validateContract("t", good);
         assert.equal(c.modelCatalog[0].name, "fraud");
         assert.equal(c.streaming.caCert, null);
@@ -40,7 +40,11 @@ describe("stack-reference contract", () => {
     });
 
     it("refuses another contract version", () => {
-        assert.match(contractError({ ...good, contractVersion: 2 }).message, /contractVersion is 2, this program reads version 1/);
+        assert.match(contractError({ ...good, contractVersion: 3 }).message, /contractVersion is 3, this program reads version 2: deploy matching versions/);
+        // An older training stack (v1: no CA in modelStore): the version is the one clear message, with the order to fix it.
+        const older = contractError({ ...good, contractVersion: 1, modelStore: { endpoint: "https://s3.example", bucket: "models", region: "default" } });
+        assert.match(older.message, /contractVersion is 1, this program reads version 2: the training stack runs an older program; run pulumi up on acme\/hybridml\/prod-training/);
+        assert.doesNotMatch(older.message, /caCert/);
     });
 
     it("reports malformed fields with their path", () => {
@@ -48,7 +52,10 @@ describe("stack-reference contract", () => {
             ...good,
             modelCatalog: [{ ...good.modelCatalog[0], gpu: -1 }],
             streaming: { ...good.streaming, engine: "rabbitmq" },
+            modelStore: { ...good.modelStore, caCert: undefined, exposure: { dnsName: "s3.example" } },
         });
+        assert.match(err.message, /modelStore\.caCert is missing/);
+        assert.match(err.message, /modelStore\.exposure must be \{ dnsName, sans/);
         assert.match(err.message, /modelCatalog\[0\]\.gpu must be a whole number >= 0/);
         assert.match(err.message, /streaming\.engine must be kafka or pulsar/);
     });

@@ -228,17 +228,32 @@ export function planAks(name: string, args: AksClusterArgs): AksPlan {
 }
 
 /** VNet and node subnet; in private mode also the peering with the runner's VNet and our private DNS zone. */
+/** Static public IPs of the node subnet's NAT gateway (the cluster's egress). */
+export const AKS_OUTBOUND_IPS = 2;
+
 export function aksNetwork(name: string, args: AksClusterArgs, plan: AksPlan, rg: resources.ResourceGroup, child: ChildFn) {
     const tags = args.tags ?? {};
     const vnet = new network.VirtualNetwork(`${name}-vnet`, {
         resourceGroupName: rg.name, location: args.region, addressSpace: { addressPrefixes: [args.network.vpcCidr] }, tags,
     }, child());
+    // Static egress: a NAT gateway on the node subnet (outboundType userAssignedNATGateway) with its own
+    // Standard static public IPs. All node egress leaves from them, and the training stack's allow-list names them.
+    const outboundIps = Array.from({ length: AKS_OUTBOUND_IPS }, (_, i) => new network.PublicIPAddress(`${name}-outbound-${i + 1}`, {
+        resourceGroupName: rg.name, location: args.region,
+        sku: { name: "Standard", tier: "Regional" }, publicIPAllocationMethod: "Static", publicIPAddressVersion: "IPv4", tags,
+    }, child()));
+    const natGateway = new network.NatGateway(`${name}-nat`, {
+        resourceGroupName: rg.name, location: args.region, sku: { name: "Standard" }, idleTimeoutInMinutes: 4,
+        publicIpAddresses: outboundIps.map((ip) => ({ id: ip.id })), tags,
+    }, child());
+    const egressCidrs = pulumi.all(outboundIps.map((ip) => ip.ipAddress)).apply((ips) => ips.map((ip) => `${ip ?? ""}/32`));
     const nodeSubnet = new network.Subnet(`${name}-nodes`, {
         resourceGroupName: rg.name,
         virtualNetworkName: vnet.name,
         addressPrefix: nodeSubnetCidr(args.network.vpcCidr),
-        // Egress goes through the cluster's load balancer, not Azure's implicit default outbound access.
+        // Egress goes through the NAT gateway (static addresses), not Azure's implicit default outbound access.
         defaultOutboundAccess: false,
+        natGateway: { id: natGateway.id },
     }, child());
     const runnerPath: pulumi.Resource[] = [];
     let dnsZone: privatedns.PrivateZone | undefined;
@@ -262,7 +277,7 @@ export function aksNetwork(name: string, args: AksClusterArgs, plan: AksPlan, rg
             }, child()),
         );
     }
-    return { vnet, nodeSubnet, dnsZone, runnerPath };
+    return { vnet, nodeSubnet, dnsZone, runnerPath, natGateway, egressCidrs };
 }
 
 /** The control plane's identity, the KMS vault and key, and the grants the cluster needs before it exists. */
@@ -333,7 +348,7 @@ export function aksControlPlane(name: string, args: AksClusterArgs, plan: AksPla
             podCidr: args.network.podCidr,
             serviceCidr: args.network.serviceCidr,
             dnsServiceIP: dnsServiceIp(args.network.serviceCidr),
-            outboundType: "loadBalancer",
+            outboundType: "userAssignedNATGateway",
             loadBalancerSku: "standard",
         },
         apiServerAccessProfile: apiServerAccessProfile(name, plan.access, args.authorizedCidrs ?? [], net.dnsZone?.id),
@@ -411,6 +426,8 @@ export class AksCluster extends pulumi.ComponentResource implements Cluster {
     public readonly platform = "aks" as const;
     public readonly gpu: GpuFacts;
     public readonly objectStore: ObjectStore;
+    /** The load balancer's static outbound addresses as /32 CIDRs (what the training stack allows). */
+    public readonly egress: pulumi.Output<string[]>;
     /** The AKS cluster's name. */
     public readonly clusterName: pulumi.Output<string>;
     /** The resource group holding the cluster, its network and key vault (the model store has its own). */
@@ -468,6 +485,7 @@ export class AksCluster extends pulumi.ComponentResource implements Cluster {
 
         this.gpu = gpuFacts(args.gpuPool, "operator");
         this.objectStore = store.objectStore;
+        this.egress = net.egressCidrs;
         this.clusterName = cp.cluster.name;
         this.resourceGroupName = rg.name;
         this.modelResourceGroupName = store.resourceGroupName;

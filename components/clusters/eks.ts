@@ -104,6 +104,8 @@ export class EksCluster extends pulumi.ComponentResource implements Cluster {
     public readonly platform = "eks" as const;
     public readonly gpu: GpuFacts;
     public readonly objectStore: ObjectStore;
+    /** The NAT gateways' Elastic IPs as /32 CIDRs (what the training stack allows). */
+    public readonly egress: pulumi.Output<string[]>;
     /** Name of the EKS cluster. */
     public readonly clusterName: pulumi.Output<string>;
     /** API server endpoint. */
@@ -156,6 +158,7 @@ export class EksCluster extends pulumi.ComponentResource implements Cluster {
 
         this.gpu = gpuFacts(args.gpuPool, "platform");
         this.objectStore = store.objectStore;
+        this.egress = net.egressCidrs;
         this.clusterName = cp.cluster.name;
         this.endpoint = cp.cluster.endpoint;
         this.vpcId = net.vpc.id;
@@ -250,8 +253,10 @@ export function eksNetwork(name: string, args: EksClusterArgs, plan: EksPlan, ch
     publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${zones[i]}`, { routeTableId: publicRoutes.id, subnetId: s.id }, child));
 
     const natZones = args.network.natPerZone ? zones : zones.slice(0, 1);
+    const natAddresses: pulumi.Output<string>[] = [];
     const natGateways = natZones.map((zone, i) => {
         const eip = new aws.ec2.Eip(`${name}-nat-${zone}`, { domain: "vpc", tags: { Name: `${clusterName}-nat-${zone}` } }, child);
+        natAddresses.push(eip.publicIp);
         return new aws.ec2.NatGateway(`${name}-nat-${zone}`, {
             allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: `${clusterName}-nat-${zone}` },
         }, withDeps(child, [igw]));
@@ -267,7 +272,9 @@ export function eksNetwork(name: string, args: EksClusterArgs, plan: EksPlan, ch
             new aws.ec2.RouteTableAssociation(`${name}-private-${zone}`, { routeTableId: table.id, subnetId: s.id }, child),
         );
     });
-    return { vpc, publicSubnets, privateSubnets, egress };
+    // The NAT gateways' Elastic IPs: all traffic from the nodes leaves from them (static, exported).
+    const egressCidrs = pulumi.all(natAddresses).apply((ips) => ips.map((ip) => `${ip}/32`));
+    return { vpc, publicSubnets, privateSubnets, egress, egressCidrs };
 }
 export type EksNetwork = ReturnType<typeof eksNetwork>;
 

@@ -236,17 +236,28 @@ export function gkeNetwork(name: string, args: GkeClusterArgs, child: ChildFn) {
         privateIpGoogleAccess: true,
     }, child());
     const router = new gcp.compute.Router(`${name}-router`, { project: args.project, network: network.id, region: args.region }, child());
+    // Reserved (static) NAT addresses: the nodes' traffic leaves from exactly these, which the training
+    // stack's allow-list names (AUTO_ONLY addresses change as Cloud NAT scales).
+    const natAddresses = Array.from({ length: GKE_NAT_ADDRESSES }, (_, i) => new gcp.compute.Address(`${name}-nat-ip-${i + 1}`, {
+        project: args.project, region: args.region, addressType: "EXTERNAL", networkTier: "PREMIUM",
+        description: `Cloud NAT egress of ${name}`,
+    }, child()));
     new gcp.compute.RouterNat(`${name}-nat`, {
         project: args.project,
         router: router.name,
         region: args.region,
-        natIpAllocateOption: "AUTO_ONLY",
+        natIpAllocateOption: "MANUAL_ONLY",
+        natIps: natAddresses.map((a) => a.selfLink),
         sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",
         subnetworks: [{ name: subnet.id, sourceIpRangesToNats: ["ALL_IP_RANGES"] }],
         logConfig: { enable: true, filter: "ERRORS_ONLY" },
     }, child());
-    return { network, subnet };
+    const egressCidrs = pulumi.all(natAddresses.map((a) => a.address)).apply((ips) => ips.map((ip) => `${ip}/32`));
+    return { network, subnet, egressCidrs };
 }
+
+/** Reserved Cloud NAT addresses (each serves 64k ports per VM range; two survive one being drained). */
+export const GKE_NAT_ADDRESSES = 2;
 
 /** Secrets key, node identity, the cluster, and the webhook firewall rule. */
 export function gkeControlPlane(name: string, args: GkeClusterArgs, net: ReturnType<typeof gkeNetwork>, child: ChildFn, protect: boolean, labels: Record<string, string>) {
@@ -373,6 +384,8 @@ export class GkeCluster extends pulumi.ComponentResource implements Cluster {
     public readonly platform = "gke" as const;
     public readonly gpu: GpuFacts;
     public readonly objectStore: ObjectStore;
+    /** The reserved Cloud NAT addresses as /32 CIDRs (what the training stack allows). */
+    public readonly egress: pulumi.Output<string[]>;
     /** The GKE cluster's name. */
     public readonly clusterName: pulumi.Output<string>;
     /** The API server address the kubeconfig uses (DNS endpoint, or the IP endpoint). */
@@ -425,6 +438,7 @@ export class GkeCluster extends pulumi.ComponentResource implements Cluster {
 
         this.gpu = gkeGpuFacts(args.gpuPool);
         this.objectStore = store.objectStore;
+        this.egress = net.egressCidrs;
         this.registerOutputs({
             ...clusterOutputs(this),
             clusterName: this.clusterName,

@@ -115,11 +115,17 @@ export interface Cluster {
      * in-cluster object store (Rook-Ceph RGW, storage component) holds models instead.
      */
     readonly objectStore: ObjectStore | undefined;
+    /**
+     * The static public addresses the cluster's outbound traffic leaves from (`a.b.c.d/32`): the
+     * reserved cloud NAT / outbound addresses on EKS, GKE and AKS, which the training stack allows
+     * (`hybridml:exposure.allowedSources`). Undefined on onprem and k3s, where the site decides.
+     */
+    readonly egress?: pulumi.Output<string[]>;
 }
 
 /** The `Cluster` fields every cluster component registers as outputs (plus its own). */
 export function clusterOutputs(c: Cluster): Record<keyof Cluster, unknown> {
-    return { provider: c.provider, kubeconfig: c.kubeconfig, platform: c.platform, gpu: c.gpu, objectStore: c.objectStore };
+    return { provider: c.provider, kubeconfig: c.kubeconfig, platform: c.platform, gpu: c.gpu, objectStore: c.objectStore, egress: c.egress };
 }
 
 /** Toleration for the GPU taint, as Kubernetes expects it in pod specs and Helm values. */

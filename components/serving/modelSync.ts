@@ -43,6 +43,11 @@ export interface ModelSyncArgs {
     models: SyncModel[];
     /** The training object store (S3 API). Required. */
     source: { endpoint: string; bucket: string; region: string };
+    /**
+     * PEM CA the training store's certificate chains to (from the contract). When set, rclone trusts
+     * it in addition to the system roots (the cloud destination still verifies against those). Default none.
+     */
+    sourceCaCert?: pulumi.Input<string>;
     /** Read-only credentials of the training store (a secret Output). Required. */
     sourceCredentials: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>;
     /** The local store. Required. */
@@ -66,6 +71,21 @@ export const SYNC_POD_LABELS = { "app.kubernetes.io/name": "model-sync", "app.ku
 /** Mount path of the local store volume in the sync pod (pvc stores). */
 export const STORE_MOUNT = "/mnt/models";
 export const SOURCE_SECRET_NAME = "model-store-training-read";
+/** ConfigMap with the training store's CA (`ca.crt`) and where the sync pod mounts it. */
+export const SOURCE_CA_CONFIGMAP = "model-store-training-ca";
+export const SOURCE_CA_MOUNT = "/etc/hybridml/training-ca";
+
+/**
+ * Shell lines that make rclone trust the training CA besides the system roots: Go reads SSL_CERT_FILE,
+ * so the bundle is the image's roots plus the CA (rclone's --ca-cert would replace the roots and break
+ * the cloud destination).
+ */
+export function trustSourceCaScript(): string {
+    return [
+        `cat /etc/ssl/certs/ca-certificates.crt ${SOURCE_CA_MOUNT}/ca.crt > /tmp/ca-bundle.crt || { echo "model-sync: cannot build the CA bundle" >&2; exit 1; }`,
+        "export SSL_CERT_FILE=/tmp/ca-bundle.crt",
+    ].join("\n") + "\n";
+}
 
 /** Storage URI prefix of a local store: s3://bucket, gs://bucket, https://account.blob.core.windows.net/container, pvc://claim. */
 export function storeUriPrefix(store: LocalStore): pulumi.Output<string> {
@@ -219,6 +239,8 @@ export function destinationEnv(store: { kind: LocalStore["kind"]; region?: strin
 export function syncPodSpec(a: {
     image: string; models: SyncModel[]; serviceAccountName: string; source: ModelSyncArgs["source"];
     destination: pulumi.Input<EnvVar[]>; claimName?: string; podLabels?: Record<string, string>;
+    /** Mount the training CA ConfigMap and trust it (see `trustSourceCaScript`). */
+    trustSourceCa?: boolean;
 }): Record<string, any> {
     const secret = (key: string) => ({ valueFrom: { secretKeyRef: { name: SOURCE_SECRET_NAME, key } } });
     const sourceEnv: EnvVar[] = [
@@ -242,13 +264,21 @@ export function syncPodSpec(a: {
             containers: [{
                 name: "sync",
                 image: a.image,
-                command: ["/bin/sh", "-c", syncScript(a.models)],
+                command: ["/bin/sh", "-c", (a.trustSourceCa ? trustSourceCaScript() : "") + syncScript(a.models)],
                 env: pulumi.output(a.destination).apply((d) => [...sourceEnv, ...d]),
                 resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...(a.claimName ? [{ name: "models", mountPath: STORE_MOUNT }] : [])],
+                volumeMounts: [
+                    { name: "tmp", mountPath: "/tmp" },
+                    ...(a.claimName ? [{ name: "models", mountPath: STORE_MOUNT }] : []),
+                    ...(a.trustSourceCa ? [{ name: "training-ca", mountPath: SOURCE_CA_MOUNT, readOnly: true }] : []),
+                ],
             }],
-            volumes: [{ name: "tmp", emptyDir: {} }, ...(a.claimName ? [{ name: "models", persistentVolumeClaim: { claimName: a.claimName } }] : [])],
+            volumes: [
+                { name: "tmp", emptyDir: {} },
+                ...(a.claimName ? [{ name: "models", persistentVolumeClaim: { claimName: a.claimName } }] : []),
+                ...(a.trustSourceCa ? [{ name: "training-ca", configMap: { name: SOURCE_CA_CONFIGMAP } }] : []),
+            ],
         },
     };
 }
@@ -280,6 +310,10 @@ export class ModelSync extends pulumi.ComponentResource {
             metadata: { name: args.writer.serviceAccountName, namespace: args.namespace, labels, annotations: args.writer.annotations ?? {} },
             automountServiceAccountToken: false,
         }, child);
+        const caMap = args.sourceCaCert !== undefined ? new k8s.core.v1.ConfigMap(`${name}-source-ca`, {
+            metadata: { name: SOURCE_CA_CONFIGMAP, namespace: args.namespace, labels },
+            data: { "ca.crt": args.sourceCaCert },
+        }, child) : undefined;
         const store = args.store;
         this.claim = store.kind === "pvc" ? new k8s.core.v1.PersistentVolumeClaim(`${name}-store`, {
             metadata: { name: store.claimName, namespace: args.namespace, labels },
@@ -293,9 +327,9 @@ export class ModelSync extends pulumi.ComponentResource {
         const destination = this.uriPrefix.apply((p) => destinationEnv(store, p));
         const template = syncPodSpec({
             image, models: args.models, serviceAccountName: args.writer.serviceAccountName, source: args.source, destination,
-            claimName: store.kind === "pvc" ? store.claimName : undefined, podLabels: args.writer.podLabels,
+            claimName: store.kind === "pvc" ? store.claimName : undefined, podLabels: args.writer.podLabels, trustSourceCa: caMap !== undefined,
         });
-        const deps = [secret, sa, ...(this.claim ? [this.claim] : []), ...(args.dependsOn ?? [])];
+        const deps = [secret, sa, ...(caMap ? [caMap] : []), ...(this.claim ? [this.claim] : []), ...(args.dependsOn ?? [])];
         const deadline = args.deadlineSeconds ?? SYNC_DEADLINE_SECONDS;
         this.job = new k8s.batch.v1.Job(`${name}-job`, {
             metadata: { name: syncJobName(args.models, image), namespace: args.namespace, labels, annotations: { ...REPLACE_UNREADY } },

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { versions } from "../../lib/versions";
 import { chartSource, type ChartMirror } from "../../lib/charts";
 import {
-    bucketClaimSpec, blockPoolSpec, cephAlertRulesSpec, cephClusterSpec, csiDriversValues, ErasureCoding, externalServiceSpec, filesystemSpec, inClusterEndpoint,
+    bucketClaimSpec, blockPoolSpec, endpointFacts, RGW_CA_BUNDLE_SECRET, rgwCertificateNames, cephAlertRulesSpec, cephClusterSpec, csiDriversValues, ErasureCoding, externalServiceSpec, filesystemSpec, inClusterEndpoint,
     modelSyncUserSpec, objectStoreSpec, operatorValues, OsdSource, rookNames, RookSpecInput, S3_SECRET_KEYS, storageClassSpecs,
     toolboxDeploymentSpec, versioningJobSpec,
 } from "./rookSpecs";
@@ -48,8 +48,15 @@ export interface RookCephArgs {
      * exposes RGW on its port (TLS from `tlsSecret` when https). Default: none (in-cluster service only).
      */
     endpoint?: string;
-    /** Secret (in `namespace`) with the RGW certificate, used when `endpoint` is https. Default `models-rgw-tls`. */
+    /** Name of the Secret (in `namespace`) this component creates with the RGW certificate when `endpoint` is https. Default `models-rgw-tls`. */
     tlsSecret?: string;
+    /**
+     * The RGW certificate (SANs from `rgwCertificateNames`), its key (secret) and its CA. Required
+     * when `endpoint` is https: the Secret is created here, in the namespace this component creates.
+     */
+    tls?: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string>; caCertPem: pulumi.Input<string>; dnsNames: string[] };
+    /** Source ranges admitted by the external Service (`loadBalancerSourceRanges`). Default [] (any source: dev only). */
+    allowedSources?: string[];
     /** S3 region the object store answers to. Default `default`. */
     region?: string;
     /** Buckets to create; must include `models`. Default [datasets, models]. */
@@ -76,6 +83,10 @@ export interface RookModelStore {
     endpoint: string;
     bucket: string;
     region: string;
+    /** CA of the RGW certificate (https endpoints), null for plain http. */
+    caCert: pulumi.Output<string> | null;
+    /** External name, certificate SANs and source ranges; absent without an external endpoint. */
+    exposure?: { dnsName: string; sans: string[]; allowedSources: string[] };
 }
 
 /** Rook-Ceph on a cluster: block, file and object storage, and the model store of the training stack. */
@@ -136,7 +147,32 @@ export class RookCeph extends pulumi.ComponentResource {
         const onCluster = { dependsOn: [op, this.cluster], protect };
         const blockPool = cr(`${name}-block-pool`, "CephBlockPool", rookNames.blockPool, blockPoolSpec(input), onCluster);
         const filesystem = cr(`${name}-filesystem`, "CephFilesystem", rookNames.filesystem, filesystemSpec(input), onCluster);
-        const objectStore = cr(`${name}-object-store`, "CephObjectStore", rookNames.objectStore, objectStoreSpec(input), onCluster);
+        const https = input.endpoint !== undefined && endpointFacts(input.endpoint).tls;
+        if (https && !args.tls) {
+            throw new Error(`RookCeph ${name}: endpoint ${input.endpoint} is https: pass args.tls (the RGW certificate, e.g. RgwTls)`);
+        }
+        if (https && args.tls) {
+            const missing = rgwCertificateNames(ns, input.endpoint as string).filter((n) => !args.tls?.dnsNames.includes(n));
+            if (missing.length > 0) throw new Error(`RookCeph ${name}: the RGW certificate lacks SAN(s) ${missing.join(", ")}`);
+        }
+        const tlsSecrets = https && args.tls ? [
+            new k8s.core.v1.Secret(`${name}-rgw-tls`, {
+                metadata: { name: input.tlsSecret, namespace: ns },
+                type: "kubernetes.io/tls",
+                stringData: {
+                    // Leaf then CA: clients that trust the CA verify the chain; the key stays secret.
+                    "tls.crt": pulumi.all([args.tls.certPem, args.tls.caCertPem]).apply(([c, a]) => `${c.trim()}\n${a.trim()}\n`),
+                    "tls.key": pulumi.secret(args.tls.privateKeyPem),
+                },
+            }, child({ dependsOn: [namespace] })),
+            new k8s.core.v1.Secret(`${name}-rgw-ca`, {
+                metadata: { name: RGW_CA_BUNDLE_SECRET, namespace: ns },
+                type: "Opaque",
+                stringData: { cabundle: args.tls.caCertPem },
+            }, child({ dependsOn: [namespace] })),
+        ] : [];
+        const objectStore = cr(`${name}-object-store`, "CephObjectStore", rookNames.objectStore, objectStoreSpec(input),
+            { ...onCluster, dependsOn: [op, this.cluster, ...tlsSecrets] });
 
         const sc = storageClassSpecs(input);
         const scOn: Record<keyof typeof sc, pulumi.Resource> = { block: blockPool, datasets: blockPool, filesystem, bucket: objectStore };
@@ -199,6 +235,14 @@ export class RookCeph extends pulumi.ComponentResource {
             endpoint: args.endpoint ?? inClusterEndpoint(ns),
             bucket: rookNames.modelsBucket,
             region: input.region,
+            caCert: https && args.tls ? pulumi.output(args.tls.caCertPem) : null,
+            ...(input.endpoint ? {
+                exposure: {
+                    dnsName: endpointFacts(input.endpoint).host,
+                    sans: https && args.tls ? [...args.tls.dnsNames] : [],
+                    allowedSources: [...input.allowedSources],
+                },
+            } : {}),
         };
         this.registerOutputs({
             operator: this.operator,
@@ -212,7 +256,7 @@ export class RookCeph extends pulumi.ComponentResource {
 }
 
 /** The spec input with every default of `RookCephArgs` applied (exported for tests). */
-export function rookSpecInput(args: Omit<RookCephArgs, "provider" | "modelSyncCredentials">): RookSpecInput {
+export function rookSpecInput(args: Omit<RookCephArgs, "provider" | "modelSyncCredentials" | "tls">): RookSpecInput {
     return {
         namespace: args.namespace ?? "rook-ceph",
         cephImage: args.cephImage ?? versions.storageImages.ceph,
@@ -228,6 +272,7 @@ export function rookSpecInput(args: Omit<RookCephArgs, "provider" | "modelSyncCr
         monitoring: args.monitoring !== undefined,
         endpoint: args.endpoint,
         tlsSecret: args.tlsSecret ?? "models-rgw-tls",
+        allowedSources: [...(args.allowedSources ?? [])].sort(),
         region: args.region ?? "default",
         buckets: args.buckets ?? [rookNames.datasetsBucket, rookNames.modelsBucket],
         encryption: args.encryption ?? true,

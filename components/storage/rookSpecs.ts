@@ -47,8 +47,10 @@ export interface RookSpecInput {
     monitoring: boolean;
     /** External S3 endpoint (`https://host[:port]`), or undefined for the in-cluster service only. */
     endpoint: string | undefined;
-    /** Secret with the RGW certificate (used when `endpoint` is https). */
+    /** Secret with the RGW certificate (used when `endpoint` is https; created by RookCeph). */
     tlsSecret: string;
+    /** Source ranges of the external Service (`loadBalancerSourceRanges`); [] admits any source (dev only). */
+    allowedSources: string[];
     /** S3 region the object store answers to. */
     region: string;
     /** Bucket names; the models bucket is `names.modelsBucket`. */
@@ -124,6 +126,23 @@ export function rgwPodLabels(namespace: string): Record<string, string> {
 /** The in-cluster S3 endpoint of the object store (Rook's RGW service, plain http on port 80). */
 export function inClusterEndpoint(namespace: string): string {
     return `http://rook-ceph-rgw-${rookNames.objectStore}.${namespace}.svc`;
+}
+
+/** Secret (beside `tlsSecret`) with the CA bundle Rook trusts when it calls RGW over https (`caBundleRef`, key `cabundle`). */
+export const RGW_CA_BUNDLE_SECRET = "models-rgw-ca";
+
+/**
+ * The names the RGW certificate must carry: the external host serving clusters use, and the Service
+ * names in the cluster (Rook's operator reaches RGW at `https://rook-ceph-rgw-<store>.<ns>.svc` once
+ * a securePort is set; in-cluster clients may use the full `.svc.cluster.local` form).
+ */
+export function rgwCertificateNames(namespace: string, endpoint: string): string[] {
+    const svc = `rook-ceph-rgw-${rookNames.objectStore}`;
+    return [...new Set([
+        endpointFacts(endpoint).host,
+        `${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`,
+        `${svc}-external.${namespace}.svc`,
+    ])];
 }
 
 /** Node affinity keeping pods off the GPU nodes (label `hybridml.io/node-pool=gpu`). */
@@ -327,7 +346,7 @@ export function objectStoreSpec(i: RookSpecInput): Record<string, unknown> {
             instances: i.rgwInstances,
             // Plain http stays for in-cluster clients (service rook-ceph-rgw-models:80); TLS on 443 for the external endpoint.
             port: 80,
-            ...(tls ? { securePort: 443, sslCertificateRef: i.tlsSecret } : {}),
+            ...(tls ? { securePort: 443, sslCertificateRef: i.tlsSecret, caBundleRef: RGW_CA_BUNDLE_SECRET } : {}),
             priorityClassName: "system-cluster-critical",
             placement: {
                 nodeAffinity: avoidGpuNodes(),
@@ -541,7 +560,8 @@ export function toolboxDeploymentSpec(i: RookSpecInput): k8s.types.input.apps.v1
 
 /**
  * The Service that serving stacks reach RGW through from outside the private network: a
- * LoadBalancer on the endpoint's port, named for external-dns after the endpoint's host.
+ * LoadBalancer on the endpoint's port, named for external-dns after the endpoint's host, admitting
+ * only `allowedSources` (the serving clusters' egress addresses).
  */
 export function externalServiceSpec(i: RookSpecInput): { metadata: k8s.types.input.meta.v1.ObjectMeta; spec: k8s.types.input.core.v1.ServiceSpec } | undefined {
     if (!i.endpoint) return undefined;
@@ -558,6 +578,7 @@ export function externalServiceSpec(i: RookSpecInput): { metadata: k8s.types.inp
             selector: rgwPodLabels(i.namespace),
             // RGW listens on 8080 for http, on its securePort (443) for https.
             ports: [{ name: ext.tls ? "https" : "http", protocol: "TCP", port: ext.port, targetPort: ext.tls ? RGW_POD_PORTS.https : RGW_POD_PORTS.http }],
+            ...(i.allowedSources.length > 0 ? { loadBalancerSourceRanges: [...i.allowedSources] } : {}),
         },
     };
 }

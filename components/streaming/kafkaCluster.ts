@@ -50,8 +50,8 @@ export interface KafkaClusterArgs {
     extraTopics?: Array<{ topicName: string; resourceName: string; topic: TopicSpecInput }>;
     /** KafkaUsers. SCRAM users get a Pulumi-generated password. Default []. */
     users?: KafkaUserInput[];
-    /** External TLS (LoadBalancer, SCRAM-SHA-512) listener; undefined: internal only. */
-    external?: { bootstrapHost?: string };
+    /** External TLS (LoadBalancer, SCRAM-SHA-512) listener: its DNS name and allowed sources; undefined: internal only. */
+    external?: { bootstrapHost?: string; allowedSources?: string[] };
     /** The cluster CA (PEM certificate and secret key) Strimzi uses instead of generating one. Required. */
     ca: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
     /** The clients CA (signs mTLS user certificates; Strimzi's User Operator and Pulumi for `tls-external` users). Required. */

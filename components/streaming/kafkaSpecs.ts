@@ -75,10 +75,40 @@ export interface KafkaSpecInput {
     rackTopologyKey: string;
     replicationFactor: number;
     minInSyncReplicas: number;
-    /** Host name of the external listener's bootstrap (added to its certificate); undefined: no external listener. */
-    external?: { bootstrapHost?: string };
+    /**
+     * The external listener (undefined: none): the bootstrap's DNS name (external-dns annotation and
+     * certificate SAN; brokers get `<first label>-<node id>.<rest>`), and the source ranges admitted.
+     */
+    external?: { bootstrapHost?: string; allowedSources?: string[] };
     /** SCRAM/TLS users that are super users (none by default: everything goes through ACLs). */
     superUsers?: string[];
+}
+
+/** The external-dns annotation that gives a Service its DNS name (the site runs external-dns for the zone). */
+export const EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname";
+
+/** Per-broker external name for `bootstrapHost` (`kafka.example.org` -> `kafka-{nodeId}.example.org`; Strimzi fills in `{nodeId}`). */
+export function brokerHostTemplate(bootstrapHost: string): string {
+    const [first, ...rest] = bootstrapHost.split(".");
+    return [`${first}-{nodeId}`, ...rest].join(".");
+}
+
+/**
+ * The external listener's configuration: its bootstrap and per-broker Services get DNS names
+ * (external-dns annotations), brokers advertise those names (never raw load-balancer addresses, and
+ * Strimzi puts them in the broker certificates), and only `allowedSources` may connect.
+ */
+export function externalListenerConfiguration(e: { bootstrapHost?: string; allowedSources?: string[] }): Record<string, unknown> {
+    const sources = e.allowedSources ?? [];
+    return {
+        externalTrafficPolicy: "Local",
+        ...(sources.length > 0 ? { loadBalancerSourceRanges: [...sources] } : {}),
+        ...(e.bootstrapHost ? {
+            bootstrap: { alternativeNames: [e.bootstrapHost], annotations: { [EXTERNAL_DNS_HOSTNAME]: e.bootstrapHost } },
+            advertisedHostTemplate: brokerHostTemplate(e.bootstrapHost),
+            perBrokerAnnotationsTemplate: { [EXTERNAL_DNS_HOSTNAME]: brokerHostTemplate(e.bootstrapHost) },
+        } : {}),
+    };
 }
 
 /** Kafka CR spec: KRaft with node pools, TLS listeners, simple authorization, rack awareness, Pulumi-provided cluster CA. */
@@ -92,7 +122,7 @@ export function kafkaSpec(i: KafkaSpecInput): Record<string, unknown> {
         listeners.push({
             name: EXTERNAL_LISTENER.name, port: EXTERNAL_LISTENER.port, type: "loadbalancer", tls: true,
             authentication: { type: "scram-sha-512" },
-            ...(i.external.bootstrapHost ? { configuration: { bootstrap: { alternativeNames: [i.external.bootstrapHost] } } } : {}),
+            configuration: externalListenerConfiguration(i.external),
         });
     }
     return {

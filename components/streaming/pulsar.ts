@@ -44,8 +44,10 @@ export interface PulsarArgs {
     storageClass?: string;
     /** Expose the proxy on a LoadBalancer (a training cluster that serving clusters replicate into). Default false. */
     exposeProxy?: boolean;
-    /** External host name added to the proxy certificate. Default none. */
+    /** External host name added to the proxy certificate and given to its Service (external-dns). Default none. */
     proxyHost?: string;
+    /** Source ranges admitted by the exposed proxy. Default [] (any source: dev only). */
+    proxyAllowedSources?: string[];
     /** The CA (PEM certificate and secret key) the chart's cert-manager Issuer signs with. Required. */
     ca: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
     /** Topics. Required. */
@@ -54,8 +56,6 @@ export interface PulsarArgs {
     trainingRole?: string;
     /** Roles allowed to produce feedback (one per serving stack); their tokens are in `roleTokens`. Default []. */
     feedbackRoles?: string[];
-    /** Serving clusters (Pulsar cluster names) that geo-replicate feedback into this one: registered and allowed. Default []. */
-    feedbackClusters?: string[];
     /** Roles whose tokens are created as Secrets for local clients (e.g. the request logger). Default []. */
     clientRoles?: string[];
     /** CA certificate of a remote (training) cluster the brokers must trust for geo-replication. Default none. */
@@ -124,7 +124,7 @@ export class Pulsar extends pulumi.ComponentResource {
                 clusterName: args.clusterName, namespace: args.namespace, dev: args.dev ?? false,
                 replicas: args.replicas, ensembleSize: args.writeQuorum, writeQuorum: args.writeQuorum, ackQuorum: args.ackQuorum,
                 storageSize: args.storageSize, storageClass: args.storageClass, exposeProxy: args.exposeProxy ?? false,
-                proxyHost: args.proxyHost, podMonitors: args.monitoring !== undefined, remoteCa: args.remoteCaCert !== undefined,
+                proxyHost: args.proxyHost, proxyAllowedSources: args.proxyAllowedSources, podMonitors: args.monitoring !== undefined, remoteCa: args.remoteCaCert !== undefined,
             }),
             timeout: 1200,
         }, { ...child, dependsOn: pre, protect: args.protect ?? false });
@@ -137,7 +137,7 @@ export class Pulsar extends pulumi.ComponentResource {
             adminUrl: this.adminUrl, caPath: "/pulsar/ca/ca.crt", tokenPath: "/pulsar/admin-token/TOKEN",
             clusterName: args.clusterName, topics: args.topics,
             ensembleSize: args.writeQuorum, writeQuorum: args.writeQuorum, ackQuorum: args.ackQuorum,
-            trainingRole: args.trainingRole, feedbackRoles: args.feedbackRoles ?? [], feedbackClusters: args.feedbackClusters ?? [],
+            trainingRole: args.trainingRole, feedbackRoles: args.feedbackRoles ?? [],
             producerRoles: args.clientRoles ?? [],
         });
         this.streamsJob = new k8s.batch.v1.Job(`${name}-streams`, {

@@ -43,8 +43,10 @@ export interface PulsarValuesInput {
     storageClass?: string;
     /** Expose the proxy through a LoadBalancer (training: serving clusters replicate into it). */
     exposeProxy: boolean;
-    /** Extra DNS name on the proxy certificate (the external address). */
+    /** Extra DNS name on the proxy certificate (the external address), also its external-dns name. */
     proxyHost?: string;
+    /** Source ranges admitted by the exposed proxy (`loadBalancerSourceRanges`). Default [] (any: dev only). */
+    proxyAllowedSources?: string[];
     /** PodMonitors on (the platform's Prometheus stack provides the CRD). */
     podMonitors: boolean;
     /** Mount the remote cluster CA (Secret REMOTE_CA_SECRET) into the brokers (serving: geo-replication). */
@@ -119,7 +121,13 @@ export function pulsarValues(i: PulsarValuesInput): Record<string, unknown> {
         },
         proxy: {
             replicaCount: i.dev ? 1 : 2, podMonitor: pm, pdb, affinity: soft,
-            service: { type: i.exposeProxy ? "LoadBalancer" : "ClusterIP" },
+            service: i.exposeProxy ? {
+                type: "LoadBalancer",
+                // Keeps the client address, so the source ranges are enforced on every load balancer (MetalLB included).
+                externalTrafficPolicy: "Local",
+                ...(i.proxyHost ? { annotations: { "external-dns.alpha.kubernetes.io/hostname": i.proxyHost } } : {}),
+                ...((i.proxyAllowedSources ?? []).length > 0 ? { loadBalancerSourceRanges: [...(i.proxyAllowedSources ?? [])] } : {}),
+            } : { type: "ClusterIP" },
         },
     };
 }
@@ -127,6 +135,9 @@ export function pulsarValues(i: PulsarValuesInput): Record<string, unknown> {
 /** Values paths the chart documents only in comments (allowed by the values-key check). */
 export const pulsarFreeFormValues = [
     "clusterName",
+    // Documented as comments under proxy.service; templates/proxy-service.yaml reads both.
+    "proxy.service.externalTrafficPolicy",
+    "proxy.service.loadBalancerSourceRanges",
     "zookeeper.volumes.data.storageClassName",
     "bookkeeper.volumes.journal.storageClassName",
     "bookkeeper.volumes.ledgers.storageClassName",
@@ -169,13 +180,6 @@ export interface StreamsScriptInput extends AdminScriptBase {
     trainingRole?: string;
     /** Roles allowed to produce to the feedback namespace only (one per serving stack). */
     feedbackRoles: string[];
-    /**
-     * Training side: the serving clusters that geo-replicate feedback in. Without a shared configuration
-     * store each cluster must know the others: they are registered here (with a placeholder address:
-     * training never connects to them) and allowed on the tenant and on the feedback namespace
-     * (`allowed-clusters`, PIP-321), while the namespace replicates to nowhere. Default [].
-     */
-    feedbackClusters?: string[];
     /** Local producers (the request logger): produce to both namespaces, consume nothing. Default []. */
     producerRoles?: string[];
 }
@@ -184,17 +188,13 @@ export interface StreamsScriptInput extends AdminScriptBase {
 export function streamsScript(i: StreamsScriptInput): string {
     const lines = preamble(i);
     const t = PULSAR_TENANT;
-    const remotes = i.feedbackClusters ?? [];
-    for (const c of remotes) {
-        lines.push(`if ! $A clusters get ${q(c)} >/dev/null 2>&1; then $A clusters create ${q(c)} --url-secure https://${c}.invalid:443 --broker-url-secure pulsar+ssl://${c}.invalid:6651; fi`);
-    }
-    const allowed = q([i.clusterName, ...remotes].join(","));
-    lines.push(`if $A tenants get ${t} >/dev/null 2>&1; then $A tenants update ${t} --allowed-clusters ${allowed}; else $A tenants create ${t} --allowed-clusters ${allowed}; fi`);
+    // Only this cluster: a training cluster never registers or allows the serving clusters (one-way
+    // replication into it needs neither); a serving cluster's geo-replication Job adds training itself.
+    lines.push(...mergeTenantClusters(t, [i.clusterName]));
     for (const ns of [STREAMS_NAMESPACE, FEEDBACK_NAMESPACE]) {
         lines.push(`if ! $A namespaces list ${t} | grep -qx '${t}/${ns}'; then $A namespaces create ${t}/${ns}; fi`);
         lines.push(`$A namespaces set-persistence ${t}/${ns} --bookkeeper-ensemble ${i.ensembleSize} --bookkeeper-write-quorum ${i.writeQuorum} --bookkeeper-ack-quorum ${i.ackQuorum} --ml-mark-delete-max-rate 0`);
     }
-    if (remotes.length > 0) lines.push(`$A namespaces set-allowed-clusters ${t}/${FEEDBACK_NAMESPACE} --clusters ${allowed}`);
     for (const topic of i.topics) {
         const addr = pulsarTopic(topic.name, topic.feedback);
         const ns = `${t}/${topic.feedback ? FEEDBACK_NAMESPACE : STREAMS_NAMESPACE}`;
@@ -225,7 +225,26 @@ export interface GeoReplicationScriptInput extends AdminScriptBase {
     remoteTokenPath: string;
 }
 
-/** Register the training cluster (create or update), allow it on the tenant, and replicate the feedback namespace to it. */
+/**
+ * Shell lines that add `clusters` to the tenant's allowed clusters, creating the tenant when absent:
+ * the current list is read and merged, never overwritten, so the Jobs that share a tenant (streams,
+ * geo-replication) keep each other's clusters on any re-run.
+ */
+export function mergeTenantClusters(tenant: string, clusters: string[]): string[] {
+    const want = clusters.join(" ");
+    return [
+        `if ! $A tenants get ${tenant} >/dev/null 2>&1; then $A tenants create ${tenant} --allowed-clusters ${q(clusters.join(","))}; fi`,
+        `cur="$($A tenants get ${tenant} | tr -d ' \\n\\r' | sed -n 's/.*"allowedClusters":\\[\\([^]]*\\)\\].*/\\1/p' | tr -d '"')"`,
+        `new="$cur"; for c in ${want}; do case ",$new," in *",$c,"*) ;; *) new="\${new:+$new,}$c";; esac; done`,
+        `if [ "$new" != "$cur" ]; then $A tenants update ${tenant} --allowed-clusters "$new"; fi`,
+    ];
+}
+
+/**
+ * Serving side of one-way replication (upstream "1-way geo-replication"): register the training
+ * cluster (create or update), merge it into the tenant's allowed clusters, and replicate the feedback
+ * namespace to it. The training cluster is configured for nothing in return.
+ */
 export function geoReplicationScript(i: GeoReplicationScriptInput): string {
     const lines = preamble(i);
     const t = PULSAR_TENANT;
@@ -236,8 +255,7 @@ export function geoReplicationScript(i: GeoReplicationScriptInput): string {
             + `--tls-enable --tls-trust-certs-filepath ${REMOTE_CA_MOUNT}/ca.crt `
             + "--auth-plugin org.apache.pulsar.client.impl.auth.AuthenticationToken --auth-parameters \"token:${REMOTE_TOKEN}\"",
         `if $A clusters get ${remote} >/dev/null 2>&1; then $A clusters update ${remote} "$@"; else $A clusters create ${remote} "$@"; fi`,
-        `if $A tenants get ${t} >/dev/null 2>&1; then $A tenants update ${t} --allowed-clusters ${q(`${i.localCluster},${i.remoteCluster}`)}; `
-            + `else $A tenants create ${t} --allowed-clusters ${q(`${i.localCluster},${i.remoteCluster}`)}; fi`,
+        ...mergeTenantClusters(t, [i.localCluster, i.remoteCluster]),
         `if ! $A namespaces list ${t} | grep -qx '${t}/${FEEDBACK_NAMESPACE}'; then $A namespaces create ${t}/${FEEDBACK_NAMESPACE}; fi`,
         `$A namespaces set-clusters ${t}/${FEEDBACK_NAMESPACE} --clusters ${q(`${i.localCluster},${i.remoteCluster}`)}`,
     );

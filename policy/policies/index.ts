@@ -6,6 +6,7 @@ import type { PolicyDef } from "../lib/view";
 import { clusterApiNotPublic, clusterEncryptionIdentity, gpuPoolsTainted, scaleToZeroHasAutoscaler } from "./clusters";
 import { statefulProtected } from "./durability";
 import { credentialsAsSecrets } from "./secrets";
+import { exposedServicesAllowListed } from "./exposure";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "./storage";
 import { kafkaReplication, pulsarQuorum } from "./streaming";
 import { containerResources, gpuPodsTolerate, helmVersionPinned, noLatestImageTags } from "./workloads";
@@ -26,4 +27,5 @@ export const allPolicies: readonly PolicyDef[] = [
     noLatestImageTags,
     containerResources,
     statefulProtected,
+    exposedServicesAllowListed,
 ];

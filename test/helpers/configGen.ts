@@ -216,6 +216,8 @@ export function servingStack(env: Env, trainingEngine: string): fc.Arbitrary<Gen
             environment: env, roles: ["serving"], trainingStack: "acme/hybridml/prod-training", cluster: withStreamingHosts(cl.cluster, streaming, env), streaming, observability,
             // k3s has no ReadWriteMany class of its own: the site provides one for the local model copy.
             serving: provider === "k3s" ? { ...serving, localStore: { storageClass: "longhorn" } } : serving,
+            // The k3s site's traffic leaves through its NAT, an address prod-training admits (its exposure.allowedSources).
+            ...(provider === "k3s" ? { exposure: { egressCidrs: ["198.51.100.11/32"] } } : {}),
         },
     })));
 }

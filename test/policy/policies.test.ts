@@ -14,6 +14,7 @@ import { statefulProtected } from "../../policy/policies/durability";
 import { credentialsAsSecrets } from "../../policy/policies/secrets";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "../../policy/policies/storage";
 import { kafkaReplication, pulsarQuorum } from "../../policy/policies/streaming";
+import { exposedServicesAllowListed } from "../../policy/policies/exposure";
 import { containerResources, gpuPodsTolerate, helmVersionPinned, noLatestImageTags } from "../../policy/policies/workloads";
 import type { PlanResource } from "../../tools/plan/types";
 import * as f from "./fixtures";
@@ -230,6 +231,32 @@ describe("policies: pass a compliant resource, catch one changed field", () => {
                 ['spec.kafka.config["min.insync.replicas"] is not set (Kafka\'s default is 1), must be >= 2']);
             assert.deepEqual(planMessages(kafkaReplication, [res("kubernetes:kafka.strimzi.io/v1:KafkaTopic", "t", change(f.kafkaTopic, ["spec", "replicas"], 1))]),
                 ["spec.replicas is 1, must be >= 3"]);
+        });
+    });
+
+    describe("exposed-services-allow-listed", () => {
+        const SVC = "kubernetes:core/v1:Service";
+        const lb = (ranges?: string[]) => ({ metadata: { name: "rgw" }, spec: { type: "LoadBalancer", ports: [{ port: 443 }], ...(ranges ? { loadBalancerSourceRanges: ranges } : {}) } });
+        const external = (ranges?: string[]) => change(f.kafka, ["spec", "kafka", "listeners"], [...f.kafka.spec.kafka.listeners,
+            { name: "external", port: 9094, type: "loadbalancer", tls: true, configuration: ranges ? { loadBalancerSourceRanges: ranges } : {} }]);
+        const proxy = (ranges?: string[]) => change(f.pulsarRelease, ["values", "proxy"], { service: { type: "LoadBalancer", ...(ranges ? { loadBalancerSourceRanges: ranges } : {}) } });
+
+        it("passes allow-listed load balancers and ClusterIP Services", () => {
+            assert.deepEqual(planMessages(exposedServicesAllowListed, [
+                res(SVC, "rgw", lb(["198.51.100.7/32"])), res(SVC, "internal", { spec: { type: "ClusterIP" } }),
+                res("kubernetes:kafka.strimzi.io/v1:Kafka", "k", external(["198.51.100.7/32"])), res(RELEASE, "pulsar", proxy(["192.0.2.0/28"])),
+            ]), []);
+        });
+
+        it("catches a Service, a Kafka listener and a Pulsar proxy open to every address", () => {
+            assert.deepEqual(planMessages(exposedServicesAllowListed, [res(SVC, "rgw", lb())]),
+                ["LoadBalancer Service rgw: spec.loadBalancerSourceRanges is not set (open to every address)"]);
+            assert.deepEqual(planMessages(exposedServicesAllowListed, [res(SVC, "rgw", lb(["0.0.0.0/0"]))]),
+                ["LoadBalancer Service rgw: spec.loadBalancerSourceRanges contains 0.0.0.0/0"]);
+            assert.deepEqual(planMessages(exposedServicesAllowListed, [res("kubernetes:kafka.strimzi.io/v1:Kafka", "k", external())]),
+                ["listener external configuration.loadBalancerSourceRanges is not set (open to every address)"]);
+            assert.deepEqual(planMessages(exposedServicesAllowListed, [res(RELEASE, "pulsar", proxy())]),
+                ["Pulsar proxy: values.proxy.service.loadBalancerSourceRanges is not set (open to every address)"]);
         });
     });
 

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { RookCeph, RookCephArgs } from "../../components/storage/rookCeph";
+import { rgwCertificateNames } from "../../components/storage/rookSpecs";
 import { S3Credentials } from "../../components/storage/s3Credentials";
 import { chartRepos, versions } from "../../lib/versions";
 import { validateRecordedCustomResource } from "../helpers/crds";
@@ -23,12 +24,18 @@ async function build(args: Partial<RookCephArgs> = {}, withMonitoring = false) {
             ? new k8s.helm.v3.Release("monitoring", { chart: "kube-prometheus-stack", version: "88.3.0", namespace: "monitoring" }, { provider })
             : undefined;
         return new RookCeph("st", {
-            provider, modelSyncCredentials: pulumi.secret(KEYS), endpoint: "https://s3.training.acme.example", monitoring, ...args,
+            provider, modelSyncCredentials: pulumi.secret(KEYS), endpoint: "https://s3.training.acme.example", monitoring, tls: TLS, ...args,
         });
     });
 }
 
 const nameOf = (urn: string) => urn.split("::").pop();
+/** The RGW certificate as RgwTls yields it (stand-in PEMs; the SANs are the ones RookCeph requires). */
+const TLS = {
+    certPem: "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----", privateKeyPem: pulumi.secret("rgw-private-key-material"),
+    caCertPem: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----",
+    dnsNames: rgwCertificateNames("rook-ceph", "https://s3.training.acme.example"),
+};
 
 describe("RookCeph (component under mocks)", () => {
     it("registers exactly these children, named from the component's name", async () => {
@@ -44,6 +51,8 @@ describe("RookCeph (component under mocks)", () => {
             "kubernetes:ceph.rook.io/v1:CephObjectStoreUser st-model-sync-user",
             "kubernetes:core/v1:Namespace st-namespace",
             "kubernetes:core/v1:Secret st-model-sync-keys",
+            "kubernetes:core/v1:Secret st-rgw-ca",
+            "kubernetes:core/v1:Secret st-rgw-tls",
             "kubernetes:core/v1:Service st-rgw-external",
             "kubernetes:helm.sh/v3:Release st-csi-drivers",
             "kubernetes:helm.sh/v3:Release st-operator",
@@ -61,7 +70,7 @@ describe("RookCeph (component under mocks)", () => {
         const provider = rec.one("pulumi:providers:kubernetes");
         const comp = rec.one(COMPONENT);
         const children = rec.resources.filter((r) => r.parent === comp.urn);
-        assert.equal(children.length, 18);
+        assert.equal(children.length, 20);
         for (const c of children) assert.ok(c.provider.startsWith(`${provider.urn}::`), `${c.name} provider ${c.provider}`);
     });
 
@@ -111,7 +120,7 @@ describe("RookCeph (component under mocks)", () => {
         }
         assert.ok(!rec.one("kubernetes:storage.k8s.io/v1:StorageClass", "sc-bucket").dependencies.includes(drivers.urn));
         // Another namespace renames the drivers and the OperatorConfig's namespace with it.
-        const other = await build({ namespace: "storage" });
+        const other = await build({ namespace: "storage", tls: { ...TLS, dnsNames: rgwCertificateNames("storage", "https://s3.training.acme.example") } });
         const ov = other.inputs(other.one("kubernetes:helm.sh/v3:Release", "st-csi-drivers"));
         assert.equal(ov.namespace, "storage");
         assert.equal(ov.values.operatorConfig.namespace, "storage");
@@ -131,7 +140,7 @@ describe("RookCeph (component under mocks)", () => {
         const store = rec.one("kubernetes:ceph.rook.io/v1:CephObjectStore").urn;
         for (const r of rec.ofType("kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim")) assert.ok(r.dependencies.includes(store));
         const user = rec.one("kubernetes:ceph.rook.io/v1:CephObjectStoreUser");
-        assert.ok(user.dependencies.includes(rec.one("kubernetes:core/v1:Secret").urn));
+        assert.ok(user.dependencies.includes(rec.one("kubernetes:core/v1:Secret", "st-model-sync-keys").urn));
         assert.ok(rec.one("kubernetes:batch/v1:Job").dependencies.includes(rec.one("kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim", "bucket-models").urn));
     });
 
@@ -160,7 +169,7 @@ describe("RookCeph (component under mocks)", () => {
 
     it("the model-sync keys stay secret: the Secret's data and the component output", async () => {
         const rec = await build();
-        const secret = rec.one("kubernetes:core/v1:Secret");
+        const secret = rec.one("kubernetes:core/v1:Secret", "st-model-sync-keys");
         assert.ok(secret.inputs.stringData instanceof SecretValue, "stringData must be recorded as a secret");
         assert.deepEqual(rec.inputs(secret).stringData, { AWS_ACCESS_KEY_ID: KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey });
         assert.equal(rec.inputs(secret).metadata.name, "model-sync-s3-keys");
@@ -173,9 +182,14 @@ describe("RookCeph (component under mocks)", () => {
     });
 
     it("publishes the model store at the configured endpoint, or the in-cluster RGW service", async () => {
-        assert.deepEqual((await build()).value.modelStore, { endpoint: "https://s3.training.acme.example", bucket: "models", region: "default" });
-        const inCluster = await build({ endpoint: undefined, region: "eu-private-1" });
-        assert.deepEqual(inCluster.value.modelStore, { endpoint: "http://rook-ceph-rgw-models.rook-ceph.svc", bucket: "models", region: "eu-private-1" });
+        const external = (await build({ allowedSources: ["198.51.100.7/32"] })).value.modelStore;
+        assert.equal((await settle(external.caCert as pulumi.Output<string>)).value, TLS.caCertPem);
+        assert.deepEqual({ ...external, caCert: undefined }, {
+            endpoint: "https://s3.training.acme.example", bucket: "models", region: "default", caCert: undefined,
+            exposure: { dnsName: "s3.training.acme.example", sans: TLS.dnsNames, allowedSources: ["198.51.100.7/32"] },
+        });
+        const inCluster = await build({ endpoint: undefined, region: "eu-private-1", tls: undefined });
+        assert.deepEqual(inCluster.value.modelStore, { endpoint: "http://rook-ceph-rgw-models.rook-ceph.svc", bucket: "models", region: "eu-private-1", caCert: null });
         assert.equal(inCluster.ofType("kubernetes:core/v1:Service").length, 0);
     });
 
@@ -195,6 +209,39 @@ describe("RookCeph (component under mocks)", () => {
         const none = await build();
         assert.equal(none.ofType("kubernetes:monitoring.coreos.com/v1:PrometheusRule").length, 0);
         assert.deepEqual(none.inputs(none.one("kubernetes:ceph.rook.io/v1:CephCluster")).spec.monitoring, { enabled: false });
+    });
+
+    describe("RGW TLS (issue 14)", () => {
+        it("creates the certificate Secret and CA bundle in its own namespace, before the object store; the key stays secret", async () => {
+            const rec = await build();
+            const tls = rec.one("kubernetes:core/v1:Secret", "st-rgw-tls");
+            const ca = rec.one("kubernetes:core/v1:Secret", "st-rgw-ca");
+            const ns = rec.one("kubernetes:core/v1:Namespace", "st-namespace");
+            assert.deepEqual([rec.inputs(tls).metadata.name, rec.inputs(tls).metadata.namespace, rec.inputs(tls).type], ["models-rgw-tls", "rook-ceph", "kubernetes.io/tls"]);
+            assert.equal(rec.inputs(tls).stringData["tls.crt"], `${TLS.certPem}\n${TLS.caCertPem}\n`, "leaf then CA");
+            assert.ok(!JSON.stringify(maskSecrets(tls.inputs)).includes("rgw-private-key-material"), "the key is in clear");
+            assert.deepEqual(rec.inputs(ca).stringData, { cabundle: TLS.caCertPem });
+            for (const s of [tls, ca]) assert.ok(s.dependencies.includes(ns.urn));
+            const store = rec.one("kubernetes:ceph.rook.io/v1:CephObjectStore");
+            assert.ok(store.dependencies.includes(tls.urn) && store.dependencies.includes(ca.urn), "the object store waits for its certificate");
+            const gw = rec.inputs(store).spec.gateway;
+            assert.deepEqual([gw.securePort, gw.sslCertificateRef, gw.caBundleRef], [443, "models-rgw-tls", "models-rgw-ca"]);
+            assert.deepEqual(validateRecordedCustomResource(store.type, store.inputs), []);
+        });
+
+        it("the external Service admits only the allowed sources and is named by external-dns", async () => {
+            const rec = await build({ allowedSources: ["198.51.100.7/32", "192.0.2.0/28"] });
+            const svc = rec.inputs(rec.one("kubernetes:core/v1:Service", "st-rgw-external"));
+            assert.deepEqual(svc.spec.loadBalancerSourceRanges, ["192.0.2.0/28", "198.51.100.7/32"]);
+            assert.equal(svc.metadata.annotations["external-dns.alpha.kubernetes.io/hostname"], "s3.training.acme.example");
+            const none = await build();
+            assert.equal(none.inputs(none.one("kubernetes:core/v1:Service", "st-rgw-external")).spec.loadBalancerSourceRanges, undefined, "no allow-list given: none set (dev)");
+        });
+
+        it("refuses an https endpoint without a certificate, and a certificate without Rook's Service name", async () => {
+            await assert.rejects(build({ tls: undefined }), /endpoint https:\/\/s3\.training\.acme\.example is https: pass args\.tls/);
+            await assert.rejects(build({ tls: { ...TLS, dnsNames: ["s3.training.acme.example"] } }), /lacks SAN\(s\) rook-ceph-rgw-models\.rook-ceph\.svc/);
+        });
     });
 
     it("refuses a bucket list without models", async () => {

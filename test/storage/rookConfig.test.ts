@@ -154,7 +154,8 @@ describe("storage config (config/storage.ts)", () => {
         assert.deepEqual({ ...dev, provider: undefined, modelSyncCredentials: undefined }, {
             provider: undefined, modelSyncCredentials: undefined, namespace: "rook-ceph",
             osds: { source: "devices", deviceFilter: "^vd[b-c]$" }, monCount: 1, mgrCount: 1, allowMultiplePerNode: true, poolSize: 1,
-            failureDomain: "osd", erasureCoding: false, rgwInstances: 1, endpoint: undefined, tlsSecret: "models-rgw-tls", region: "default",
+            failureDomain: "osd", erasureCoding: false, rgwInstances: 1, endpoint: "https://s3.dev-lab.acme.example", tlsSecret: "models-rgw-tls", region: "default",
+            tls: undefined, allowedSources: ["192.0.2.10/32", "192.0.2.21/32", "192.0.2.22/32"],
             buckets: ["datasets", "models"], dataDirHostPath: "/var/lib/rook", monitoring: undefined, protect: false,
             charts: { repository: undefined, repositories: {} },
             encryption: false, retainBuckets: false,

@@ -89,7 +89,9 @@ describe("Rook-Ceph in the offline plans", function () {
 
     it("contract: modelStore from the object store, read credentials secret, no key material in the plan", () => {
         const p = plan("prod-training");
-        assert.deepEqual(outs(p).modelStore, { endpoint: "https://s3.training.acme.example", bucket: "models", region: "default" });
+        const store = outs(p).modelStore;
+        assert.deepEqual([store.endpoint, store.bucket, store.region, store.caCert], ["https://s3.training.acme.example", "models", "default", "[unknown]"]);
+        assert.equal(store.exposure.dnsName, "s3.training.acme.example");
         assert.equal(outs(p).modelStoreReadCredentials, "[secret]");
         const keys = p.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && ins(r).metadata?.name === "model-sync-s3-keys")!;
         // Unknown in a preview (the keys are generated at deploy time), and never a plain map.
@@ -97,7 +99,9 @@ describe("Rook-Ceph in the offline plans", function () {
         const text = JSON.stringify(p);
         assert.doesNotMatch(text, /AWS_SECRET_ACCESS_KEY"\s*:\s*"(?!\[)/);
         assert.doesNotMatch(text, /fake-random-password/);
-        assert.equal(outs(plan("dev")).modelStore.endpoint, "http://rook-ceph-rgw-models.rook-ceph.svc");
+        // dev exposes RGW to edge under its external name; its own sync reads the Service name over https.
+        assert.equal(outs(plan("dev")).modelStore.endpoint, "https://s3.dev-lab.acme.example");
+        assert.equal(outs(plan("dev")).serving.modelSource.endpoint, "https://rook-ceph-rgw-models.rook-ceph.svc");
     });
 
     for (const [serving, training] of [["prod-aws", "prod-training"], ["edge", "dev"]]) {

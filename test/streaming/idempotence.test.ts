@@ -17,6 +17,17 @@ S="$STATE"; obj="$1"; verb="$2"; shift 2; name="$1"
 key=$(printf '%s' "$name" | sed 's#/#__#g; s#:#_#g')
 mkdir -p "$S/$obj"
 log() { echo "$obj $verb $*" >> "$S/log"; }
+if [ "$obj" = tenants ]; then
+  # Tenants keep their allowed clusters, and "get" prints them as pulsar-admin does (JSON).
+  shift
+  clusters=""; [ "\${1:-}" = --allowed-clusters ] && clusters="$2"
+  json() { printf '{\n  "adminRoles" : [ ],\n  "allowedClusters" : [ %s ]\n}\n' "$(printf '%s' "$1" | sed 's/[^,][^,]*/"&"/g; s/,/, /g')"; }
+  case "$verb" in
+    get) [ -f "$S/tenants/$key" ] && json "$(cat "$S/tenants/$key")"; exit $? ;;
+    create) if [ -f "$S/tenants/$key" ]; then echo "409 Conflict: $name exists" >&2; exit 1; fi; printf '%s' "$clusters" > "$S/tenants/$key"; log "$name --allowed-clusters $clusters"; exit 0 ;;
+    update) [ -f "$S/tenants/$key" ] || { echo "404 Not Found: $name" >&2; exit 1; }; printf '%s' "$clusters" > "$S/tenants/$key"; log "$name --allowed-clusters $clusters"; exit 0 ;;
+  esac
+fi
 case "$verb" in
   list) if [ "$obj" = namespaces ]; then for f in "$S/namespaces"/"$name"__*; do [ -e "$f" ] && basename "$f" | sed 's#__#/#'; done; else ls "$S/$obj"; fi; exit 0 ;;
   list-partitioned-topics) for f in "$S/topics"/*; do [ -e "$f" ] && cat "$f"; done | grep "^persistent://$name/" || true; exit 0 ;;
@@ -25,6 +36,19 @@ case "$verb" in
   *) if [ ! -f "$S/$obj/$key" ]; then echo "404 Not Found: $name" >&2; exit 1; fi; log "$@" ;;
 esac
 `;
+
+function sandbox(files: Record<string, string> = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulsar-admin-"));
+    fs.mkdirSync(path.join(dir, "bin"));
+    fs.writeFileSync(path.join(dir, "bin", "pulsar-admin"), FAKE_ADMIN, { mode: 0o755 });
+    const state = path.join(dir, "state");
+    fs.mkdirSync(state);
+    for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), content);
+    const run = (script: string) => execFileSync("sh", ["-c", script.replace(/\/tmp\/client\.conf/g, path.join(dir, "client.conf"))],
+        { cwd: dir, env: { ...process.env, STATE: state }, stdio: "pipe" });
+    const tenantClusters = (t: string) => fs.readFileSync(path.join(state, "tenants", t), "utf8");
+    return { run, tenantClusters, done: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
 
 function runTwice(script: string, files: Record<string, string> = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulsar-admin-"));
@@ -59,11 +83,11 @@ describe("pulsar-admin Jobs: idempotent on re-run", () => {
     it("the streams script: the first run creates tenant, namespaces and topics; the second creates nothing and succeeds", () => {
         const { first, second } = runTwice(streamsScript({
             ...admin, clusterName: "dev", topics: defaultTopics, ensembleSize: 3, writeQuorum: 3, ackQuorum: 2,
-            trainingRole: "training", feedbackRoles: ["feedback-edge"], feedbackClusters: ["edge"], producerRoles: ["request-logger"],
+            trainingRole: "training", feedbackRoles: ["feedback-edge"], producerRoles: ["request-logger"],
         }));
         const creates = (log: string[]) => log.filter((l) => / create/.test(l));
         assert.deepEqual(creates(first.log).map((l) => l.split(" ").slice(0, 3).join(" ")), [
-            "clusters create edge", "tenants create hybridml", "namespaces create hybridml/streams", "namespaces create hybridml/feedback",
+            "tenants create hybridml", "namespaces create hybridml/streams", "namespaces create hybridml/feedback",
             "topics create-partitioned-topic persistent://hybridml/streams/features",
             "topics create-partitioned-topic persistent://hybridml/streams/inference-requests",
             "topics create-partitioned-topic persistent://hybridml/feedback/inference-feedback",
@@ -71,7 +95,9 @@ describe("pulsar-admin Jobs: idempotent on re-run", () => {
         ]);
         assert.deepEqual(creates(second.log), []);
         assert.deepEqual(second.state, first.state);
-        assert.ok(second.log.includes("tenants update hybridml --allowed-clusters dev,edge"), second.log.join("\n"));
+        // The training side registers no serving cluster and leaves the tenant alone on a re-run.
+        assert.ok(!first.log.some((l) => l.startsWith("clusters ")), first.log.join("\n"));
+        assert.ok(!second.log.some((l) => l.startsWith("tenants update")), second.log.join("\n"));
     });
 
     it("the geo-replication script: registers the training cluster once, then updates it; the namespace is created once", () => {
@@ -85,9 +111,37 @@ describe("pulsar-admin Jobs: idempotent on re-run", () => {
             "clusters create dev", "tenants create hybridml", "namespaces create hybridml/feedback", "namespaces set-clusters hybridml/feedback",
         ]);
         assert.deepEqual(second.log.map((l) => l.split(" ").slice(0, 3).join(" ")), [
-            "clusters update dev", "tenants update hybridml", "namespaces set-clusters hybridml/feedback",
+            "clusters update dev", "namespaces set-clusters hybridml/feedback",
         ]);
         assert.deepEqual(second.state, first.state);
         assert.match(first.log[0], /--auth-parameters token:eyJhbGciOiJIUzI1NiJ9\.e30\.sig/);
+    });
+
+    it("one owner per list: streams and geo-replication Jobs merge the tenant's clusters, in either order, on any re-run", () => {
+        const tokenFile = "remote-token";
+        const streams = streamsScript({ ...admin, clusterName: "edge", topics: defaultTopics, ensembleSize: 1, writeQuorum: 1, ackQuorum: 1, feedbackRoles: [], producerRoles: ["request-logger"] });
+        const georep = geoReplicationScript({
+            ...admin, localCluster: "edge", remoteCluster: "dev", remoteHost: "pulsar.dev-lab.acme.example",
+            remoteBrokerPort: 6651, remoteWebPort: 443, remoteTokenPath: tokenFile,
+        });
+        for (const order of [[streams, georep, streams], [georep, streams, georep, streams]]) {
+            const box = sandbox({ [tokenFile]: "t" });
+            try {
+                for (const script of order) box.run(script);
+                assert.deepEqual(box.tenantClusters("hybridml").split(",").sort(), ["dev", "edge"]);
+            } finally {
+                box.done();
+            }
+        }
+    });
+
+    it("the old overwrite would drop the remote cluster: the stand-in tracks the list", () => {
+        const box = sandbox();
+        try {
+            box.run("set -eu\nA=bin/pulsar-admin\n$A tenants create hybridml --allowed-clusters edge,dev\n$A tenants update hybridml --allowed-clusters edge\n");
+            assert.equal(box.tenantClusters("hybridml"), "edge");
+        } finally {
+            box.done();
+        }
     });
 });

@@ -67,10 +67,12 @@ describe("streaming in the offline plans", function () {
 
         it("training exports streaming {engine, bootstrap, caCert, feedbackTopics, feedbackProducers} and the credentials as a secret", () => {
             const o = plan("prod-training").outputs;
-            assert.deepEqual(o.streaming, {
+            const { exposure, ...rest } = o.streaming as Record<string, any>;
+            assert.deepEqual(rest, {
                 engine: "kafka", bootstrap: "kafka.training.acme.example:9094", caCert: "[unknown]",
                 feedbackTopics: ["inference-feedback"], feedbackProducers: ["prod-aws", "prod-gcp", "prod-azure"],
             });
+            assert.deepEqual(exposure.sans.slice(0, 2), ["kafka.training.acme.example", "kafka-{nodeId}.training.acme.example"]);
             assert.equal(o.streamingReplicationCredentials, "[secret]");
         });
 
@@ -133,10 +135,12 @@ describe("streaming in the offline plans", function () {
             const script = (job.inputs.spec as any).template.spec.containers[0].command[2] as string;
             for (const s of STREAMS) assert.match(script, new RegExp(`create-partitioned-topic persistent://hybridml/(streams|feedback)/${s} `));
             assert.match(script, /grant-permission hybridml\/feedback --role 'feedback-edge' --actions produce/);
-            assert.deepEqual(plan("dev").outputs.streaming, {
+            const { exposure, ...streaming } = plan("dev").outputs.streaming as Record<string, any>;
+            assert.deepEqual(streaming, {
                 engine: "pulsar", bootstrap: "pulsar.dev-lab.acme.example:6651", caCert: "[unknown]",
                 feedbackTopics: ["inference-feedback"], feedbackProducers: ["edge"], clusterName: "dev",
             });
+            assert.deepEqual(exposure.allowedSources, ["192.0.2.10/32", "192.0.2.21/32", "192.0.2.22/32"]);
             assert.equal(plan("dev").outputs.streamingReplicationCredentials, "[secret]");
         });
 

@@ -29,8 +29,17 @@ describe("streaming: Strimzi 1.2.0 custom resources (kafka.strimzi.io/v1)", () =
         assert.deepEqual(k.listeners, [
             { name: "tls", port: 9093, type: "internal", tls: true, authentication: { type: "tls" } },
             { name: "external", port: 9094, type: "loadbalancer", tls: true, authentication: { type: "scram-sha-512" },
-                configuration: { bootstrap: { alternativeNames: ["kafka.training.acme.example"] } } },
+                configuration: {
+                    // Named by external-dns (bootstrap and every broker), brokers advertise those names; no allow-list given: none set.
+                    externalTrafficPolicy: "Local",
+                    bootstrap: { alternativeNames: ["kafka.training.acme.example"], annotations: { "external-dns.alpha.kubernetes.io/hostname": "kafka.training.acme.example" } },
+                    advertisedHostTemplate: "kafka-{nodeId}.training.acme.example",
+                    perBrokerAnnotationsTemplate: { "external-dns.alpha.kubernetes.io/hostname": "kafka-{nodeId}.training.acme.example" },
+                } },
         ]);
+        const listed = kafkaSpec({ version: "4.3.1", rackTopologyKey: "topology.kubernetes.io/zone", replicationFactor: 3, minInSyncReplicas: 2, external: { bootstrapHost: "kafka.training.acme.example", allowedSources: ["198.51.100.7/32"] } });
+        valid("Kafka", listed);
+        assert.deepEqual(((listed.kafka as any).listeners[1].configuration).loadBalancerSourceRanges, ["198.51.100.7/32"]);
         assert.deepEqual(k.authorization, { type: "simple" });
         assert.deepEqual(k.rack, { topologyKey: "topology.kubernetes.io/zone" });
         assert.equal(k.version, "4.3.1", "Kafka pinned: an operator upgrade must not upgrade the brokers by surprise");
@@ -206,13 +215,13 @@ describe("streaming: Apache Pulsar chart values and admin scripts", () => {
         for (const line of creates) assert.match(line, /^if (!\s)?\$A \S+ (get|list|list-partitioned-topics) /, line);
     };
     it("the streams Job's script checks before it creates (tenant, namespaces, partitioned topics) and sets quorums and retention", () => {
-        const s = streamsScript({ ...admin, clusterName: "dev", topics: defaultTopics, ensembleSize: 3, writeQuorum: 3, ackQuorum: 2, trainingRole: "training", feedbackRoles: ["feedback-edge"], feedbackClusters: ["edge"] });
+        const s = streamsScript({ ...admin, clusterName: "dev", topics: defaultTopics, ensembleSize: 3, writeQuorum: 3, ackQuorum: 2, trainingRole: "training", feedbackRoles: ["feedback-edge"] });
         assertGuardedCreates(s);
-        // Training side of geo-replication without a shared configuration store: the serving cluster is known and allowed, never replicated to.
-        assert.match(s, /if ! \$A clusters get 'edge' >\/dev\/null 2>&1; then \$A clusters create 'edge' /);
-        assert.match(s, /tenants (create|update) hybridml --allowed-clusters 'dev,edge'/);
-        assert.match(s, /namespaces set-allowed-clusters hybridml\/feedback --clusters 'dev,edge'/);
-        assert.doesNotMatch(s, /set-clusters/);
+        // One-way replication into training (upstream 1-way geo-replication): training registers and allows no serving
+        // cluster and replicates nowhere; it merges only itself into the tenant's clusters.
+        assert.doesNotMatch(s, /clusters create|set-allowed-clusters|set-clusters/);
+        assert.match(s, /tenants create hybridml --allowed-clusters 'dev'; fi/);
+        assert.match(s, /for c in dev; do case ",\$new," in/);
         assert.match(s, /^set -eu/);
         assert.match(s, /if ! \$A topics list-partitioned-topics hybridml\/feedback \| grep -qx 'persistent:\/\/hybridml\/feedback\/inference-feedback'; then \$A topics create-partitioned-topic persistent:\/\/hybridml\/feedback\/inference-feedback --partitions 6; fi/);
         assert.match(s, /set-persistence hybridml\/feedback --bookkeeper-ensemble 3 --bookkeeper-write-quorum 3 --bookkeeper-ack-quorum 2/);

@@ -8,12 +8,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { listStacks, planFleet, PlanResult, REPO_ROOT } from "./plan";
+import { listStacks, planFleet, PlanResult, readStackConfig, REPO_ROOT } from "./plan";
 import { hasMandatory } from "./policies";
 import { formatParity, servingParity, servingResources } from "./parity";
 import { fleetSvg } from "./graph";
 import { buildReport, readPlans } from "./report";
 import { UserError } from "../../config/resolve";
+import { formatReachability, reachabilityErrors } from "./reachability";
 
 /** Write <out>/fleet.svg and <out>/report.md (this run's plans against the base plans). */
 async function writeCompareReport(out: string, baseDir: string, results: Map<string, PlanResult>, parity?: string): Promise<string> {
@@ -116,6 +117,13 @@ async function main(): Promise<number> {
     const parity = parityResult ? formatParity(parityResult) : undefined;
     if (parity) (parityResult!.differences.length > 0 ? console.error : console.log)(`${parity}\n`);
     failed ||= (parityResult?.differences.length ?? 0) > 0;
+    // Cross-cluster flows: a flow that cannot work is an error for a consumer in prod.
+    const planned = [...results.values()].filter((r) => !r.error).map((r) => r.plan);
+    const reach = formatReachability(planned);
+    if (reach) console.log(`${reach}\n`);
+    const reachErrors = reachabilityErrors(planned, (s) => readStackConfig(s, args.configDir).config["hybridml:environment"]);
+    for (const e of reachErrors) console.error(`reachability error: ${e}`);
+    failed ||= reachErrors.length > 0;
     if (args.compare) {
         const report = await writeCompareReport(args.out, args.compare, results, parity);
         console.log(`report: ${path.relative(process.cwd(), report) || report}`);

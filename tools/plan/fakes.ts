@@ -6,6 +6,13 @@
 const FAKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZBS0UtLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==";
 
 type Inputs = Record<string, unknown>;
+
+/** A stable documentation address (198.51.100.1-254) for a resource name. */
+function fakeAddress(name: string): string {
+    let h = 0;
+    for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    return `198.51.100.${(h % 254) + 1}`;
+}
 const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     "aws:eks/cluster:Cluster": (name) => ({
         arn: `arn:aws:eks:eu-west-1:123456789012:cluster/${name}`,
@@ -16,6 +23,10 @@ const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),
     "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${name}` }),
     "aws:s3/bucket:Bucket": (name, inputs) => ({ arn: `arn:aws:s3:::${String(inputs.bucket ?? name)}` }),
+    // Static egress addresses (documentation range 198.51.100.0/24), stable per resource name.
+    "aws:ec2/eip:Eip": (name) => ({ publicIp: fakeAddress(name) }),
+    "gcp:compute/address:Address": (name) => ({ address: fakeAddress(name), selfLink: `https://www.googleapis.com/compute/v1/projects/p/regions/r/addresses/${name}` }),
+    "azure-native:network:PublicIPAddress": (name) => ({ ipAddress: fakeAddress(name) }),
     "aws:eks/nodeGroup:NodeGroup": (name) => ({ resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] }),
     "gcp:container/cluster:Cluster": (name) => ({
         endpoint: "10.0.0.2",

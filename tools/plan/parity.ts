@@ -7,7 +7,8 @@
  *  - storage: the InferenceService storage URI's scheme and store (`s3://bucket`, `gs://bucket`,
  *    `https://account.blob.core.windows.net/container`, `pvc://claim`; the `/<model>/<version>` tail
  *    stays), the sync's destination settings (`RCLONE_CONFIG_LOCAL_*`, `DEST_ROOT`, the `models`
- *    volume), the local-store volume claim, and the egress policies to the
+ *    volume), the training store's address as the cluster reaches it (`RCLONE_CONFIG_TRAINING_ENDPOINT`:
+ *    RGW's Service name where the stack also trains, its external name elsewhere), the local-store volume claim, KServe's S3 region value, and the egress policies to the
  *    cloud bucket and its identity endpoint (`allow-*-model-store`);
  *  - identity: service-account annotations, `serviceAccountName` bindings, and the platform's
  *    identity pod labels (those it adds to predictors, e.g. AKS's `azure.workload.identity/use`),
@@ -105,7 +106,9 @@ function identityLabelKeys(stacks: ParityStack[]): Set<string> {
 }
 
 const SIZING_KEYS = new Set(["replicas", "replicaCount", "minReplicas", "maxReplicas"]);
-const STORAGE_ENV = /^(RCLONE_CONFIG_LOCAL_|DEST_ROOT$)/;
+// The destination settings, and the training store's address as this cluster reaches it (its RGW
+// Service name on a stack that also trains, the external name from any other cluster).
+const STORAGE_ENV = /^(RCLONE_CONFIG_LOCAL_|DEST_ROOT$|RCLONE_CONFIG_TRAINING_ENDPOINT$)/;
 
 /** The inputs of one serving resource with the platform-forced fields (and config sizing) removed. */
 export function normalise(r: PlanResource, identityLabels: ReadonlySet<string>): unknown {

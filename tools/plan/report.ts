@@ -3,13 +3,15 @@
  * per stack, what the pull request adds, changes (field by field), replaces and removes against
  * the base plans; which changes a real `pulumi up` would refuse or make destructive (a CRD
  * transition rule such as Rook's immutable fields, a replaced or removed protected resource);
- * policy violations; the serving parity result; the deploy critical path; and a link to the fleet
+ * policy violations; the serving parity result; the cross-cluster reachability of every flow; the
+ * deploy critical path; and a link to the fleet
  * picture (fleet.svg). Secrets stay masked ("[secret]"): a changed secret does not show.
  */
 import { redactText } from "../../config/redact";
 import * as fs from "fs";
 import * as path from "path";
 import { criticalPath, formatDuration } from "./critical-path";
+import { reachabilityMarkdown } from "./reachability";
 import type { Plan, PlanResource, Violation } from "./types";
 
 const UNKNOWN = "[unknown]";
@@ -248,6 +250,7 @@ export function buildReport(input: ReportInput): string {
         lines.push("");
     }
     if (input.parity) lines.push("## Serving parity", "", "```", input.parity.trim(), "```", "");
+    lines.push(...reachabilityMarkdown(input.head));
 
     for (const c of comparisons) {
         const plan = input.head.find((p) => p.stack === c.stack)!;
