@@ -113,6 +113,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
         const operator = new StrimziOperator(`${name}-strimzi`, {
             provider: cluster.provider, namespace: streamingNames.strimziNamespace, watchNamespaces: [streamingNames.kafkaNamespace],
             charts: config.charts,
+            protect: config.protectStateful,
         });
         const users = [
             trainingUser(topics, producers),
@@ -186,6 +187,7 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
         const operator = new StrimziOperator(`${name}-strimzi`, {
             provider: cluster.provider, namespace: streamingNames.strimziNamespace, watchNamespaces: [streamingNames.kafkaNamespace],
             charts: config.charts,
+            protect: config.protectStateful,
         });
         const kafka = new KafkaCluster(`${name}-kafka`, {
             provider: cluster.provider, randomProvider, namespace: operator.watchedNamespaces[0], clusterName: streamingNames.servingKafka,

@@ -17,6 +17,8 @@ export interface StrimziOperatorArgs {
     namespace?: string;
     /** Namespaces the operator watches (created here). Required, non-empty. */
     watchNamespaces: string[];
+    /** Protect the watched namespaces (they hold the Kafka volumes and topics: deleting one deletes them). Default false. */
+    protect?: boolean;
 }
 
 /** Labels of the platform's streaming namespaces. */
@@ -36,7 +38,7 @@ export class StrimziOperator extends pulumi.ComponentResource {
         }, child);
         const watched = args.watchNamespaces.map((ns) => new k8s.core.v1.Namespace(`${name}-watch-${ns}`, {
             metadata: { name: ns, labels: streamingNamespaceLabels },
-        }, child));
+        }, { ...child, protect: args.protect ?? false }));
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "strimzi",
             ...chartSource("strimzi-kafka-operator", args.charts),

@@ -5,7 +5,7 @@
 import type { PolicyDef } from "../lib/view";
 import { clusterApiNotPublic, clusterEncryptionIdentity, gpuPoolsTainted, scaleToZeroHasAutoscaler } from "./clusters";
 import { statefulProtected } from "./durability";
-import { credentialsAsSecrets } from "./secrets";
+import { credentialsAsSecrets, credentialsNotInPlainConfig } from "./secrets";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "./storage";
 import { kafkaReplication, pulsarQuorum } from "./streaming";
 import { containerResources, gpuPodsTolerate, helmVersionPinned, noLatestImageTags } from "./workloads";
@@ -16,6 +16,7 @@ export const allPolicies: readonly PolicyDef[] = [
     clusterApiNotPublic,
     clusterEncryptionIdentity,
     credentialsAsSecrets,
+    credentialsNotInPlainConfig,
     cephPoolReplication,
     kafkaReplication,
     pulsarQuorum,
