@@ -4,7 +4,9 @@
  */
 import type { PolicyDef } from "../lib/view";
 import { clusterApiNotPublic, clusterEncryptionIdentity, gpuPoolsTainted, scaleToZeroHasAutoscaler } from "./clusters";
+import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "./cloud";
 import { statefulProtected } from "./durability";
+import { imageDigestsInProd, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "./podSecurity";
 import { credentialsAsSecrets, credentialsNotInPlainConfig } from "./secrets";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "./storage";
 import { kafkaReplication, pulsarQuorum } from "./streaming";
@@ -27,4 +29,15 @@ export const allPolicies: readonly PolicyDef[] = [
     noLatestImageTags,
     containerResources,
     statefulProtected,
+    // The hardened baseline.
+    podSecurityRestricted,
+    prodReplicasAndPdb,
+    recommendedLabels,
+    imageDigestsInProd,
+    iamLeastPrivilege,
+    keysRotate,
+    keyVaultPurgeProtection,
+    azureStorageHardened,
+    eksAuditLogs,
+    gkeShieldedNodes,
 ];

@@ -29,6 +29,9 @@ const ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const POOL = "kubernetes:ceph.rook.io/v1:CephBlockPool";
 
+/** Hygiene policies that only report, even in prod (labels; digests the charts' images do not carry either). */
+const ADVISORY_IN_PROD = ["recommended-labels", "image-digests-in-prod"];
+
 describe("policy pack: one policy per exported const, documented and configured", () => {
     it("has unique names and a description, remediation and level per environment for each policy", () => {
         const names = allPolicies.map((p) => p.name);
@@ -36,7 +39,7 @@ describe("policy pack: one policy per exported const, documented and configured"
         for (const p of allPolicies) {
             assert.match(p.name, /^[a-z0-9-]+$/);
             assert.ok(p.description.length > 20 && p.remediation.length > 20, p.name);
-            assert.equal(p.levels.prod, "mandatory", `${p.name} is mandatory in prod`);
+            assert.equal(p.levels.prod, ADVISORY_IN_PROD.includes(p.name) ? "advisory" : "mandatory", `${p.name}'s prod level`);
         }
     });
 
@@ -432,6 +435,8 @@ describe("the offline plan reports what CrossGuard would (same fixtures, both ad
         ["unprotected cluster and datasets in a serving stack", [res(EKS, "c", f.eksCluster), ...f.s3Bucket("prod-aws-datasets")]],
     ];
 
+    // The fixtures predate the hardened baseline (they carry no securityContext); its cases are in baseline.test.ts.
+    const BASELINE = ["pod-security-restricted", "recommended-labels", "image-digests-in-prod", "prod-replicas-pdb"];
     for (const [what, resources] of unsafe) {
         it(`${what}: every policy gives the same violations through both adapters`, async () => {
             let total = 0;
@@ -439,7 +444,7 @@ describe("the offline plan reports what CrossGuard would (same fixtures, both ad
                 const viaPlan = planViolations(def, resources, { roles: ["serving"] });
                 const viaCrossGuard = await crossGuardViolations(def, resources, { roles: ["serving"] }, { environment: "prod", roles: ["serving"] });
                 assert.deepEqual(viaCrossGuard, viaPlan, def.name);
-                total += viaPlan.length;
+                if (!BASELINE.includes(def.name)) total += viaPlan.length;
             }
             if (what.startsWith("unknown")) assert.equal(total, 0);
             else assert.ok(total > 0, `${what} is reported`);
