@@ -6,7 +6,7 @@ import type { PolicyDef } from "../lib/view";
 import { clusterApiNotPublic, clusterEncryptionIdentity, gpuPoolsTainted, scaleToZeroHasAutoscaler } from "./clusters";
 import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "./cloud";
 import { statefulProtected } from "./durability";
-import { imageDigestsInProd, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "./podSecurity";
+import { imageDigestsInProd, loadBalancersRestricted, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "./podSecurity";
 import { credentialsAsSecrets, credentialsNotInPlainConfig } from "./secrets";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "./storage";
 import { kafkaReplication, pulsarQuorum } from "./streaming";
@@ -34,6 +34,7 @@ export const allPolicies: readonly PolicyDef[] = [
     prodReplicasAndPdb,
     recommendedLabels,
     imageDigestsInProd,
+    loadBalancersRestricted,
     iamLeastPrivilege,
     keysRotate,
     keyVaultPurgeProtection,

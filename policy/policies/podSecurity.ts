@@ -126,3 +126,48 @@ export const prodReplicasAndPdb: StackPolicyDef = {
         return out;
     },
 };
+
+const SERVICE = "kubernetes:core/v1:Service";
+const KAFKA_TYPES = ["kubernetes:kafka.strimzi.io/v1:Kafka", "kubernetes:kafka.strimzi.io/v1beta2:Kafka"];
+
+/** Why a list of source ranges does not restrict a load balancer (undefined: it does, or unknown). */
+function openRanges(ranges: unknown, where: string): string | undefined {
+    if (isUnknown(ranges)) return undefined;
+    const l = list(ranges);
+    if (l.length === 0) return `${where} has no loadBalancerSourceRanges (open to 0.0.0.0/0)`;
+    const world = l.filter((c) => typeof c === "string" && /\/0$/.test(c.trim()));
+    return world.length > 0 ? `${where} allows ${world.join(", ")}` : undefined;
+}
+
+export const loadBalancersRestricted: ResourcePolicyDef = {
+    kind: "resource",
+    name: "load-balancers-restricted",
+    description: "LoadBalancer Services, Strimzi `loadbalancer` listeners and the Pulsar proxy's LoadBalancer are reachable only from listed source ranges (never 0.0.0.0/0). "
+        + "Internal load balancers (the cloud's internal annotation) count as restricted.",
+    remediation: "Set spec.loadBalancerSourceRanges (Kafka: listener configuration.loadBalancerSourceRanges; Pulsar: values.proxy.service.loadBalancerSourceRanges) to the peer clusters' and operators' CIDRs.",
+    // Advisory until the exposure settings (source ranges per stack, issue 14) land; then mandatory in prod.
+    levels: { dev: "advisory", edge: "advisory", prod: "advisory" },
+    severity: "high",
+    url: "https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/#restricting-cluster-access",
+    check(r) {
+        const p = r.props;
+        const internal = (annotations: unknown) => Boolean(annotations && typeof annotations === "object" && Object.entries(annotations).some(([k, v]) =>
+            (k === "service.beta.kubernetes.io/aws-load-balancer-scheme" && v === "internal") || (k === "service.beta.kubernetes.io/azure-load-balancer-internal" && v === "true")
+            || (k === "networking.gke.io/load-balancer-type" && v === "Internal")));
+        if (r.type === SERVICE && get(p, "spec.type") === "LoadBalancer" && !internal(get(p, "metadata.annotations"))) {
+            const why = openRanges(get(p, "spec.loadBalancerSourceRanges"), "Service");
+            return why ? [why] : [];
+        }
+        if (KAFKA_TYPES.includes(r.type)) {
+            return list(get(p, "spec.kafka.listeners")).filter((l) => l?.type === "loadbalancer")
+                .map((l) => openRanges(get(l, "configuration.loadBalancerSourceRanges"), `listener ${l.name}`)).filter((x): x is string => x !== undefined);
+        }
+        if (r.type === "kubernetes:helm.sh/v3:Release" && typeof p.chart === "string" && p.chart.split("/").pop() === "pulsar") {
+            const svc = get(p, "values.proxy.service");
+            if (get(svc, "type") !== "LoadBalancer" || internal(get(svc, "annotations"))) return [];
+            const why = openRanges(get(svc, "loadBalancerSourceRanges"), "values.proxy.service");
+            return why ? [why] : [];
+        }
+        return [];
+    },
+};

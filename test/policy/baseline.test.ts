@@ -4,7 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "../../policy/policies/cloud";
-import { imageDigestsInProd, POD_SECURITY_EXCEPTIONS, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "../../policy/policies/podSecurity";
+import { imageDigestsInProd, loadBalancersRestricted, POD_SECURITY_EXCEPTIONS, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "../../policy/policies/podSecurity";
 import * as f from "./fixtures";
 import { crossGuardViolations, planMessages, planViolations } from "./run";
 
@@ -95,5 +95,20 @@ describe("hardened baseline: cloud", () => {
             "nodeConfig.serviceAccount is unset (the Compute Engine default service account)", "nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true",
         ]);
         assert.deepEqual(planMessages(gkeShieldedNodes, [res("gcp:container/cluster:Cluster", "c", { ...f.gkeCluster, enableShieldedNodes: false })]), ["enableShieldedNodes is false"]);
+    });
+});
+
+describe("hardened baseline: load balancers only with source ranges", () => {
+    it("passes restricted or internal load balancers; catches open ones (Service, Kafka listener, Pulsar proxy)", () => {
+        const svc = (spec: Record<string, unknown>, annotations?: Record<string, string>) => res("kubernetes:core/v1:Service", "s", { metadata: { name: "rgw", namespace: "rook-ceph", ...(annotations ? { annotations } : {}) }, spec: { type: "LoadBalancer", ...spec } });
+        assert.deepEqual(planMessages(loadBalancersRestricted, [svc({ loadBalancerSourceRanges: ["10.20.0.0/16"] }), svc({}, { "networking.gke.io/load-balancer-type": "Internal" })]), []);
+        assert.deepEqual(planMessages(loadBalancersRestricted, [svc({}), svc({ loadBalancerSourceRanges: ["0.0.0.0/0"] })]),
+            ["Service has no loadBalancerSourceRanges (open to 0.0.0.0/0)", "Service allows 0.0.0.0/0"]);
+        const kafka = (configuration: Record<string, unknown>) => res("kubernetes:kafka.strimzi.io/v1:Kafka", "k", change(f.kafka, ["spec", "kafka", "listeners"], [{ name: "external", port: 9094, type: "loadbalancer", tls: true, configuration }]));
+        assert.deepEqual(planMessages(loadBalancersRestricted, [kafka({ loadBalancerSourceRanges: ["10.30.0.0/16"] })]), []);
+        assert.deepEqual(planMessages(loadBalancersRestricted, [kafka({})]), ["listener external has no loadBalancerSourceRanges (open to 0.0.0.0/0)"]);
+        const pulsar = (service: Record<string, unknown>) => res("kubernetes:helm.sh/v3:Release", "p", { ...f.pulsarRelease, values: { proxy: { service } } });
+        assert.deepEqual(planMessages(loadBalancersRestricted, [pulsar({ type: "ClusterIP" }), pulsar({ type: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/8"] })]), []);
+        assert.deepEqual(planMessages(loadBalancersRestricted, [pulsar({ type: "LoadBalancer" })]), ["values.proxy.service has no loadBalancerSourceRanges (open to 0.0.0.0/0)"]);
     });
 });

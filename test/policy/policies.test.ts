@@ -30,7 +30,7 @@ const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const POOL = "kubernetes:ceph.rook.io/v1:CephBlockPool";
 
 /** Hygiene policies that only report, even in prod (labels; digests the charts' images do not carry either). */
-const ADVISORY_IN_PROD = ["recommended-labels", "image-digests-in-prod"];
+const ADVISORY_IN_PROD = ["recommended-labels", "image-digests-in-prod", "load-balancers-restricted"];
 
 describe("policy pack: one policy per exported const, documented and configured", () => {
     it("has unique names and a description, remediation and level per environment for each policy", () => {
