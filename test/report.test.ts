@@ -169,9 +169,9 @@ describe("offline preview report (--compare)", function () {
     it("reports new and resolved violations against the base", () => {
         const training = base.get("prod-training")!;
         const v = { policy: "ceph-pool-replication", enforcement: "mandatory" as const, urn: "urn:x", message: "m" };
-        const c = compareStack({ ...training, violations: [v] }, training);
+        const c = compareStack({ ...training, violations: [...training.violations, v] }, training);
         assert.deepEqual([c.newViolations, c.resolvedViolations], [[], [v]]);
-        const text = buildReport({ base: new Map([["prod-training", training]]), head: [{ ...training, violations: [v] }] });
+        const text = buildReport({ base: new Map([["prod-training", training]]), head: [{ ...training, violations: [...training.violations, v] }] });
         assert.match(text, /## Mandatory policy violations\n\n- prod-training: \*\*ceph-pool-replication\*\*: m/);
         assert.match(buildReport({ base, head: [...head.values()], parity: "serving parity: OK across 5 stacks" }), /## Serving parity\n\n```\nserving parity: OK across 5 stacks\n```/);
     });
