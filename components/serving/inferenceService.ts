@@ -7,6 +7,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+/**
+ * The model container's security context (Pod Security "restricted"): the Triton and Hugging Face
+ * server images run as uid 1000; the model itself is read from KServe's /mnt/models emptyDir.
+ */
+export const MODEL_SECURITY_CONTEXT = {
+    runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+} as const;
+
 /** KServe's labels on predictor pods (Standard mode). */
 export function predictorSelector(isvc: string): Record<string, string> {
     return { "serving.kserve.io/inferenceservice": isvc, component: "predictor" };
@@ -65,8 +74,13 @@ export function inferenceServiceSpec(a: Omit<InferenceServiceArgs, "provider" | 
             ...(a.podLabels && Object.keys(a.podLabels).length > 0 ? { labels: a.podLabels } : {}),
             ...(gpu ? { nodeSelector: a.gpuScheduling.nodeSelector, tolerations: [a.gpuScheduling.toleration] } : {}),
             ...(a.loggerUrl ? { logger: { mode: "all", url: a.loggerUrl } } : {}),
+            // Restricted pod security: the model server writes only to an emptyDir (/tmp, also its HOME for caches).
+            volumes: [{ name: "scratch", emptyDir: {} }],
             model: {
                 modelFormat: { name: a.model.format },
+                securityContext: MODEL_SECURITY_CONTEXT,
+                env: [{ name: "HOME", value: "/tmp" }],
+                volumeMounts: [{ name: "scratch", mountPath: "/tmp" }],
                 runtime: a.model.runtime,
                 storageUri: a.storageUri,
                 resources: {

@@ -125,21 +125,23 @@ export class KafkaCluster extends pulumi.ComponentResource {
                 replicationFactor: args.replicationFactor, minInSyncReplicas: args.minInSyncReplicas, external: args.external,
             }),
         }, { ...crOpts, dependsOn: [args.operator, caCert, caKey, clientsCert, clientsKey, ...pools], protect: args.protect ?? false });
-        const afterKafka = { ...child, dependsOn: [args.operator, this.kafka], protect: args.protect ?? false };
+        const afterKafka = { ...child, dependsOn: [args.operator, this.kafka] };
+        // A topic holds its retained messages: protected like the cluster (deleting it deletes them).
+        const topicOpts = { ...afterKafka, protect: args.protect ?? false };
 
         for (const t of args.topics) {
             new k8s.apiextensions.CustomResource(`${name}-topic-${t.name}`, {
                 apiVersion: STRIMZI_API, kind: "KafkaTopic",
                 metadata: { name: t.name, namespace: args.namespace, labels },
                 spec: topicSpec(t, args.replicationFactor, args.minInSyncReplicas),
-            }, afterKafka);
+            }, topicOpts);
         }
         for (const e of args.extraTopics ?? []) {
             new k8s.apiextensions.CustomResource(`${name}-topic-${e.resourceName}`, {
                 apiVersion: STRIMZI_API, kind: "KafkaTopic",
                 metadata: { name: e.resourceName, namespace: args.namespace, labels },
                 spec: topicSpec(e.topic, args.replicationFactor, args.minInSyncReplicas, e.topicName),
-            }, afterKafka);
+            }, topicOpts);
         }
 
         const passwords: Record<string, pulumi.Output<string>> = {};

@@ -13,7 +13,7 @@ import { versions } from "../../lib/versions";
 import { chartSource, type ChartMirror } from "../../lib/charts";
 import { signPulsarToken } from "./jwt";
 import {
-    adminJobContainer, PULSAR_CA_SECRET, PULSAR_SUPERUSERS, pulsarTokenSecrets, pulsarValues, REMOTE_CA_SECRET, streamsScript,
+    adminJobContainer, adminJobScratchVolumes, PULSAR_CA_SECRET, PULSAR_SUPERUSERS, pulsarTokenSecrets, pulsarValues, REMOTE_CA_SECRET, streamsScript,
 } from "./pulsarSpecs";
 import { streamingNamespaceLabels } from "./strimziOperator";
 
@@ -153,6 +153,7 @@ export class Pulsar extends pulumi.ComponentResource {
                         volumes: [
                             { name: "admin-token", secret: { secretName: this.adminTokenSecret } },
                             { name: "ca", secret: { secretName: PULSAR_CA_SECRET, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+                            ...adminJobScratchVolumes(),
                         ],
                     },
                 },

@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { versions } from "../../lib/versions";
-import { adminJobContainer, geoReplicationScript } from "./pulsarSpecs";
+import { adminJobContainer, adminJobScratchVolumes, geoReplicationScript } from "./pulsarSpecs";
 
 export interface PulsarGeoReplicationArgs {
     /** Provider of the serving cluster. Required. */
@@ -58,6 +58,7 @@ export class PulsarGeoReplication extends pulumi.ComponentResource {
                             { name: "admin-token", secret: { secretName: args.local.adminTokenSecret } },
                             { name: "ca", secret: { secretName: args.local.caSecret, items: [{ key: "ca.crt", path: "ca.crt" }] } },
                             { name: "remote", secret: { secretName: remoteSecret.metadata.name } },
+                            ...adminJobScratchVolumes(),
                         ],
                     },
                 },

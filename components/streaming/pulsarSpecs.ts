@@ -262,14 +262,20 @@ export function geoReplicationScript(i: GeoReplicationScriptInput): string {
     return lines.join("\n") + "\n";
 }
 
-/** PodSpec-level container for a pulsar-admin Job (pinned image, requests/limits, non-root). */
+/** Writable scratch of a pulsar-admin Job under a read-only root filesystem: /tmp (JVM) and the CLI's log directory. */
+export const ADMIN_SCRATCH = [{ name: "scratch", mountPath: "/tmp" }, { name: "pulsar-logs", mountPath: "/pulsar/logs" }] as const;
+
+/** The emptyDir volumes of ADMIN_SCRATCH, for the Job's pod spec. */
+export const adminJobScratchVolumes = (): k8s.types.input.core.v1.Volume[] => ADMIN_SCRATCH.map((m) => ({ name: m.name, emptyDir: {} }));
+
+/** PodSpec-level container for a pulsar-admin Job (pinned image, requests/limits, non-root, read-only root filesystem). */
 export function adminJobContainer(image: string, script: string, mounts: Array<{ name: string; mountPath: string }>): k8s.types.input.core.v1.Container {
     return {
         name: "pulsar-admin",
         image,
         command: ["sh", "-c", script],
-        volumeMounts: mounts.map((m) => ({ ...m, readOnly: true })),
+        volumeMounts: [...mounts.map((m) => ({ ...m, readOnly: true })), ...ADMIN_SCRATCH.map((m) => ({ ...m }))],
         resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-        securityContext: { runAsNonRoot: true, runAsUser: 10000, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        securityContext: { runAsNonRoot: true, runAsUser: 10000, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
     };
 }

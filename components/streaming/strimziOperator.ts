@@ -18,7 +18,10 @@ export interface StrimziOperatorArgs {
     namespace?: string;
     /** Namespaces the operator watches (created here). Required, non-empty. */
     watchNamespaces: string[];
-    /** Protect the CRDs (deleting a CRD deletes every Kafka, topic and user of its kind). Default false. */
+    /**
+     * Protect the CRDs (deleting a CRD deletes every Kafka, topic and user of its kind) and the watched
+     * namespaces (they hold the Kafka volumes and topics: deleting one deletes them). Default false.
+     */
     protect?: boolean;
 }
 
@@ -52,7 +55,7 @@ export class StrimziOperator extends pulumi.ComponentResource {
         }, child);
         const watched = args.watchNamespaces.map((ns) => new k8s.core.v1.Namespace(`${name}-watch-${ns}`, {
             metadata: { name: ns, labels: streamingNamespaceLabels },
-        }, child));
+        }, { ...child, protect: args.protect ?? false }));
         // Helm installs a chart's crds/ once and never upgrades them: the CRDs of the pinned version are
         // applied here (updated with the version), and the chart skips its own copy.
         const crds = new k8s.yaml.v2.ConfigGroup(`${name}-crds`, { files: strimziCrdUrls() }, {

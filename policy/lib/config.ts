@@ -28,9 +28,15 @@ export const ENVIRONMENT_SCHEMA = {
     },
 };
 
-/** The config file content for an environment, from the policies' levels. */
-export function packConfigFor(env: Environment, policies: readonly PolicyDef[]): PackConfig {
-    return Object.fromEntries(policies.map((p) => [p.name, { enforcementLevel: p.levels[env], environment: env }]));
+/**
+ * The config file content for an environment, from the policies' levels; policies that read the
+ * stack's roles also get `roles` (stack name -> roles, the stack files' `hybridml:roles`), so a
+ * first preview, whose `roles` output is still unknown, is judged with the roles it will have.
+ */
+export function packConfigFor(env: Environment, policies: readonly PolicyDef[], roles: Record<string, string[]> = {}): PackConfig {
+    return Object.fromEntries(policies.map((p) => [p.name, {
+        enforcementLevel: p.levels[env], environment: env, ...(p.kind === "stack" && p.needsRoles ? { roles } : {}),
+    }]));
 }
 
 /** Read `policy/config/<env>.json` (or `file`); an absent file is an empty config. */

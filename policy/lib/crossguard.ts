@@ -7,7 +7,9 @@ import type {
     PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
 import { ENVIRONMENT_SCHEMA } from "./config";
-import { Environment, ENVIRONMENTS, environmentFromStack, PolicyDef, ResourceView, stackFromUrn, StackView, UNKNOWN } from "./view";
+import {
+    Environment, ENVIRONMENTS, environmentFromStack, NotApplicable, PolicyDef, ResourceView, stackFromUrn, StackView, trackUnknowns, UNKNOWN, unknownReason,
+} from "./view";
 
 /**
  * A plain copy of CrossGuard props: values unknown during preview (CrossGuard's proxy throws
@@ -46,7 +48,7 @@ export function resourceViewFromArgs(args: ResourceValidationArgs): ResourceView
     return {
         type: args.type, name: args.name, urn: args.urn, props: plainProps(args.props) ?? {},
         protect: Boolean(args.opts?.protect), parent: args.opts?.parent, dependencies: [],
-        secret: () => undefined,
+        secret: () => undefined, secretsVisible: false,
     };
 }
 
@@ -54,23 +56,63 @@ function viewOfPolicyResource(r: PolicyResource): ResourceView {
     return {
         type: r.type, name: r.name, urn: r.urn, props: plainProps(r.props) ?? {},
         protect: Boolean(r.opts?.protect), parent: r.parent?.urn, dependencies: (r.dependencies ?? []).map((d) => d.urn),
-        secret: () => undefined,
+        secret: () => undefined, secretsVisible: false,
     };
+}
+
+/** The policy config of a stack policy: environment, and roles by stack name. */
+export interface StackPolicyConfig {
+    environment?: string;
+    roles?: Record<string, string[]>;
+}
+
+/** Known string roles, or undefined when the value is unknown, absent or not a list of strings. */
+function rolesFrom(v: unknown): string[] | undefined {
+    return Array.isArray(v) && v.every((x) => typeof x === "string") ? v as string[] : undefined;
 }
 
 /**
  * A StackView from a validateStack call. Environment and roles come from the root stack's outputs
- * (`environment`, `roles`), else the policy config, else the stack name.
+ * (`environment`, `roles`), else the policy config (`environment`; `roles` by stack name), else
+ * (environment only) the stack name. Roles nobody states stay `undefined`.
  */
 export function stackViewFromArgs(args: StackValidationArgs): StackView {
     const resources = args.resources.map(viewOfPolicyResource);
     const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
     const stack = stackFromUrn(resources[0]?.urn ?? "");
-    const config = (args.getConfig?.() ?? {}) as { environment?: string; roles?: string[] };
+    const config = (args.getConfig?.() ?? {}) as StackPolicyConfig;
     const outEnv = root?.props.environment;
     const environment = typeof outEnv === "string" && (ENVIRONMENTS as readonly string[]).includes(outEnv) ? outEnv as Environment : environmentFrom(config, stack);
-    const roles = Array.isArray(root?.props.roles) ? root!.props.roles.filter((x: unknown) => typeof x === "string") : config.roles ?? [];
+    const configured = config.roles && typeof config.roles === "object" ? rolesFrom(config.roles[stack]) : undefined;
+    const roles = rolesFrom(root?.props.roles) ?? configured;
     return { stack, environment, roles, resources };
+}
+
+/** The config schema of the `roles` entry: stack name -> roles. */
+export const ROLES_SCHEMA = {
+    type: "object" as const,
+    additionalProperties: { type: "array" as const, items: { type: "string" as const } },
+    description: "Roles of each stack (stack name -> [training | serving]), used when the stack's `roles` output is unknown (its first preview).",
+};
+
+/** Severity when the policy does not set one. */
+const severityOf = (def: PolicyDef) => def.severity ?? (Object.values(def.levels).every((l) => l === "mandatory") ? "high" : "medium");
+
+/**
+ * Run a check over views whose unknown reads are tracked: its violations; when it found none but
+ * read unknown values, or gave up (`NotApplicable`), CrossGuard's `notApplicable` with the reason.
+ */
+function judge<T>(run: () => T[], unknownRead: () => string[], notApplicable: (reason?: string) => never): T[] {
+    let found: T[];
+    try {
+        found = run();
+    } catch (e) {
+        if (e instanceof NotApplicable) notApplicable(e.reason);
+        throw e;
+    }
+    const unknown = unknownRead();
+    if (found.length === 0 && unknown.length > 0) notApplicable(unknownReason(unknown));
+    return found;
 }
 
 /** The CrossGuard policy for a pack policy (enforcement: its prod level; config files override). */
@@ -80,29 +122,42 @@ export function toCrossGuard(def: PolicyDef): ResourceValidationPolicy | StackVa
         description: def.description,
         remediationSteps: def.remediation,
         enforcementLevel: def.levels.prod,
+        severity: severityOf(def),
+        ...(def.url ? { url: def.url } : {}),
+        ...(def.framework ? { framework: def.framework } : {}),
         configSchema: ENVIRONMENT_SCHEMA,
     };
     if (def.kind === "resource") {
         return {
             ...base,
             validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-                const view = resourceViewFromArgs(args);
+                const plain = resourceViewFromArgs(args);
+                const tracked = trackUnknowns(plain.props);
+                const view = { ...plain, props: tracked.props };
                 const stack = stackFromUrn(args.urn);
                 const environment = environmentFrom(args.getConfig<{ environment?: string }>(), stack);
-                for (const message of def.check(view, { stack, environment })) report(message);
+                for (const message of judge(() => def.check(view, { stack, environment }), () => tracked.unknownRead, args.notApplicable)) report(message);
             },
         };
     }
     return {
         ...base,
-        configSchema: {
-            properties: {
-                ...ENVIRONMENT_SCHEMA.properties,
-                roles: { type: "array" as const, items: { type: "string" as const }, description: "Roles of the stack, when its outputs do not say." },
-            },
-        },
+        configSchema: def.needsRoles
+            ? { properties: { ...ENVIRONMENT_SCHEMA.properties, roles: ROLES_SCHEMA } }
+            : ENVIRONMENT_SCHEMA,
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-            for (const v of def.check(stackViewFromArgs(args))) report(v.message, v.urn);
+            const plain = stackViewFromArgs(args);
+            const unknown: string[] = [];
+            const resources = plain.resources.map((r) => {
+                const tracked = trackUnknowns(r.props);
+                return { view: { ...r, props: tracked.props }, tracked, name: r.name };
+            });
+            const view = { ...plain, resources: resources.map((x) => x.view) };
+            const read = () => {
+                for (const x of resources) unknown.push(...x.tracked.unknownRead.map((p) => `${x.name}.${p}`));
+                return unknown;
+            };
+            for (const v of judge(() => def.check(view), read, args.notApplicable)) report(v.message, v.urn);
         },
     };
 }

@@ -34,14 +34,23 @@ export interface ResourceView {
      * them, so checks that need it run in the offline plan (which CI runs on every pull request).
      */
     secret(path: string | string[]): boolean | undefined;
+    /**
+     * Whether `secret()` can answer at all: true in the offline plan, false under CrossGuard (which
+     * hands policies secret values unwrapped). A check that needs it calls `notApplicable` when false.
+     */
+    secretsVisible: boolean;
 }
 
 /** A whole stack, for stack policies. */
 export interface StackView {
     stack: string;
     environment: Environment;
-    /** The stack's roles (`training`, `serving`), from its `roles` output or the stack config. */
-    roles: string[];
+    /**
+     * The stack's roles (`training`, `serving`), from its `roles` output, else the policy config's
+     * `roles` entry for the stack; `undefined` when neither says (the first preview of a stack, whose
+     * outputs are unknown): a check that needs the roles is then not applicable, never guessed.
+     */
+    roles: string[] | undefined;
     resources: ResourceView[];
 }
 
@@ -56,6 +65,23 @@ export interface StackViolation {
     urn?: string;
 }
 
+/**
+ * Thrown by a check that cannot give a verdict (a value it needs is unknown during the preview, or
+ * the runtime cannot see what it checks). CrossGuard reports the policy as not applicable with the
+ * reason (`notApplicable`); the offline plan records it as not run. Use `notApplicable(reason)`.
+ */
+export class NotApplicable extends Error {
+    constructor(public readonly reason: string) {
+        super(reason);
+        this.name = "NotApplicable";
+    }
+}
+
+/** Give up the verdict for this resource or stack, saying why. */
+export function notApplicable(reason: string): never {
+    throw new NotApplicable(reason);
+}
+
 interface PolicyBase {
     /** Unique kebab-case name (what config files and violations use). */
     name: string;
@@ -64,6 +90,12 @@ interface PolicyBase {
     remediation: string;
     /** Enforcement per environment; the pack's default is the prod level (config files set the others). */
     levels: Record<Environment, Level>;
+    /** How bad a violation is (@pulumi/policy `severity`). Default: "high" for policies mandatory everywhere, else "medium". */
+    severity?: "low" | "medium" | "high" | "critical";
+    /** Where the rule is explained (@pulumi/policy `url`): the upstream guidance it follows. */
+    url?: string;
+    /** The compliance framework the rule comes from (@pulumi/policy `framework`). */
+    framework?: { name: string; version: string; reference: string; specification: string };
 }
 
 /** A check of one resource at a time. */
@@ -76,6 +108,8 @@ export interface ResourcePolicyDef extends PolicyBase {
 /** A check over the whole stack (correlates resources, reads protect flags and roles). */
 export interface StackPolicyDef extends PolicyBase {
     kind: "stack";
+    /** The check reads the stack's roles (CrossGuard declares a `roles` config entry for it). */
+    needsRoles?: boolean;
     check(s: StackView): StackViolation[];
 }
 
@@ -129,4 +163,31 @@ export function environmentFromStack(stack: string): Environment {
 /** True when `v` is missing, or known and not `expected` (unknown values get the benefit of the doubt). */
 export function isNot(v: unknown, expected: unknown): boolean {
     return v === undefined || v === null || (v !== UNKNOWN && v !== expected);
+}
+
+/**
+ * A view of `props` that records the paths of the unknown values a check reads, so an adapter can
+ * tell "compliant" from "not run": a check that read an unknown and found nothing has no verdict.
+ */
+export function trackUnknowns<T extends Record<string, any>>(props: T): { props: T; unknownRead: string[] } {
+    const unknownRead: string[] = [];
+    const wrap = (v: any, at: string): any => new Proxy(v, {
+        get(target, key, receiver) {
+            const x = Reflect.get(target, key, receiver);
+            if (typeof key !== "string") return x;
+            const here = at ? `${at}.${key}` : key;
+            if (x === UNKNOWN) {
+                if (!unknownRead.includes(here)) unknownRead.push(here);
+                return x;
+            }
+            return x !== null && typeof x === "object" ? wrap(x, here) : x;
+        },
+    });
+    return { props: wrap(props, ""), unknownRead };
+}
+
+/** The not-run reason for unknown values read. */
+export function unknownReason(paths: string[]): string {
+    const shown = paths.slice(0, 4).join(", ");
+    return `not run: ${shown}${paths.length > 4 ? ` and ${paths.length - 4} more` : ""} unknown until the resource is deployed`;
 }

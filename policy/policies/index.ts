@@ -4,9 +4,11 @@
  */
 import type { PolicyDef } from "../lib/view";
 import { clusterApiNotPublic, clusterEncryptionIdentity, gpuPoolsTainted, scaleToZeroHasAutoscaler } from "./clusters";
+import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "./cloud";
 import { statefulProtected } from "./durability";
-import { credentialsAsSecrets } from "./secrets";
 import { exposedServicesAllowListed } from "./exposure";
+import { imageDigestsInProd, loadBalancersRestricted, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "./podSecurity";
+import { credentialsAsSecrets, credentialsNotInPlainConfig } from "./secrets";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "./storage";
 import { kafkaReplication, pulsarQuorum } from "./streaming";
 import { containerResources, gpuPodsTolerate, helmVersionPinned, noLatestImageTags } from "./workloads";
@@ -17,6 +19,7 @@ export const allPolicies: readonly PolicyDef[] = [
     clusterApiNotPublic,
     clusterEncryptionIdentity,
     credentialsAsSecrets,
+    credentialsNotInPlainConfig,
     cephPoolReplication,
     kafkaReplication,
     pulsarQuorum,
@@ -28,4 +31,16 @@ export const allPolicies: readonly PolicyDef[] = [
     containerResources,
     statefulProtected,
     exposedServicesAllowListed,
+    // The hardened baseline.
+    podSecurityRestricted,
+    prodReplicasAndPdb,
+    recommendedLabels,
+    imageDigestsInProd,
+    loadBalancersRestricted,
+    iamLeastPrivilege,
+    keysRotate,
+    keyVaultPurgeProtection,
+    azureStorageHardened,
+    eksAuditLogs,
+    gkeShieldedNodes,
 ];

@@ -1,8 +1,9 @@
 /**
  * Kubeconfigs and credentials only as secrets: never in plain state, config maps or env values.
+ * Split by what each runner can see: secret-ness only in the offline plan, plain config in both.
  */
 import { MANDATORY_EVERYWHERE } from "../lib/levels";
-import { get, known, ResourcePolicyDef, ResourceView } from "../lib/view";
+import { get, known, notApplicable, ResourcePolicyDef, ResourceView } from "../lib/view";
 import { podsOf } from "../lib/workloads";
 
 /** Names that hold credentials (env vars, config-map keys, Helm values keys). */
@@ -21,13 +22,20 @@ function credentialLeaves(v: unknown, at: string[]): string[][] {
 /** True when the value at `path` is known, and the runtime says it is not a secret. */
 const plain = (r: ResourceView, path: string[]) => known(get(r.props, path)) && r.secret(path) === false;
 
+/** Types whose credential fields must be Pulumi secrets (what only the offline plan can see). */
+const SECRET_HOLDERS = ["pulumi:providers:kubernetes", "command:remote:Command", "pulumi:providers:command", "kubernetes:core/v1:Secret", ...HELM_TYPES];
+
 export const credentialsAsSecrets: ResourcePolicyDef = {
     kind: "resource",
     name: "credentials-as-secrets",
-    description: "Kubeconfigs, keys, passwords and tokens are Pulumi secrets: never plain text in state, config maps or container env values.",
-    remediation: "Wrap the value in pulumi.secret() (or read it with config.requireSecret); in pods use env valueFrom.secretKeyRef; keep credentials out of ConfigMaps.",
+    description: "Kubeconfigs, SSH keys, Secret data and credential Helm values are Pulumi secrets (encrypted in state). "
+        + "Checked by the offline plan: CrossGuard hands policies secrets unwrapped, so under `pulumi preview` it is not applicable.",
+    remediation: "Wrap the value in pulumi.secret() (or read it with config.requireSecret) before it reaches the resource.",
     levels: MANDATORY_EVERYWHERE,
+    severity: "critical",
     check(r) {
+        if (!SECRET_HOLDERS.includes(r.type)) return [];
+        if (!r.secretsVisible) notApplicable("CrossGuard hands policies secret values unwrapped: whether these inputs are secrets is checked by the offline plan (npm run plan), which CI runs on every pull request");
         const out: string[] = [];
         const p = r.props;
         if (r.type === "pulumi:providers:kubernetes" && plain(r, ["kubeconfig"])) out.push("provider kubeconfig is not a secret");
@@ -41,6 +49,26 @@ export const credentialsAsSecrets: ResourcePolicyDef = {
                 for (const k of Object.keys(m)) if (plain(r, [field, k])) out.push(`${field}["${k}"] is not a secret (pass it as pulumi.secret)`);
             }
         }
+        if (HELM_TYPES.includes(r.type)) {
+            for (const path of credentialLeaves(p.values, ["values"])) {
+                if (r.secret(path) === false) out.push(`${path.join(".")} is a credential in plain Helm values: pass it as a secret`);
+            }
+        }
+        return out;
+    },
+};
+
+export const credentialsNotInPlainConfig: ResourcePolicyDef = {
+    kind: "resource",
+    name: "credentials-not-in-plain-config",
+    description: "No credential in a ConfigMap key or a literal container env value (both runners see these: CrossGuard and the offline plan).",
+    remediation: "Keep credentials in a Secret and reference them with env valueFrom.secretKeyRef; never a ConfigMap key or an env `value`.",
+    levels: MANDATORY_EVERYWHERE,
+    severity: "high",
+    url: "https://kubernetes.io/docs/concepts/security/secrets-good-practices/",
+    check(r) {
+        const out: string[] = [];
+        const p = r.props;
         if (r.type === "kubernetes:core/v1:ConfigMap") {
             for (const k of Object.keys((p.data ?? {}) as object)) if (CREDENTIAL_NAME.test(k)) out.push(`ConfigMap key "${k}" holds a credential: use a Secret`);
         }
@@ -51,11 +79,6 @@ export const credentialsAsSecrets: ResourcePolicyDef = {
                         out.push(`${c.where}: env ${e.name} has a literal value: use valueFrom.secretKeyRef`);
                     }
                 }
-            }
-        }
-        if (HELM_TYPES.includes(r.type)) {
-            for (const path of credentialLeaves(p.values, ["values"])) {
-                if (r.secret(path) === false) out.push(`${path.join(".")} is a credential in plain Helm values: pass it as a secret`);
             }
         }
         return out;

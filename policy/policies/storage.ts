@@ -3,7 +3,8 @@
  * training stack (residency); Ceph pools durable in prod.
  */
 import { MANDATORY_EVERYWHERE, MANDATORY_IN_PROD } from "../lib/levels";
-import { get, isNot, isUnknown, known, list, num, ResourcePolicyDef, ResourceView, StackPolicyDef, StackViolation } from "../lib/view";
+import { get, isNot, isUnknown, known, list, notApplicable, num, ResourcePolicyDef, ResourceView, StackPolicyDef, StackViolation } from "../lib/view";
+import { podsOf } from "../lib/workloads";
 
 const S3_BUCKET = "aws:s3/bucket:Bucket";
 const S3_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
@@ -91,10 +92,14 @@ export const bucketsPrivateEncrypted: StackPolicyDef = {
 
 const OBC = "kubernetes:objectbucket.io/v1alpha1:ObjectBucketClaim";
 const OBJECT_USER = "kubernetes:ceph.rook.io/v1:CephObjectStoreUser";
+/** The bucket names of datasets: `datasets` (the training object store's default, config/storage.ts) and names built on it. */
 const DATASETS = /(^|[^a-z0-9])datasets?([^a-z0-9]|$)/i;
+/** The label (Kubernetes) or tag/label (clouds) that marks a bucket as holding datasets, whatever its name. */
+export const DATA_CLASS_LABEL = "hybridml.io/data-class";
+const DATA_CLASS_KEYS = [DATA_CLASS_LABEL, "data-class", "data_class"];
 
-/** Bucket names an IAM policy document allows access to (`arn:aws:s3:::<bucket>[/...]` in Allow statements). */
-function allowedS3Resources(policy: unknown): string[] {
+/** Allow statements of an IAM / S3 bucket policy document (JSON string or object). */
+function allowStatements(policy: unknown): any[] {
     let doc: any = policy;
     if (typeof policy === "string") {
         try {
@@ -104,44 +109,134 @@ function allowedS3Resources(policy: unknown): string[] {
         }
     }
     const statements = Array.isArray(doc?.Statement) ? doc.Statement : doc?.Statement ? [doc.Statement] : [];
-    return statements
-        .filter((st: any) => st?.Effect === "Allow")
+    return statements.filter((st: any) => st?.Effect === "Allow");
+}
+
+/** Bucket names in `arn:aws:s3:::<bucket>[/...]` resources of Allow statements. */
+function allowedS3Resources(policy: unknown): string[] {
+    return allowStatements(policy)
         .flatMap((st: any) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]))
         .filter((r: unknown): r is string => typeof r === "string" && r.startsWith("arn:aws:s3:::"))
         .map((r: string) => r.slice("arn:aws:s3:::".length).split("/")[0]);
 }
 
-/** The name of the bucket or user a resource is about, when it is a datasets one. */
-function datasetsName(r: ResourceView): string | undefined {
+/** The bucket a storage resource is (its physical name), if it is one. */
+function bucketNameOf(r: ResourceView): unknown {
     const p = r.props;
-    const candidates: unknown[] = [];
     switch (r.type) {
-        case OBC: candidates.push(get(p, "spec.bucketName"), get(p, "spec.generateBucketName"), get(p, "metadata.name")); break;
-        case OBJECT_USER: candidates.push(get(p, "metadata.name"), get(p, "spec.displayName")); break;
-        case S3_BUCKET: candidates.push(p.bucket, p.bucketPrefix); break;
-        case GCS_BUCKET: candidates.push(p.name); break;
-        case AZ_CONTAINER: candidates.push(p.containerName); break;
-        case "gcp:storage/bucketIAMMember:BucketIAMMember":
-        case "gcp:storage/bucketIAMBinding:BucketIAMBinding": candidates.push(p.bucket); break;
-        case "azure-native:authorization:RoleAssignment": candidates.push(...(typeof p.scope === "string" ? p.scope.split("/") : [])); break;
-        case "aws:iam/rolePolicy:RolePolicy":
-        case "aws:iam/policy:Policy": candidates.push(...allowedS3Resources(p.policy)); break;
+        case OBC: return get(p, "spec.bucketName") ?? get(p, "spec.generateBucketName");
+        case S3_BUCKET: return p.bucket ?? p.bucketPrefix;
+        case GCS_BUCKET: return p.name;
+        case AZ_CONTAINER: return p.containerName;
         default: return undefined;
     }
-    return candidates.find((c): c is string => typeof c === "string" && DATASETS.test(c));
+}
+
+/** True when a bucket resource carries the datasets data-class label or tag. */
+function labelledDatasets(r: ResourceView): boolean {
+    const maps = [get(r.props, "metadata.labels"), r.props.tags, r.props.labels, r.props.metadata];
+    return maps.some((m) => m && typeof m === "object" && DATA_CLASS_KEYS.some((k) => m[k] === "datasets"));
+}
+
+/** A test for datasets bucket names: buckets of this stack labelled as datasets, and bucket names of the datasets pattern. */
+interface Datasets {
+    has(bucket: string): boolean;
+}
+
+function datasetBuckets(resources: ResourceView[]): Datasets {
+    const labelled = new Set<string>();
+    for (const r of resources) {
+        const name = bucketNameOf(r);
+        if (typeof name === "string" && labelledDatasets(r)) labelled.add(name);
+    }
+    return { has: (b) => labelled.has(b) || DATASETS.test(b) };
+}
+
+/** Bucket names a string refers to: `s3://b/..`, `gs://b`, `arn:aws:s3:::b`, an Azure blob URL, or the bare name. */
+function bucketRefs(v: string): string[] {
+    const out: string[] = [];
+    for (const m of v.matchAll(/\b(?:s3|s3a|gs|gcs):\/\/([a-z0-9][a-z0-9.\-_]*)/gi)) out.push(m[1]);
+    for (const m of v.matchAll(/arn:aws:s3:::([a-z0-9][a-z0-9.\-_]*)/gi)) out.push(m[1]);
+    for (const m of v.matchAll(/\.blob\.core\.windows\.net\/([a-z0-9-]+)/gi)) out.push(m[1]);
+    if (/^[a-z0-9][a-z0-9.\-_]{1,62}$/.test(v)) out.push(v);
+    return out;
+}
+
+/** The datasets buckets a pod reads through its containers' env values, args and command (and a KServe storageUri). */
+function workloadAccess(r: ResourceView, datasets: Datasets): string[] {
+    const hits = new Set<string>();
+    const scan = (v: unknown) => {
+        if (typeof v === "string") for (const b of bucketRefs(v)) if (datasets.has(b)) hits.add(b);
+    };
+    for (const pod of podsOf(r.type, r.props)) {
+        for (const c of pod.containers) {
+            for (const e of list(c.container.env)) if (e && typeof e === "object") scan(e.value);
+            for (const a of [...list(c.container.args), ...list(c.container.command)]) scan(a);
+            scan(c.container.storageUri);
+        }
+    }
+    return [...hits];
+}
+
+/** Users a bucket policy allows on a datasets bucket (`arn:aws:iam:::user/<uid>` principals). */
+function allowedUsers(policy: unknown, datasets: Datasets): string[] {
+    return allowStatements(policy)
+        .filter((st: any) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).some((x: unknown) =>
+            typeof x === "string" && x.startsWith("arn:aws:s3:::") && datasets.has(x.slice("arn:aws:s3:::".length).split("/")[0])))
+        .flatMap((st: any) => list(get(st, "Principal.AWS")).concat(typeof get(st, "Principal.AWS") === "string" ? [get(st, "Principal.AWS")] : []))
+        .map((a: unknown) => (typeof a === "string" ? /user\/(.+)$/.exec(a)?.[1] : undefined))
+        .filter((u: string | undefined): u is string => u !== undefined);
+}
+
+/** What a resource does with datasets: why it breaks residency outside a training stack (undefined: nothing). */
+function datasetsAccess(r: ResourceView, datasets: Datasets, usersWithAccess: Set<string>): string | undefined {
+    const p = r.props;
+    const bucket = bucketNameOf(r);
+    if (typeof bucket === "string" && datasets.has(bucket)) return `is the datasets bucket "${bucket}"`;
+    const granted = (names: unknown[]) => names.find((n): n is string => typeof n === "string" && datasets.has(n));
+    switch (r.type) {
+        case "gcp:storage/bucketIAMMember:BucketIAMMember":
+        case "gcp:storage/bucketIAMBinding:BucketIAMBinding": {
+            const b = granted([p.bucket]);
+            return b ? `grants ${p.role ?? "a role"} on the datasets bucket "${b}"` : undefined;
+        }
+        case "azure-native:authorization:RoleAssignment": {
+            const b = granted(typeof p.scope === "string" ? p.scope.split("/") : []);
+            return b ? `assigns a role on the datasets container "${b}"` : undefined;
+        }
+        case "aws:iam/rolePolicy:RolePolicy":
+        case "aws:iam/policy:Policy": {
+            const b = granted(allowedS3Resources(p.policy));
+            return b ? `allows access to the datasets bucket "${b}"` : undefined;
+        }
+        case OBJECT_USER: {
+            const uid = get(p, "metadata.name");
+            return typeof uid === "string" && usersWithAccess.has(uid) ? `is user "${uid}", whom a bucket policy allows on a datasets bucket` : undefined;
+        }
+        default: {
+            const hits = workloadAccess(r, datasets);
+            return hits.length > 0 ? `reads the datasets bucket ${hits.map((h) => `"${h}"`).join(", ")} (env, args or storageUri)` : undefined;
+        }
+    }
 }
 
 export const datasetsStayInTraining: StackPolicyDef = {
     kind: "stack",
     name: "datasets-stay-in-training",
-    description: "Data residency: a `datasets` bucket, or an identity allowed to read one (Ceph user, IAM policy, bucket IAM member, role assignment), exists only in a stack with the training role.",
-    remediation: "Keep datasets in the private training cloud: remove the datasets bucket/user from this stack; serving stacks get approved model artefacts only.",
+    description: "Data residency: a datasets bucket, anything granted access to one (IAM policy, bucket IAM member, role assignment, a Ceph user a bucket policy allows), "
+        + "and any workload reading one (env, args, storageUri) exist only in a stack with the training role. Classified by what a resource accesses, not by its name.",
+    remediation: "Keep datasets in the private training cloud: remove the datasets bucket, grant or reader from this stack; serving stacks get approved model artefacts only (the contract's modelStore).",
     levels: MANDATORY_EVERYWHERE,
+    needsRoles: true,
+    severity: "critical",
     check(s) {
-        if (s.roles.includes("training")) return [];
+        const roles = s.roles ?? notApplicable("the stack's roles are unknown (no known `roles` output, no `roles` entry for the stack in the policy config)");
+        if (roles.includes("training")) return [];
+        const datasets = datasetBuckets(s.resources);
+        const users = new Set(s.resources.filter((r) => r.type === OBC).flatMap((r) => allowedUsers(get(r.props, "spec.additionalConfig.bucketPolicy"), datasets)));
         return s.resources.flatMap((r) => {
-            const name = datasetsName(r);
-            return name ? [{ urn: r.urn, message: `${r.name}: ${r.type.split(":").pop()} "${name}" is a datasets bucket or grants access to one, but stack ${s.stack} has no training role (roles: ${s.roles.join(", ") || "none"})` }] : [];
+            const why = datasetsAccess(r, datasets, users);
+            return why ? [{ urn: r.urn, message: `${r.name}: ${r.type.split(":").pop()} ${why}, but stack ${s.stack} has no training role (roles: ${roles.join(", ") || "none"})` }] : [];
         });
     },
 };

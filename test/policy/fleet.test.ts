@@ -43,7 +43,7 @@ describe("policy pack over the shipped stacks (offline plan)", function () {
     });
 
     it("dev's advisory violations are the durability floors dev is allowed to relax", () => {
-        const allowed = new Set(["ceph-pool-replication", "kafka-replication", "pulsar-quorum", "cluster-encryption-identity", "gpu-pools-tainted", "scale-to-zero-autoscaler"]);
+        const allowed = new Set(["ceph-pool-replication", "kafka-replication", "pulsar-quorum", "cluster-encryption-identity", "gpu-pools-tainted", "scale-to-zero-autoscaler", "recommended-labels", "load-balancers-restricted"]);
         for (const v of plan("dev").violations) assert.ok(allowed.has(v.policy) && v.enforcement === "advisory", `${v.policy}: ${v.message}`);
     });
 

@@ -17,10 +17,19 @@ import type { PlanResult } from "../../tools/plan/plan";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const proxy = require("@pulumi/policy/proxy") as { unknownCheckingProxy(o: unknown): any; unknownStringValue: string };
 
+/** A policy CrossGuard reports as not applicable to a resource (urn) or the stack (""), with the reason. */
+export interface NotRun {
+    policy: string;
+    urn: string;
+    reason: string;
+}
+
 export interface Where {
     stack?: string;
     environment?: Environment;
     roles?: string[];
+    /** The policy config's `roles` entry (default: this stack with `roles`). */
+    configRoles?: Record<string, string[]>;
 }
 
 const defaults = (w: Where) => ({ stack: w.stack ?? "prod-aws", environment: w.environment ?? "prod", roles: w.roles ?? ["serving"] });
@@ -56,16 +65,29 @@ function opts(r: PlanResource) {
  * Violations of one policy through the CrossGuard adapter, with mocked analyzer arguments.
  * `stackOutputs` are the root stack's outputs (CrossGuard's stack policies see them as its props).
  */
-export async function crossGuardViolations(def: PolicyDef, resources: PlanResource[], where: Where = {}, stackOutputs?: Record<string, unknown>): Promise<Violation[]> {
+export async function crossGuardViolations(
+    def: PolicyDef, resources: PlanResource[], where: Where = {}, stackOutputs?: Record<string, unknown>, notRun?: NotRun[],
+): Promise<Violation[]> {
     const ctx = defaults(where);
     const policy = toCrossGuard(def);
-    const config = packConfigFor(ctx.environment, allPolicies)[def.name] as { enforcementLevel: string; environment: string };
+    const config = packConfigFor(ctx.environment, allPolicies, where.configRoles ?? { [ctx.stack]: ctx.roles })[def.name] as { enforcementLevel: string; environment: string };
     const out: Violation[] = [];
     const level = (config.enforcementLevel === "advisory" ? "advisory" : "mandatory") as Violation["enforcement"];
     if (config.enforcementLevel === "disabled") return [];
-    const getConfig = <T extends object>() => ({ environment: config.environment }) as unknown as T;
+    const { enforcementLevel: _level, ...properties } = config;
+    const getConfig = <T extends object>() => properties as unknown as T;
+    class NotApplicableError extends Error {}
     const notApplicable = (reason?: string): never => {
-        throw new Error(reason);
+        throw new NotApplicableError(reason);
+    };
+    /** Run a validation the way the analyzer does: a thrown notApplicable is recorded, not an error. */
+    const analyze = async (urn: string, run: () => void | Promise<void>) => {
+        try {
+            await run();
+        } catch (e) {
+            if (!(e instanceof NotApplicableError)) throw e;
+            notRun?.push({ policy: def.name, urn, reason: e.message });
+        }
     };
     const props = (r: PlanResource) => proxy.unknownCheckingProxy(toCrossGuardValue(r.inputs, () => undefined));
     if ("validateResource" in policy) {
@@ -76,7 +98,7 @@ export async function crossGuardViolations(def: PolicyDef, resources: PlanResour
                 type: r.type, props: props(r), urn: r.urn, name: r.name, opts: opts(r), stackTags: new Map(),
                 isType: () => false, asType: () => undefined, getConfig, notApplicable,
             };
-            for (const v of Array.isArray(validate) ? validate : [validate!]) await v(args, report);
+            for (const v of Array.isArray(validate) ? validate : [validate!]) await analyze(r.urn, () => v(args, report));
         }
         return out;
     }
@@ -96,7 +118,7 @@ export async function crossGuardViolations(def: PolicyDef, resources: PlanResour
         if (r.parent && byUrn.has(r.parent)) pr.parent = byUrn.get(r.parent);
     }
     const args: StackValidationArgs = { resources: [...byUrn.values()], stackTags: new Map(), getConfig, notApplicable };
-    await (policy as StackValidationPolicy).validateStack(args, (message, urn) => out.push({ policy: def.name, enforcement: level, urn: urn ?? "", message }));
+    await analyze("", () => (policy as StackValidationPolicy).validateStack(args, (message, urn) => out.push({ policy: def.name, enforcement: level, urn: urn ?? "", message })));
     return out;
 }
 

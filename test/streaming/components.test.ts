@@ -211,7 +211,11 @@ describe("streaming components (mocked)", () => {
             assert.ok(job.dependencies.includes(rec.one("kubernetes:helm.sh/v3:Release").urn));
             const spec = rec.inputs(job).spec.template.spec;
             assert.equal(spec.containers[0].image, "apachepulsar/pulsar:4.0.12");
-            assert.deepEqual(spec.volumes.map((v: { secret: { secretName: string } }) => v.secret.secretName), ["pulsar-token-admin", "pulsar-ca-tls"]);
+            assert.deepEqual(spec.volumes.map((v: { secret?: { secretName: string }; emptyDir?: object; name: string }) => v.secret?.secretName ?? `emptyDir:${v.name}`),
+                ["pulsar-token-admin", "pulsar-ca-tls", "emptyDir:scratch", "emptyDir:pulsar-logs"]);
+            // Restricted: read-only root filesystem, writable scratch only where the CLI writes.
+            assert.equal(spec.containers[0].securityContext.readOnlyRootFilesystem, true);
+            assert.deepEqual(spec.containers[0].volumeMounts.filter((m: { readOnly?: boolean }) => !m.readOnly).map((m: { mountPath: string }) => m.mountPath), ["/tmp", "/pulsar/logs"]);
             assert.match(spec.containers[0].command[2], /grant-permission hybridml\/feedback --role 'feedback-edge' --actions produce/);
         });
     });

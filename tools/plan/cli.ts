@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- --stack NAME [--stack NAME...] | --all [--out DIR] [--config-dir DIR] [--compare BASE_DIR]`
+ * `npm run plan -- --stack NAME [--stack NAME...] | --all [--out DIR] [--config-dir DIR] [--compare BASE_DIR [--svg-url URL]]`
  *
  * Writes plan/<stack>.json for each stack and prints a summary. Exit code 1 on a config or
  * contract error (message only, no stack trace), a mandatory policy violation, or a serving
@@ -12,18 +12,23 @@ import { listStacks, planFleet, PlanResult, readStackConfig, REPO_ROOT } from ".
 import { hasMandatory } from "./policies";
 import { formatParity, servingParity, servingResources } from "./parity";
 import { fleetSvg } from "./graph";
-import { buildReport, readPlans } from "./report";
+import { buildReport, fleetStatus, readPlans } from "./report";
 import { UserError } from "../../config/resolve";
 import { formatReachability, reachabilityErrors } from "./reachability";
 
-/** Write <out>/fleet.svg and <out>/report.md (this run's plans against the base plans). */
-async function writeCompareReport(out: string, baseDir: string, results: Map<string, PlanResult>, parity?: string): Promise<string> {
+/**
+ * Write <out>/fleet.svg (stacks coloured by what the change does to them) and <out>/report.md (this
+ * run's plans against the base plans), linking the picture at `svgUrl` when given (CI: the run's
+ * artifact, which a PR comment can open), else by its file name.
+ */
+async function writeCompareReport(out: string, baseDir: string, results: Map<string, PlanResult>, parity?: string, svgUrl?: string): Promise<string> {
     const ok = [...results.values()].filter((r) => !r.error);
     const svgName = "fleet.svg";
-    fs.writeFileSync(path.join(out, svgName), await fleetSvg(ok.map((r) => r.plan)));
     const errors = new Map([...results.values()].filter((r) => r.error).map((r) => [r.plan.stack, r.error!.message]));
+    const input = { base: readPlans(baseDir), head: ok.map((r) => r.plan), parity, svg: svgUrl ?? svgName, errors };
+    fs.writeFileSync(path.join(out, svgName), await fleetSvg(input.head, fleetStatus(input)));
     const file = path.join(out, "report.md");
-    fs.writeFileSync(file, buildReport({ base: readPlans(baseDir), head: ok.map((r) => r.plan), parity, svg: svgName, errors }));
+    fs.writeFileSync(file, buildReport(input));
     return file;
 }
 
@@ -35,6 +40,8 @@ interface Args {
     configDir: string;
     /** Directory of base plans to compare with (writes <out>/report.md and <out>/fleet.svg). */
     compare?: string;
+    /** Where readers of the report open fleet.svg (an absolute URL, e.g. the CI run's artifacts). */
+    svgUrl?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -46,6 +53,13 @@ function parseArgs(argv: string[]): Args {
         else if (a === "--out") args.out = path.resolve(argv[++i] ?? "");
         else if (a === "--config-dir") args.configDir = path.resolve(argv[++i] ?? "");
         else if (a === "--compare") args.compare = path.resolve(argv[++i] ?? "");
+        else if (a === "--svg-url") {
+            args.svgUrl = argv[++i] ?? "";
+            if (!/^https?:\/\/\S+$/.test(args.svgUrl)) {
+                console.error(`--svg-url must be an absolute http(s) URL (got ${JSON.stringify(args.svgUrl)}): the PR comment cannot open a relative link`);
+                usage(2);
+            }
+        }
         else if (a === "--help" || a === "-h") usage(0);
         else {
             console.error(`unknown argument ${a}`);
@@ -57,7 +71,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(code: number): never {
-    console.error("usage: npm run plan -- --all | --stack NAME [--stack NAME ...] [--out DIR] [--config-dir DIR] [--compare BASE_DIR]");
+    console.error("usage: npm run plan -- --all | --stack NAME [--stack NAME ...] [--out DIR] [--config-dir DIR] [--compare BASE_DIR [--svg-url URL]]");
     process.exit(code);
 }
 
@@ -125,7 +139,7 @@ async function main(): Promise<number> {
     for (const e of reachErrors) console.error(`reachability error: ${e}`);
     failed ||= reachErrors.length > 0;
     if (args.compare) {
-        const report = await writeCompareReport(args.out, args.compare, results, parity);
+        const report = await writeCompareReport(args.out, args.compare, results, parity, args.svgUrl);
         console.log(`report: ${path.relative(process.cwd(), report) || report}`);
     }
     console.log(`planned ${results.size} stack(s) in ${((Date.now() - started) / 1000).toFixed(1)} s; plans in ${path.relative(process.cwd(), args.out) || "."}/`);

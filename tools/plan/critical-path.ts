@@ -8,7 +8,12 @@
  * docs: managed control planes take minutes, managed node pools a few minutes, Helm releases wait
  * for their workloads to be ready (Pulumi's default), custom resources return once applied (the
  * operator reconciles afterwards), IAM and network objects take seconds. They are estimates for
- * comparing plans and finding the longest chain, not promises.
+ * comparing plans and finding the longest chain, not promises. A Helm release is estimated by its
+ * chart: a chart of CRDs or configuration only has nothing to wait for, an operator waits for one
+ * Deployment, a data system for its quorum of StatefulSets.
+ *
+ * The critical path of a change counts only what the change creates or replaces: everything else
+ * already exists and takes no time.
  */
 import type { PlanResource } from "./types";
 
@@ -39,11 +44,40 @@ export const DURATION_ESTIMATES: Readonly<Record<string, number>> = {
     // Edge: k3s install over SSH.
     "command:remote:Command": 90,
     // Kubernetes.
-    "kubernetes:helm.sh/v3:Release": 120, // waits for the chart's workloads (operators) to be ready
+    // Helm releases: by chart (CHART_ESTIMATES).
     "kubernetes:core/v1:Namespace": 2,
     "kubernetes:apps/v1:Deployment": 60, "kubernetes:apps/v1:StatefulSet": 120, "kubernetes:apps/v1:DaemonSet": 60,
     "kubernetes:batch/v1:Job": 60, "kubernetes:core/v1:PersistentVolumeClaim": 30, "kubernetes:core/v1:Service": 5,
 };
+
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+
+/** Helm releases by chart name (the last path segment of `chart`): Pulumi waits for the chart's workloads to be ready. */
+export const CHART_ESTIMATES: Readonly<Record<string, number>> = {
+    "kserve-crd": 15, // CRDs only
+    "kserve-runtime-configs": 15, // ClusterServingRuntimes only
+    "kserve-resources": 120, // controller + webhook
+    "cert-manager": 90, // controller, cainjector, webhook
+    "strimzi-kafka-operator": 90,
+    "rook-ceph": 120, // operator
+    "ceph-csi-drivers": 90, // node plugin DaemonSets on every node
+    "gpu-operator": 240, // operator, NFD, toolkit and device-plugin DaemonSets
+    "kube-prometheus-stack": 240, // Prometheus, Alertmanager, Grafana, operator
+    pulsar: 600, // ZooKeeper, then BookKeeper, then brokers, one StatefulSet after another
+    "cluster-autoscaler": 60,
+};
+
+/** A Helm release of a chart not in CHART_ESTIMATES. */
+export const DEFAULT_CHART_ESTIMATE = 120;
+
+/** The chart name of a release's `chart` input (`oci://.../kserve-crd`, `repo/name`, `name`). */
+export const chartName = (chart: unknown): string => (typeof chart === "string" ? chart.split("/").pop() ?? chart : "");
+
+/** Estimated create time of one resource (Helm releases by chart), in seconds. */
+export function estimateOf(r: Pick<PlanResource, "type" | "inputs">): number {
+    if (r.type === HELM_RELEASE) return CHART_ESTIMATES[chartName(r.inputs?.chart)] ?? DEFAULT_CHART_ESTIMATE;
+    return estimate(r.type);
+}
 
 /** Estimates by pattern, for types without an exact entry (first match wins). */
 const PATTERNS: Array<[RegExp, number]> = [
@@ -57,8 +91,9 @@ const PATTERNS: Array<[RegExp, number]> = [
 /** Default for anything else (a cloud API call). */
 export const DEFAULT_ESTIMATE = 10;
 
-/** Estimated create time of one resource type, in seconds. */
+/** Estimated create time of one resource type, in seconds (Helm releases: `estimateOf`, by chart). */
 export function estimate(type: string): number {
+    if (type === HELM_RELEASE) return DEFAULT_CHART_ESTIMATE;
     const exact = DURATION_ESTIMATES[type];
     if (exact !== undefined) return exact;
     for (const [re, s] of PATTERNS) if (re.test(type)) return s;
@@ -69,11 +104,15 @@ export interface CriticalPath {
     /** Total estimated seconds along the chain. */
     seconds: number;
     /** The chain, first created first. */
-    chain: Array<{ urn: string; type: string; name: string; seconds: number }>;
+    chain: Array<{ urn: string; type: string; name: string; seconds: number; kind: string }>;
 }
 
-/** The longest chain of a plan's resources (reads excluded). */
-export function criticalPath(resources: PlanResource[]): CriticalPath {
+/**
+ * The longest chain of a plan's resources (reads excluded). With `only`, the chain of a change:
+ * resources outside `only` exist already and take no time (they still order the others).
+ */
+export function criticalPath(resources: PlanResource[], only?: ReadonlySet<string>): CriticalPath {
+    const cost = (r: PlanResource) => (only && !only.has(r.urn) ? 0 : estimateOf(r));
     const byUrn = new Map(resources.filter((r) => !r.read).map((r) => [r.urn, r]));
     const memo = new Map<string, { total: number; prev?: string }>();
     const visiting = new Set<string>();
@@ -95,7 +134,7 @@ export function criticalPath(resources: PlanResource[]): CriticalPath {
             }
         }
         visiting.delete(urn);
-        const total = best + estimate(r.type);
+        const total = best + cost(r);
         memo.set(urn, { total, prev });
         return total;
     };
@@ -111,7 +150,7 @@ export function criticalPath(resources: PlanResource[]): CriticalPath {
     const chain: CriticalPath["chain"] = [];
     for (let u = end; u !== undefined; u = memo.get(u)?.prev) {
         const r = byUrn.get(u)!;
-        chain.unshift({ urn: u, type: r.type, name: r.name, seconds: estimate(r.type) });
+        chain.unshift({ urn: u, type: r.type, name: r.name, seconds: cost(r), kind: r.type === HELM_RELEASE ? `chart ${chartName(r.inputs?.chart)}` : r.type.split(":").pop()! });
     }
     return { seconds: Math.max(0, max), chain: chain.filter((c, i) => c.seconds > 0 || i === chain.length - 1) };
 }

@@ -57,8 +57,17 @@ function nodeOf(plan: Plan): StackNode {
 const q = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** The fleet as Graphviz DOT. */
-export function fleetDot(plans: Plan[]): string {
+/** A stack's state in this change, for the picture: border colour and a legend word. */
+export type StackState = "unchanged" | "changed" | "blocked" | "failed";
+const STATE_STYLE: Record<StackState, { border: string; width: number; word: string }> = {
+    unchanged: { border: "#9ca3af", width: 1, word: "unchanged" },
+    changed: { border: "#d97706", width: 3, word: "changes" },
+    blocked: { border: "#dc2626", width: 4, word: "BLOCKED" },
+    failed: { border: "#7f1d1d", width: 4, word: "PLAN FAILED" },
+};
+
+/** The fleet as Graphviz DOT; with `status`, each stack is outlined by what this change does to it. */
+export function fleetDot(plans: Plan[], status?: ReadonlyMap<string, StackState>): string {
     const nodes = plans.map(nodeOf);
     const lines = [
         "digraph fleet {",
@@ -74,12 +83,18 @@ export function fleetDot(plans: Plan[]): string {
             `<tr><td>roles: ${html(n.roles.join(", ") || "-")}</td></tr>`,
             ...(n.highlights.length ? [`<tr><td>${html(n.highlights.join(", "))}</td></tr>`] : []),
         ];
-        lines.push(`  ${q(n.stack)} [label=<<table border="1" cellborder="0" cellspacing="0" cellpadding="4">${rows.join("")}</table>>];`);
+        const st = status?.get(n.stack);
+        const style = st ? STATE_STYLE[st] : { border: "#000000", width: 1, word: "" };
+        if (st) rows.push(`<tr><td><font color="${style.border}"><b>${html(style.word)}</b></font></td></tr>`);
+        lines.push(`  ${q(n.stack)} [label=<<table border="${style.width}" color="${style.border}" cellborder="0" cellspacing="0" cellpadding="4">${rows.join("")}</table>>];`);
     }
     const known = new Set(nodes.map((n) => n.stack));
     for (const n of nodes) {
         if (!n.trainingStack) continue;
-        if (!known.has(n.trainingStack)) lines.push(`  ${q(n.trainingStack)} [label=${q(`${n.trainingStack} (not planned)`)}, shape=box, style=dashed];`);
+        if (!known.has(n.trainingStack)) {
+            const failed = status?.get(n.trainingStack) === "failed";
+            lines.push(`  ${q(n.trainingStack)} [label=${q(`${n.trainingStack} (${failed ? "PLAN FAILED" : "not planned"})`)}, shape=box, style=dashed${failed ? `, color="${STATE_STYLE.failed.border}", penwidth=4` : ""}];`);
+        }
         lines.push(`  ${q(n.trainingStack)} -> ${q(n.stack)} [label="approved models\\n(model sync)", color="#2563eb"];`);
         lines.push(`  ${q(n.stack)} -> ${q(n.trainingStack)} [label="StackReference\\n(catalogue, store, stream)", style=dashed, color="#6b7280"];`);
         lines.push(`  ${q(n.stack)} -> ${q(n.trainingStack)} [label="inference feedback", color="#16a34a"];`);
@@ -96,6 +111,6 @@ export async function renderSvg(dot: string): Promise<string> {
 }
 
 /** The fleet picture as SVG. */
-export async function fleetSvg(plans: Plan[]): Promise<string> {
-    return renderSvg(fleetDot(plans));
+export async function fleetSvg(plans: Plan[], status?: ReadonlyMap<string, StackState>): Promise<string> {
+    return renderSvg(fleetDot(plans, status));
 }

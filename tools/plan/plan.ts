@@ -10,7 +10,8 @@ import { decodeConfigValue } from "../../config/keys";
 import { fleetIssues } from "../../config/fleet";
 import { packChecks, PlanCheck, planContext, runPolicies } from "./policies";
 import { mask, RecordedResource, reveal, runProgram, SecretValue, StackOutputs } from "./recorder";
-import type { Plan, PlanResource } from "./types";
+import { secretDigests } from "./report";
+import type { Plan, PlanResource, PlanSecrets } from "./types";
 
 export type { Plan, PlanResource, Violation } from "./types";
 
@@ -106,6 +107,7 @@ function toPlanResource(r: RecordedResource, readState?: Record<string, unknown>
     const res: PlanResource = {
         urn: r.urn, type: r.type, name: r.name, parent: r.parent, provider: stripProviderId(r.provider),
         dependencies: r.dependencies, protect: r.protect, retainOnDelete: r.retainOnDelete, ignoreChanges: r.ignoreChanges, read: r.read,
+        ...(r.aliases && r.aliases.length > 0 ? { aliases: r.aliases } : {}),
         inputs: mask(r.inputs) as Record<string, unknown>,
     };
     if (readState) res.outputs = readState;
@@ -126,6 +128,20 @@ export interface PlanOptions {
     references?: (stack: string) => Record<string, unknown> | undefined;
     /** Policy checks to run over the plan (default: the CrossGuard pack's policies, `packChecks()`). */
     checks?: readonly PlanCheck[];
+    /** Salt of the secrets' digests (default $PLAN_SECRET_SALT; unset: no digests, secret changes undetectable). */
+    secretSalt?: string;
+}
+
+/** Salted digests of a run's secrets (outputs and inputs), for the compare report. */
+function digestsOf(outputs: Record<string, unknown>, records: RecordedResource[], salt: string): PlanSecrets {
+    const isSecret = (x: unknown) => x instanceof SecretValue;
+    const unwrap = (x: unknown) => reveal(x);
+    const inputs: PlanSecrets["inputs"] = {};
+    for (const r of records) {
+        const d = secretDigests(r.inputs, salt, isSecret, unwrap);
+        if (Object.keys(d).length > 0) inputs[r.urn] = d;
+    }
+    return { outputs: secretDigests(outputs, salt, isSecret, unwrap), inputs };
 }
 
 /** Plan one stack. Never throws for user errors (config, contract): they come back in `error`. */
@@ -148,6 +164,8 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
     const resources = result.resources.map((r) => toPlanResource(r,
         r.type === "pulumi:pulumi:StackReference" ? readStates.get(String(reveal(r.inputs.name))) : undefined));
     const plan: Plan = { stack, resources, outputs: mask(result.outputs) as Record<string, unknown>, violations: [] };
+    const salt = opts.secretSalt ?? process.env.PLAN_SECRET_SALT;
+    if (salt) plan.secrets = digestsOf(result.outputs, result.resources, salt);
     const userError = result.error instanceof UserError;
     if (result.error && !userError) throw result.error;
     if (!result.error) {

@@ -5,7 +5,7 @@
  * registered by importing a module.
  */
 import { environmentOf, levelOf, loadPackConfig, PackConfig } from "../../policy/lib/config";
-import { Environment, environmentFromStack, ENVIRONMENTS, PolicyDef, ResourceView, SECRET, StackView } from "../../policy/lib/view";
+import { Environment, environmentFromStack, ENVIRONMENTS, NotApplicable, PolicyDef, ResourceView, SECRET, StackView } from "../../policy/lib/view";
 import { allPolicies } from "../../policy/policies";
 import type { Plan, PlanResource, Violation } from "./types";
 
@@ -15,7 +15,8 @@ export type { Violation } from "./types";
 export interface PlanContext {
     stack: string;
     environment: Environment;
-    roles: string[];
+    /** undefined: nothing states the roles (then policies that need them do not run). */
+    roles: string[] | undefined;
 }
 
 /** A check over a whole plan. */
@@ -35,7 +36,18 @@ export function resourceViewFromPlan(r: PlanResource): ResourceView {
             }
             return v === undefined ? undefined : v === SECRET;
         },
+        secretsVisible: true,
     };
+}
+
+/** A check's violations; none when it is not applicable (CrossGuard reports those as not applicable, not as violations). */
+function verdict<T>(run: () => T[]): T[] {
+    try {
+        return run();
+    } catch (e) {
+        if (e instanceof NotApplicable) return [];
+        throw e;
+    }
 }
 
 /** The plan check of one pack policy under a pack config (enforcement and environment, as CrossGuard reads them). */
@@ -48,10 +60,10 @@ export function planCheckOf(def: PolicyDef, config: (env: Environment) => PackCo
         const environment = environmentOf(def, cfg) ?? ctx.environment;
         const views = resources.map(resourceViewFromPlan);
         if (def.kind === "resource") {
-            return views.flatMap((r) => def.check(r, { stack: ctx.stack, environment }).map((message) => ({ policy: def.name, enforcement, urn: r.urn, message })));
+            return views.flatMap((r) => verdict(() => def.check(r, { stack: ctx.stack, environment })).map((message) => ({ policy: def.name, enforcement, urn: r.urn, message })));
         }
         const stack: StackView = { stack: ctx.stack, environment, roles: ctx.roles, resources: views };
-        return def.check(stack).map((v) => ({ policy: def.name, enforcement, urn: v.urn ?? "", message: v.message }));
+        return verdict(() => def.check(stack)).map((v) => ({ policy: def.name, enforcement, urn: v.urn ?? "", message: v.message }));
     };
 }
 
@@ -71,7 +83,7 @@ export function planContext(plan: Pick<Plan, "stack" | "outputs">, environment?:
     return {
         stack: plan.stack,
         environment: env ?? environmentFromStack(plan.stack),
-        roles: Array.isArray(outRoles) ? outRoles.map(String) : roles ?? [],
+        roles: Array.isArray(outRoles) ? outRoles.map(String) : roles,
     };
 }
 

@@ -36,6 +36,8 @@ export interface RecordedResource {
     customTimeouts?: { create?: string; update?: string; delete?: string };
     /** `deleteBeforeReplace` was set. */
     deleteBeforeReplace?: boolean;
+    /** URNs this resource was known by before (its `aliases`, resolved as the engine resolves them). */
+    aliases?: string[];
     /** True for resources read rather than created (StackReference, `get`). */
     read: boolean;
     custom: boolean;
@@ -101,9 +103,39 @@ function customTimeoutsOf(req: Req): { customTimeouts?: RecordedResource["custom
     return Object.keys(out).length > 0 ? { customTimeouts: out } : {};
 }
 
+interface AliasSpecMessage {
+    getName(): string; getType(): string; getStack(): string; getProject(): string; getParenturn(): string; getNoparent(): boolean;
+}
+interface AliasMessage { getUrn(): string; getSpec(): AliasSpecMessage | undefined }
+
+/**
+ * The URNs of a registration's aliases: URN aliases as given, alias specs resolved as the engine
+ * resolves them (name, type, stack, project default to the resource's own; the parent to its own
+ * parent unless `noParent` or another `parentUrn` is given), in the URN scheme of the plan's own
+ * URNs (Pulumi's mock monitor: the parent's own type, then `$`, then the type).
+ */
+export function aliasUrns(req: Req, stack: string, project: string): string[] {
+    const urns = ((req.getAliasurnsList?.() as string[] | undefined) ?? []).slice();
+    for (const a of ((req.getAliasesList?.() as AliasMessage[] | undefined) ?? [])) {
+        if (a.getUrn()) {
+            urns.push(a.getUrn());
+            continue;
+        }
+        const spec = a.getSpec();
+        if (!spec) continue;
+        const parent = spec.getNoparent() ? "" : spec.getParenturn() || String(req.getParent() ?? "");
+        const type = spec.getType() || String(req.getType());
+        const parentType = parent ? `${(parent.split("::")[2] ?? "").split("$").pop()}$` : "";
+        urns.push(`urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::${parentType}${type}::${spec.getName() || String(req.getName())}`);
+    }
+    return urns;
+}
+
 /** Records every registration and read that reaches the monitor it is attached to. */
 class Recorder {
     readonly records: RecordedResource[] = [];
+
+    constructor(private readonly stack = "", private readonly project = "") {}
 
     /** Wrap the monitor's register and read calls (the monitor still answers them). */
     attach(monitor: MonitorCalls): void {
@@ -127,6 +159,7 @@ class Recorder {
             ignoreChanges: read ? [] : (req as { getIgnorechangesList?: () => string[] }).getIgnorechangesList?.() ?? [],
             ...(read ? {} : customTimeoutsOf(req)),
             ...(!read && req.getDeletebeforereplace?.() ? { deleteBeforeReplace: true } : {}),
+            aliases: read ? [] : aliasUrns(req, this.stack, this.project),
             read,
             custom: read ? true : Boolean(req.getCustom()),
             additionalSecretOutputs: (req.getAdditionalsecretoutputsList() as string[]) ?? [],
@@ -206,7 +239,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, opts: RunOpti
     };
     // Pulumi's own mock runtime (with the feature flags it sets), then the recorder on its monitor.
     await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, preview);
-    const recorder = new Recorder();
+    const recorder = new Recorder(opts.stack, opts.project);
     recorder.attach(settings.getMonitor() as unknown as MonitorCalls);
 
     let value: T | undefined;

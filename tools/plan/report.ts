@@ -3,15 +3,19 @@
  * per stack, what the pull request adds, changes (field by field), replaces and removes against
  * the base plans; which changes a real `pulumi up` would refuse or make destructive (a CRD
  * transition rule such as Rook's immutable fields, a replaced or removed protected resource);
- * policy violations; the serving parity result; the cross-cluster reachability of every flow; the
- * deploy critical path; and a link to the fleet
- * picture (fleet.svg). Secrets stay masked ("[secret]"): a changed secret does not show.
+ * policy violations; stack output changes (the stack-reference contract); the serving parity
+ * result; the cross-cluster reachability of every flow; the deploy critical path of the whole stack
+ * and of the change; and a link to the fleet picture (fleet.svg). Secrets stay masked ("[secret]"); a
+ * changed secret shows as changed when both plans carry salted digests of their secrets
+ * (PLAN_SECRET_SALT), never its value. Renamed resources are matched through their `aliases`.
+ * Replacements are estimates (tools/plan/replacements.ts).
  */
 import { redactText } from "../../config/redact";
 import * as fs from "fs";
 import * as path from "path";
 import { criticalPath, formatDuration } from "./critical-path";
 import { reachabilityMarkdown } from "./reachability";
+import { covers, replaceFields, replaceTriggers } from "./replacements";
 import type { Plan, PlanResource, Violation } from "./types";
 
 const UNKNOWN = "[unknown]";
@@ -21,13 +25,17 @@ export interface FieldChange {
     path: string;
     before: unknown;
     after: unknown;
+    /** Both sides are "[secret]" and the salted digests differ: the secret changed. */
+    secretChanged?: boolean;
 }
 
 export interface ResourceChange {
     resource: PlanResource;
     fields: FieldChange[];
-    /** Fields whose change makes the provider replace the resource (empty: an in-place update). */
+    /** Fields whose change makes the provider replace the resource (empty: an in-place update). Estimates. */
     replaceBecause: string[];
+    /** The URN in the base plan when the resource was renamed (matched through `aliases`). */
+    renamedFrom?: string;
 }
 
 export interface StackComparison {
@@ -48,6 +56,8 @@ export interface StackComparison {
     newViolations: Violation[];
     /** Violations the base plan had and this one does not. */
     resolvedViolations: Violation[];
+    /** Changes of the stack's outputs (secrets: changed or not, by salted digest). */
+    outputs: FieldChange[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -69,46 +79,40 @@ export function diffInputs(before: unknown, after: unknown, at = ""): FieldChang
     return [{ path: at || "(inputs)", before, after }];
 }
 
-/**
- * Input paths whose change replaces the resource (the providers' force-new fields and Kubernetes'
- * immutable fields, as Pulumi previews them), by type token. A prefix matches its sub-fields.
- */
-export const REPLACE_ON_CHANGE: Readonly<Record<string, string[]>> = {
-    "aws:eks/cluster:Cluster": ["name", "roleArn", "vpcConfig.subnetIds", "kubernetesNetworkConfig", "encryptionConfig.provider"],
-    "aws:eks/nodeGroup:NodeGroup": ["nodeGroupName", "clusterName", "subnetIds", "instanceTypes", "amiType", "diskSize", "capacityType", "nodeRoleArn"],
-    "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix"],
-    "aws:kms/key:Key": ["customerMasterKeySpec", "keyUsage"],
-    "aws:ec2/vpc:Vpc": ["cidrBlock"],
-    "aws:ec2/subnet:Subnet": ["cidrBlock", "vpcId", "availabilityZone"],
-    "gcp:container/cluster:Cluster": ["name", "location", "network", "subnetwork", "privateClusterConfig", "ipAllocationPolicy", "networkingMode"],
-    "gcp:container/nodePool:NodePool": ["name", "cluster", "location", "nodeConfig.machineType", "nodeConfig.diskSizeGb", "nodeConfig.diskType", "nodeConfig.guestAccelerators", "nodeConfig.imageType", "nodeConfig.serviceAccount", "nodeConfig.oauthScopes"],
-    "gcp:storage/bucket:Bucket": ["name", "location"],
-    "azure-native:containerservice:ManagedCluster": ["resourceName", "resourceGroupName", "location", "dnsPrefix", "networkProfile.networkPlugin", "networkProfile.podCidr", "networkProfile.serviceCidr"],
-    "azure-native:containerservice:AgentPool": ["agentPoolName", "resourceName", "vmSize", "osDiskSizeGB", "osType", "vnetSubnetID"],
-    "azure-native:storage:StorageAccount": ["accountName", "resourceGroupName", "location", "kind"],
-    "azure-native:storage:BlobContainer": ["containerName", "accountName"],
-    "kubernetes:helm.sh/v3:Release": ["name", "namespace"],
-    "kubernetes:apps/v1:Deployment": ["metadata.name", "metadata.namespace", "spec.selector"],
-    "kubernetes:apps/v1:StatefulSet": ["metadata.name", "metadata.namespace", "spec.selector", "spec.serviceName", "spec.volumeClaimTemplates", "spec.podManagementPolicy"],
-    "kubernetes:apps/v1:DaemonSet": ["metadata.name", "metadata.namespace", "spec.selector"],
-    "kubernetes:batch/v1:Job": ["metadata.name", "metadata.namespace", "spec.template", "spec.selector"],
-    "kubernetes:core/v1:PersistentVolumeClaim": ["metadata.name", "metadata.namespace", "spec.storageClassName", "spec.accessModes", "spec.volumeName"],
-    "kubernetes:core/v1:Service": ["metadata.name", "metadata.namespace", "spec.clusterIP", "spec.type"],
-    "command:remote:Command": ["connection", "create"],
-};
-
-/** Any Kubernetes object: a new name or namespace is a new object. */
-const K8S_IDENTITY = ["metadata.name", "metadata.namespace"];
-
-function replaceFields(type: string, fields: FieldChange[]): string[] {
-    const triggers = REPLACE_ON_CHANGE[type] ?? (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm") ? K8S_IDENTITY : []);
-    const hit = (p: string) => triggers.some((t) => p === t || p.startsWith(`${t}.`) || p.startsWith(`${t}[`));
-    return fields.filter((f) => hit(f.path)).map((f) => f.path);
+/** URNs of the resources whose replacement or deletion loses data (policy/policies/durability.ts). */
+function statefulUrns(resources: PlanResource[]): Set<string> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { statefulResources } = require("../../policy/policies/durability") as typeof import("../../policy/policies/durability");
+    return new Set(statefulResources(resources.map((r) => ({ ...r, props: r.inputs ?? {} })) as never).map((r: { urn: string }) => r.urn));
 }
 
-/** Types whose replacement or deletion loses data (policy/policies/durability.ts's list). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const statefulTypes = (): readonly string[] => (require("../../policy/policies/durability") as typeof import("../../policy/policies/durability")).STATEFUL_TYPES;
+// ---------------------------------------------------------------------------------------------
+// Secrets: salted digests, so a changed secret shows as changed without its value
+
+/** The digest of a secret value under a salt (HMAC-SHA256, 16 hex digits): equal values, equal digests. */
+export function secretDigest(value: unknown, salt: string): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const crypto = require("crypto") as typeof import("crypto");
+    return crypto.createHmac("sha256", salt).update(JSON.stringify(value) ?? "undefined").digest("hex").slice(0, 16);
+}
+
+/**
+ * Digests of the secrets in a value tree, by the path diffInputs uses. `isSecret(v)` tells a secret
+ * wrapper and `unwrap(v)` its value (the recorder's SecretValue).
+ */
+export function secretDigests(v: unknown, salt: string, isSecret: (x: unknown) => boolean, unwrap: (x: unknown) => unknown, at = ""): Record<string, string> {
+    if (isSecret(v)) return { [at || "(value)"]: secretDigest(unwrap(v), salt) };
+    if (Array.isArray(v)) return Object.assign({}, ...v.map((x, i) => secretDigests(x, salt, isSecret, unwrap, `${at}[${i}]`)));
+    if (isObj(v)) return Object.assign({}, ...Object.entries(v).map(([k, x]) => secretDigests(x, salt, isSecret, unwrap, key(at, k))));
+    return {};
+}
+
+/** Secret changes between two digest maps (paths in both whose digests differ). */
+function secretChanges(before: Record<string, string> | undefined, after: Record<string, string> | undefined): FieldChange[] {
+    if (!before || !after) return [];
+    return Object.keys(after).filter((p) => p in before && before[p] !== after[p]).sort()
+        .map((p) => ({ path: p, before: "[secret]", after: "[secret]", secretChanged: true }));
+}
 
 /**
  * CRD transition-rule errors (`oldSelf`) of an update from `before` to `after`, with the real CRD
@@ -130,38 +134,82 @@ export function transitionRuleErrors(type: string, before: Record<string, unknow
 
 const violationKey = (v: Violation) => `${v.policy}|${v.urn}|${v.message}`;
 
+/** Input paths of a resource whose value is unknown (known after deploy). */
+function unknownPaths(v: unknown, at = ""): string[] {
+    if (v === UNKNOWN) return [at];
+    if (Array.isArray(v)) return v.flatMap((x, i) => unknownPaths(x, `${at}[${i}]`));
+    if (isObj(v)) return Object.entries(v).flatMap(([k, x]) => unknownPaths(x, key(at, k)));
+    return [];
+}
+
 /** Compare one stack's plan with its base plan (undefined: the stack is new). */
 export function compareStack(base: Plan | undefined, head: Plan): StackComparison {
     const before = new Map((base?.resources ?? []).map((r) => [r.urn, r]));
-    const after = new Map(head.resources.map((r) => [r.urn, r]));
-    const stateful = statefulTypes();
+    const stateful = new Set([...statefulUrns(base?.resources ?? []), ...statefulUrns(head.resources)]);
     const out: StackComparison = {
         stack: head.stack, newStack: base === undefined, added: [], removed: [], changed: [], refused: [], destructive: [], notes: [],
-        violations: head.violations, newViolations: [], resolvedViolations: [],
+        violations: head.violations, newViolations: [], resolvedViolations: [], outputs: [],
     };
+    const matched = new Set<string>();
+    const pairs: Array<{ b: PlanResource; r: PlanResource; change: ResourceChange }> = [];
     for (const r of head.resources) {
-        const b = before.get(r.urn);
+        // The same resource: the same URN, or a URN it names in its aliases (a rename).
+        const baseUrn = before.has(r.urn) ? r.urn : (r.aliases ?? []).find((a) => before.has(a) && !matched.has(a));
+        const b = baseUrn ? before.get(baseUrn) : undefined;
         if (!b) {
             out.added.push(r);
             continue;
         }
-        const fields = diffInputs(b.inputs, r.inputs).filter((f) => !(f.after === UNKNOWN && f.before === UNKNOWN));
-        if (fields.length === 0) continue;
-        const replaceBecause = replaceFields(r.type, fields);
-        out.changed.push({ resource: r, fields, replaceBecause });
-        if (replaceBecause.length > 0) {
-            if (b.protect || r.protect) out.refused.push(`${r.type} ${r.name} is protected and would be replaced (${replaceBecause.join(", ")}): pulumi up refuses`);
-            else if (stateful.includes(r.type)) out.destructive.push(`${r.type} ${r.name} would be replaced (${replaceBecause.join(", ")}): its data goes with it`);
+        matched.add(b.urn);
+        const fields = [
+            ...diffInputs(b.inputs, r.inputs).filter((f) => !(f.after === UNKNOWN && f.before === UNKNOWN)),
+            ...secretChanges(base?.secrets?.inputs?.[b.urn], head.secrets?.inputs?.[r.urn]),
+        ];
+        const change: ResourceChange = { resource: r, fields, replaceBecause: replaceFields(r.type, fields.map((f) => f.path)), ...(b.urn !== r.urn ? { renamedFrom: b.urn } : {}) };
+        pairs.push({ b, r, change });
+    }
+    // A force-new input known only after deploy that comes from a replaced resource changes too:
+    // a renamed bucket replaces the access block, encryption and versioning keyed by its name.
+    const replaced = new Map(pairs.filter((x) => x.change.replaceBecause.length > 0).map((x) => [x.r.urn, x.r.name]));
+    for (let grew = true; grew;) {
+        grew = false;
+        for (const { r, change } of pairs) {
+            if (replaced.has(r.urn)) continue;
+            const from = [...r.dependencies, ...(r.provider ? [r.provider] : [])].find((d) => replaced.has(d));
+            if (!from) continue;
+            const triggers = replaceTriggers(r.type);
+            const hits = unknownPaths(r.inputs).filter((p) => triggers.some((t) => covers(t, p)));
+            if (hits.length === 0) continue;
+            change.replaceBecause.push(...hits.map((p) => `${p} (from replaced ${replaced.get(from)})`));
+            replaced.set(r.urn, r.name);
+            grew = true;
         }
+    }
+    for (const { b, r, change } of pairs) {
+        if (change.fields.length === 0 && change.replaceBecause.length === 0) continue;
+        out.changed.push(change);
+        const { replaceBecause } = change;
+        if (replaceBecause.length > 0) {
+            if (b.protect || r.protect) out.refused.push(`${r.type} ${r.name} is protected and would be replaced (${replaceBecause.join(", ")}; estimate): pulumi up refuses`);
+            else if (stateful.has(r.urn) || stateful.has(b.urn)) out.destructive.push(`${r.type} ${r.name} would be replaced (${replaceBecause.join(", ")}; estimate): its data goes with it`);
+        }
+        if (change.fields.length === 0) continue;
         const cel = transitionRuleErrors(r.type, b.inputs, r.inputs);
         if (cel === undefined) out.notes.push(`${r.type} ${r.name}: no CRD schema copy (npm run fetch-schemas), CEL transition rules not checked`);
         else for (const e of cel) out.refused.push(`${r.type} ${r.name}: the API server would reject the update: ${e}`);
     }
     for (const b of base?.resources ?? []) {
-        if (after.has(b.urn)) continue;
+        if (matched.has(b.urn)) continue;
         out.removed.push(b);
         if (b.protect) out.refused.push(`${b.type} ${b.name} is protected and would be deleted: pulumi up refuses`);
-        else if (stateful.includes(b.type) && !b.retainOnDelete) out.destructive.push(`${b.type} ${b.name} would be deleted with its data`);
+        else if (stateful.has(b.urn) && !b.retainOnDelete) out.destructive.push(`${b.type} ${b.name} would be deleted with its data`);
+    }
+    if (base) {
+        out.outputs = [...diffInputs(base.outputs ?? {}, head.outputs ?? {}), ...secretChanges(base.secrets?.outputs, head.secrets?.outputs)];
+        const withSecrets = JSON.stringify([base.outputs, base.resources.map((r) => r.inputs)]).includes('"[secret]"');
+        if (withSecrets && (!base.secrets || !head.secrets)) {
+            out.notes.push("secret changes are not detectable: a plan was made without PLAN_SECRET_SALT (the same salt for base and head)");
+        }
     }
     const baseKeys = new Set((base?.violations ?? []).map(violationKey));
     const headKeys = new Set(head.violations.map(violationKey));
@@ -183,7 +231,8 @@ function show(v: unknown): string {
 }
 
 /** Before and after for display: for two long or multi-line strings, a window around the first difference. */
-export function showChange(before: unknown, after: unknown): string {
+export function showChange(before: unknown, after: unknown, secretChanged = false): string {
+    if (secretChanged) return "`[secret]` → `[secret]` (**secret value changed**; salted digests differ)";
     if (typeof before === "string" && typeof after === "string" && (before.length > MAX_VALUE || after.length > MAX_VALUE || /\n/.test(before + after))) {
         let p = 0;
         while (p < before.length && p < after.length && before[p] === after[p]) p++;
@@ -206,10 +255,32 @@ export interface ReportInput {
     head: Plan[];
     /** Lines of the serving parity check (tools/plan/parity.ts), if there was one. */
     parity?: string;
-    /** The fleet picture, relative to the report. */
+    /** Where the reader opens the fleet picture: a URL (the CI run's artifact), else a path relative to the report. */
     svg?: string;
     /** Stacks that failed to plan: stack -> message. */
     errors?: Map<string, string>;
+}
+
+/** What happened to a stack in this change (also the fleet picture's colours). */
+export type StackStatus = "unchanged" | "changed" | "blocked" | "failed";
+
+const STATUS_LABEL: Record<StackStatus, string> = { unchanged: "unchanged", changed: "changes", blocked: ":no_entry: blocked", failed: ":x: plan failed" };
+
+export function stackStatus(c: StackComparison): StackStatus {
+    if (c.violations.some((v) => v.enforcement === "mandatory") || c.refused.length > 0) return "blocked";
+    return c.added.length + c.changed.length + c.removed.length + c.outputs.length > 0 ? "changed" : "unchanged";
+}
+
+/** Every stack's status: compared stacks, and failed ones. */
+export function fleetStatus(input: Pick<ReportInput, "base" | "head" | "errors">): Map<string, StackStatus> {
+    const out = new Map(input.head.map((p) => [p.stack, stackStatus(compareStack(input.base.get(p.stack), p))]));
+    for (const s of input.errors?.keys() ?? []) out.set(s, "failed");
+    return out;
+}
+
+/** The URNs this change creates or replaces (what `pulumi up` waits for). */
+function changedUrns(c: StackComparison): Set<string> {
+    return new Set([...c.added.map((r) => r.urn), ...c.changed.filter((x) => x.replaceBecause.length > 0 || x.fields.length > 0).map((x) => x.resource.urn)]);
 }
 
 /** The report as Markdown. */
@@ -222,21 +293,25 @@ export function buildReport(input: ReportInput): string {
     const destructive = comparisons.flatMap((c) => c.destructive.map((x) => `${c.stack}: ${x}`));
     const verdict = mandatory.length + refused.length + (input.errors?.size ?? 0) > 0 ? "**Blocked**" : destructive.length > 0 ? "**Destructive changes: review**" : "**OK**";
     lines.push(`${verdict}: ${input.head.length} stack(s) planned offline against the base plans; ${mandatory.length} mandatory violation(s), ${refused.length} refused change(s), ${destructive.length} destructive change(s).`, "");
-    lines.push("| stack | added | changed | replaced | removed | violations (mandatory / advisory) | critical path |", "|---|---|---|---|---|---|---|");
+    lines.push("| stack | status | added | changed | replaced (estimate) | removed | outputs changed | violations (mandatory / advisory) | critical path: stack / change |", "|---|---|---|---|---|---|---|---|---|");
     for (const c of comparisons) {
         const plan = input.head.find((p) => p.stack === c.stack)!;
         const cp = criticalPath(plan.resources);
+        const cpChange = criticalPath(plan.resources, changedUrns(c));
         const m = c.violations.filter((v) => v.enforcement === "mandatory").length;
-        lines.push(`| ${c.stack}${c.newStack ? " (new)" : ""} | ${c.added.length} | ${c.changed.filter((x) => x.replaceBecause.length === 0).length} | ${c.changed.filter((x) => x.replaceBecause.length > 0).length} | ${c.removed.length} | ${m} / ${c.violations.length - m} | ${formatDuration(cp.seconds)} |`);
+        lines.push(`| ${c.stack}${c.newStack ? " (new)" : ""} | ${STATUS_LABEL[stackStatus(c)]} | ${c.added.length} | ${c.changed.filter((x) => x.replaceBecause.length === 0).length} | ${c.changed.filter((x) => x.replaceBecause.length > 0).length} | ${c.removed.length} | ${c.outputs.length} | ${m} / ${c.violations.length - m} | ${formatDuration(cp.seconds)} / ${formatDuration(cpChange.seconds)} |`);
     }
     // Every line of the error (each bad key and its fix): the PR comment matters most when the config is wrong.
     for (const [stack, message] of input.errors ?? []) {
         const why = redactText(message).split("\n").map((l) => l.trim()).filter(Boolean).join("<br>").replace(/\|/g, "\\|");
-        lines.push(`| ${stack} | plan failed: ${why} | | | | | |`);
+        lines.push(`| ${stack} | ${STATUS_LABEL.failed} | plan failed: ${why} | | | | | | |`);
     }
-    for (const s of removedStacks) lines.push(`| ${s} | stack no longer planned | | | | | |`);
+    for (const s of removedStacks) lines.push(`| ${s} | | stack no longer planned | | | | | | |`);
     lines.push("");
-    if (input.svg) lines.push(`Fleet picture: [${input.svg}](${input.svg}) (clusters, roles, stack references, data flows).`, "");
+    if (input.svg) {
+        const where = /^https?:\/\//.test(input.svg) ? `[fleet.svg](${input.svg})` : `\`${input.svg}\` (in the plan directory / the CI run's offline-plan artifact)`;
+        lines.push(`Fleet picture: ${where}: clusters, roles, stack references and data flows; stacks coloured by this change (changed, blocked, failed).`, "");
+    }
 
     if (refused.length + destructive.length > 0) {
         lines.push("## What `pulumi up` would refuse or destroy", "");
@@ -261,11 +336,17 @@ export function buildReport(input: ReportInput): string {
         if (c.changed.length > 0) {
             lines.push(`### Changed (${c.changed.length})`, "");
             for (const ch of c.changed) {
-                const how = ch.replaceBecause.length > 0 ? ` — **replace** (${ch.replaceBecause.join(", ")})` : "";
-                lines.push(`- ${label(ch.resource)}${how}`);
-                for (const fc of ch.fields.slice(0, 20)) lines.push(`  - \`${fc.path}\`: ${showChange(fc.before, fc.after)}`);
+                const how = ch.replaceBecause.length > 0 ? ` — **replace** (estimate: ${ch.replaceBecause.join(", ")})` : "";
+                const renamed = ch.renamedFrom ? ` (renamed from \`${ch.renamedFrom.split("::").pop()}\` through its aliases)` : "";
+                lines.push(`- ${label(ch.resource)}${renamed}${how}`);
+                for (const fc of ch.fields.slice(0, 20)) lines.push(`  - \`${fc.path}\`: ${showChange(fc.before, fc.after, fc.secretChanged)}`);
                 if (ch.fields.length > 20) lines.push(`  - … ${ch.fields.length - 20} more field(s)`);
             }
+            lines.push("");
+        }
+        if (c.outputs.length > 0) {
+            lines.push(`### Stack outputs changed (${c.outputs.length}; the stack-reference contract)`, "");
+            for (const fc of c.outputs) lines.push(`- \`${fc.path}\`: ${showChange(fc.before, fc.after, fc.secretChanged)}`);
             lines.push("");
         }
         for (const [title, list] of [["Added", c.added], ["Removed", c.removed]] as const) {
@@ -281,13 +362,16 @@ export function buildReport(input: ReportInput): string {
         } else if (c.resolvedViolations.length > 0) {
             lines.push(`Policy violations resolved: ${c.resolvedViolations.length}.`, "");
         }
-        const cp = criticalPath(plan.resources);
-        if (cp.chain.length > 0) {
-            lines.push(`Deploy critical path (estimate): **${formatDuration(cp.seconds)}** — ${cp.chain.map((x) => `${x.name} (${x.type.split(":").pop()}, ${formatDuration(x.seconds)})`).join(" → ")}`, "");
-        }
+        const chain = (cp: ReturnType<typeof criticalPath>) => cp.chain.map((x) => `${x.name} (${x.kind}, ${formatDuration(x.seconds)})`).join(" → ");
+        const full = criticalPath(plan.resources);
+        const change = criticalPath(plan.resources, changedUrns(c));
+        if (change.chain.length > 0 && change.seconds > 0) lines.push(`Critical path of this change (estimate): **${formatDuration(change.seconds)}** — ${chain(change)}`, "");
+        else if (!c.newStack) lines.push("Critical path of this change: nothing to create or replace.", "");
+        if (full.chain.length > 0) lines.push(`Full create path of the stack (estimate): ${formatDuration(full.seconds)} — ${chain(full)}`, "");
     }
-    lines.push("---", "Secrets are masked (`[secret]`): a changed secret value does not show. Values known only after deployment show as \"known after deploy\". "
-        + "Durations are the documented estimates of tools/plan/critical-path.ts.", "");
+    lines.push("---", "Secrets are masked (`[secret]`); with PLAN_SECRET_SALT set for both plans, a changed secret shows as changed (salted digests, never the value). "
+        + "Values known only after deployment show as \"known after deploy\". Replacements are estimates from tools/plan/replacements.ts (per provider version); "
+        + "`pulumi preview` is the authority. Durations are the estimates of tools/plan/critical-path.ts (per Helm chart).", "");
     return lines.join("\n");
 }
 

@@ -20,10 +20,20 @@ export interface Violation {
     message: string;
 }
 
+/**
+ * Salted digests of the secrets in a plan (only with PLAN_SECRET_SALT set): by output path, and by
+ * resource URN and input path. Two plans made with the same salt show a changed secret as changed.
+ */
+export interface PlanSecrets {
+    outputs: Record<string, string>;
+    inputs: Record<string, Record<string, string>>;
+}
+
 /** The plan file format (plan/<stack>.json). */
 export interface Plan {
     stack: string;
     resources: PlanResource[];
     outputs: Record<string, unknown>;
     violations: Violation[];
+    secrets?: PlanSecrets;
 }
