@@ -112,7 +112,7 @@ describe("reachability: the shipped stacks", () => {
         }
         // edge's egress (its hosts) is known now and admitted; the clouds' NAT addresses exist after the first up.
         assert.deepEqual(flows("edge").map((x) => x.egressAllowed), ["yes", "yes"]);
-        assert.deepEqual(outputs("edge").egress, ["192.0.2.10/32", "192.0.2.21/32", "192.0.2.22/32"]);
+        assert.deepEqual(outputs("edge").egress, ["192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "192.0.2.13/32", "192.0.2.21/32", "192.0.2.22/32"]);
         for (const s of ["prod-aws", "prod-gcp", "prod-azure"]) assert.equal(outputs(s).egress, "[unknown]", s);
     });
 
@@ -172,7 +172,7 @@ describe("reachability: the shipped stacks", () => {
         assert.ok(listener.configuration.loadBalancerSourceRanges.length > 0);
         const proxy = (res("dev", "dev-pulsar-release").inputs as any).values.proxy.service;
         assert.deepEqual([proxy.type, proxy.annotations["external-dns.alpha.kubernetes.io/hostname"]], ["LoadBalancer", "pulsar.dev-lab.acme.example"]);
-        assert.deepEqual(proxy.loadBalancerSourceRanges, ["192.0.2.10/32", "192.0.2.21/32", "192.0.2.22/32"]);
+        assert.deepEqual(proxy.loadBalancerSourceRanges, ["192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "192.0.2.13/32", "192.0.2.21/32", "192.0.2.22/32"]);
     });
 
     it("consumers trust the CA: the sync mounts it; MirrorMaker 2 and the geo-replication use the external name", () => {
@@ -240,7 +240,7 @@ describe("reachability: flows that cannot work fail, naming the training stack's
     });
 
     it("a serving egress missing from training's allow-list", async () => {
-        const { serving } = await planPair("dev", { exposure: { allowedSources: { edge: ["192.0.2.10/32", "192.0.2.21/32"] } } }, "edge");
+        const { serving } = await planPair("dev", { exposure: { allowedSources: { edge: ["192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "192.0.2.13/32", "192.0.2.21/32"] } } }, "edge");
         const msg = refusedBeforeRegistering(serving);
         assert.match(msg, /not this stack's egress 192\.0\.2\.22\/32 \(hybridml:cluster\.hosts\[\]\.address\): add 192\.0\.2\.22\/32 to hybridml:exposure\.allowedSources\.edge on training stack acme\/hybridml\/dev/);
         // The same edge stack behind a declared site NAT that dev admits plans.

@@ -3,7 +3,7 @@ import { formatParity, normalise, servingParity, servingResources } from "../../
 import type { PlanResource } from "../../tools/plan/types";
 
 /** A minimal serving plan: a component, an InferenceService, a NetworkPolicy and a ServiceAccount. */
-function plan(stack: string, o: { uri: string; sa?: Record<string, string>; labels?: Record<string, string>; probePath?: string; training?: string; extra?: boolean }) {
+function plan(stack: string, o: { uri: string; sa?: Record<string, string>; labels?: Record<string, string>; probePath?: string; training?: string; extra?: boolean; storeEgress?: { to: unknown[]; port: number } }) {
     const root = `urn:pulumi:${stack}::hybridml::pulumi:pulumi:Stack::hybridml-${stack}`;
     const comp = (type: string, name: string): PlanResource => ({
         urn: `urn:pulumi:${stack}::hybridml::${type}::${stack}-${name}`, type, name: `${stack}-${name}`, parent: root, provider: "",
@@ -29,6 +29,9 @@ function plan(stack: string, o: { uri: string; sa?: Record<string, string>; labe
         res(nsC, "kubernetes:core/v1:ServiceAccount", "models-reader", { metadata: { name: "model-reader", annotations: o.sa ?? {} } }),
         res(npC, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "netpol-default-deny", { spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } }),
         ...(o.extra ? [res(npC, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "netpol-allow-all", { spec: { podSelector: {} } })] : []),
+        ...(o.storeEgress ? [res(npC, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "netpol-allow-sync-training-store", {
+            spec: { podSelector: { matchLabels: { app: "model-sync" } }, egress: [{ to: o.storeEgress.to, ports: [{ port: o.storeEgress.port, protocol: "TCP" }] }] },
+        })] : []),
         // Not serving: never compared.
         { ...comp("aws:s3/bucket:Bucket", "bucket"), inputs: { bucket: stack } },
     ];
@@ -62,6 +65,15 @@ describe("serving parity (pure)", () => {
     it("keeps the model and version of the storage URI", () => {
         const isvc = aws().resources.find((r) => r.type === "kubernetes:serving.kserve.io/v1beta1:InferenceService")!;
         assert.equal((normalise(isvc, new Set()) as any).spec.predictor.model.storageUri, "<local store>/m/1.0");
+    });
+
+    it("the egress to the training store may name it as each cluster reaches it (RGW's pods, an address range); its ports are still compared", () => {
+        const inCluster = { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "rook-ceph" } }, podSelector: { matchLabels: { app: "rook-ceph-rgw" } } }], port: 8080 };
+        const external = { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], port: 8080 };
+        const dev = plan("dev", { uri: "pvc://model-store/m/1.0", storeEgress: inCluster });
+        assert.deepEqual(servingParity([dev, plan("edge", { uri: "pvc://model-store/m/1.0", training: "dev", storeEgress: external })]).differences, []);
+        const wrongPort = servingParity([dev, plan("edge", { uri: "pvc://model-store/m/1.0", training: "dev", storeEgress: { ...external, port: 443 } })]);
+        assert.deepEqual(wrongPort.differences.map((d) => d.field), ["spec.egress[0].ports[0].port"]);
     });
 
     it("reports a non-platform field by stack, resource and field", () => {

@@ -155,7 +155,7 @@ describe("storage config (config/storage.ts)", () => {
             provider: undefined, modelSyncCredentials: undefined, namespace: "rook-ceph",
             osds: { source: "devices", deviceFilter: "^vd[b-c]$" }, monCount: 1, mgrCount: 1, allowMultiplePerNode: true, poolSize: 1,
             failureDomain: "osd", erasureCoding: false, rgwInstances: 1, endpoint: "https://s3.dev-lab.acme.example", tlsSecret: "models-rgw-tls", region: "default",
-            tls: undefined, allowedSources: ["192.0.2.10/32", "192.0.2.21/32", "192.0.2.22/32"],
+            tls: undefined, allowedSources: ["192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "192.0.2.13/32", "192.0.2.21/32", "192.0.2.22/32"],
             buckets: ["datasets", "models"], dataDirHostPath: "/var/lib/rook", monitoring: undefined, protect: false,
             charts: { repository: undefined, repositories: {} },
             encryption: false, retainBuckets: false,

@@ -140,7 +140,7 @@ describe("streaming in the offline plans", function () {
                 engine: "pulsar", bootstrap: "pulsar.dev-lab.acme.example:6651", caCert: "[unknown]",
                 feedbackTopics: ["inference-feedback"], feedbackProducers: ["edge"], clusterName: "dev",
             });
-            assert.deepEqual(exposure.allowedSources, ["192.0.2.10/32", "192.0.2.21/32", "192.0.2.22/32"]);
+            assert.deepEqual(exposure.allowedSources, ["192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "192.0.2.13/32", "192.0.2.21/32", "192.0.2.22/32"]);
             assert.equal(plan("dev").outputs.streamingReplicationCredentials, "[secret]");
         });
 

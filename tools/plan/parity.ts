@@ -8,7 +8,8 @@
  *    `https://account.blob.core.windows.net/container`, `pvc://claim`; the `/<model>/<version>` tail
  *    stays), the sync's destination settings (`RCLONE_CONFIG_LOCAL_*`, `DEST_ROOT`, the `models`
  *    volume), the training store's address as the cluster reaches it (`RCLONE_CONFIG_TRAINING_ENDPOINT`:
- *    RGW's Service name where the stack also trains, its external name elsewhere), the local-store volume claim, KServe's S3 region value, and the egress policies to the
+ *    RGW's Service name where the stack also trains, its external name elsewhere) and the peers of the
+ *    egress to it (`allow-sync-training-store`: RGW's pods, or an address range), the local-store volume claim, KServe's S3 region value, and the egress policies to the
  *    cloud bucket and its identity endpoint (`allow-*-model-store`);
  *  - identity: service-account annotations, `serviceAccountName` bindings, and the platform's
  *    identity pod labels (those it adds to predictors, e.g. AKS's `azure.workload.identity/use`),
@@ -136,6 +137,11 @@ export function normalise(r: PlanResource, identityLabels: ReadonlySet<string>):
         return out;
     };
     const n = walk(inputs, undefined) as Record<string, any>;
+    // The egress to the training store names it as this cluster reaches it: RGW's pods where the stack
+    // also trains, the external address range from any other cluster (the ports stay compared).
+    if (r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && /allow-sync-training-store$/.test(r.name) && Array.isArray(n?.spec?.egress)) {
+        for (const rule of n.spec.egress) if (isObject(rule)) delete rule.to;
+    }
     const predictor = n?.spec?.predictor;
     if (r.type.endsWith(":InferenceService") && isObject(predictor)) {
         delete predictor.nodeSelector;
