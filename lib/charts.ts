@@ -50,3 +50,15 @@ export function chartSource(name: ChartName, mirror: ChartMirror = {}, version: 
     const repo = (mirror.repositories?.[name] ?? mirror.repository ?? helmCharts[name].repo).replace(/\/+$/, "");
     return repo.startsWith("oci://") ? { chart: `${repo}/${name}`, version } : { chart: name, version, repositoryOpts: { repo } };
 }
+
+/**
+ * The URL of a CRD file that the program applies itself for chart `name` (Helm installs a chart's
+ * `crds/` once and never upgrades them): `upstream` without a mirror; on a site whose mirror for that
+ * chart is a Helm repository (http/https), `<repository>/crds/<chart>/<version>/<file>`, which the
+ * mirror serves beside the chart (README "Charts from a mirror"). An OCI registry cannot serve plain
+ * files: the upstream URL stays.
+ */
+export function crdFileUrl(name: ChartName, file: string, upstream: string, mirror: ChartMirror = {}, version: string = helmCharts[name].version): string {
+    const repo = (mirror.repositories?.[name] ?? mirror.repository)?.replace(/\/+$/, "");
+    return repo && /^https?:\/\//.test(repo) ? `${repo}/crds/${name}/${version}/${file}` : upstream;
+}

@@ -67,6 +67,17 @@ describe("chart mirror through the program", function () {
         }
     });
 
+    it("the Strimzi CRDs the program applies itself come from the mirror's crds/ folder too, and from upstream without one", async () => {
+        const files = (r: PlanResult) => r.recorded.filter((x) => x.type === "kubernetes:yaml/v2:ConfigGroup" && /strimzi-crds$/.test(x.name))
+            .flatMap((x) => (reveal(x.inputs) as { files: string[] }).files);
+        const upstream = files((await shippedPlans()).get("prod-training")!);
+        assert.equal(upstream.length, 10);
+        for (const f of upstream) assert.match(f, /^https:\/\/raw\.githubusercontent\.com\/strimzi\/strimzi-kafka-operator\/1\.2\.0\/install\/cluster-operator\/0\d\d-Crd-/);
+        const cfg = readStackConfig("prod-training");
+        const mirrored = files(await planStack("prod-training", { stackConfig: { ...cfg, config: { ...cfg.config, "hybridml:charts": JSON.stringify({ mirror: "https://charts.site.example/hybridml" }) } } }));
+        assert.deepEqual(mirrored, upstream.map((u) => `https://charts.site.example/hybridml/crds/strimzi-kafka-operator/1.2.0/${u.split("/").pop()}`));
+    });
+
     for (const [what, charts, expect] of [
         ["plain http outside dev", { mirror: "http://charts.site.example" }, /hybridml:charts\.mirror uses plain http outside dev/],
         ["credentials in the URL", { repositories: { "rook-ceph": "https://admin:hunter2@charts.site.example" } }, /hybridml:charts\.repositories\.rook-ceph holds a user or password/],

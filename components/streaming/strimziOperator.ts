@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartSource, type ChartMirror } from "../../lib/charts";
+import { chartSource, crdFileUrl, type ChartMirror } from "../../lib/charts";
 import { versions } from "../../lib/versions";
 import { strimziOperatorValues } from "./kafkaSpecs";
 
@@ -32,8 +32,9 @@ export const STRIMZI_CRD_FILES = [
 ] as const;
 
 /** URLs of the CRDs of Strimzi `version`, pinned to its tag. */
-export function strimziCrdUrls(version: string = versions.charts.strimzi): string[] {
-    return STRIMZI_CRD_FILES.map((f) => `https://raw.githubusercontent.com/strimzi/strimzi-kafka-operator/${version}/install/cluster-operator/${f}`);
+export function strimziCrdUrls(version: string = versions.charts.strimzi, mirror: ChartMirror = {}): string[] {
+    return STRIMZI_CRD_FILES.map((f) => crdFileUrl("strimzi-kafka-operator", f,
+        `https://raw.githubusercontent.com/strimzi/strimzi-kafka-operator/${version}/install/cluster-operator/${f}`, mirror, version));
 }
 
 /** Labels of the platform's streaming namespaces. */
@@ -58,7 +59,7 @@ export class StrimziOperator extends pulumi.ComponentResource {
         }, { ...child, protect: args.protect ?? false }));
         // Helm installs a chart's crds/ once and never upgrades them: the CRDs of the pinned version are
         // applied here (updated with the version), and the chart skips its own copy.
-        const crds = new k8s.yaml.v2.ConfigGroup(`${name}-crds`, { files: strimziCrdUrls() }, {
+        const crds = new k8s.yaml.v2.ConfigGroup(`${name}-crds`, { files: strimziCrdUrls(versions.charts.strimzi, args.charts) }, {
             ...child, protect: args.protect ?? false, retainOnDelete: args.protect ?? false,
         });
         this.crds = crds;

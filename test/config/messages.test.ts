@@ -165,9 +165,9 @@ describe("rules between stack files, in the offline plan (issue 17)", function (
             assert.equal(r.status, 1, r.stdout + r.stderr);
             const report = fs.readFileSync(path.join(dir, "out", "report.md"), "utf8");
             assert.match(report, /\*\*Blocked\*\*/);
-            assert.match(report, /\| prod-training \| plan failed: Invalid configuration for stack "prod-training":<br>- hybridml:apiToken is not a known key, and its name says it holds a credential/);
+            assert.match(report, /\| prod-training \| :x: plan failed \| plan failed: Invalid configuration for stack "prod-training":<br>- hybridml:apiToken is not a known key, and its name says it holds a credential/);
             assert.match(report, /hybridml:storage\.endpoint must be a bare scheme:\/\/host\[:port\] URL \(got "https:\/\/\*\*\*@s3\.training\.acme\.example\/x"\)/);
-            assert.match(report, /\| prod-aws \| plan failed: the training stack prod-training failed to plan/);
+            assert.match(report, /\| prod-aws \| :x: plan failed \| plan failed: the training stack prod-training failed to plan/);
             for (const text of [report, r.stdout, r.stderr]) {
                 assert.doesNotMatch(text, /hunter2pw|tok3n-s3cr3t/);
                 assert.doesNotMatch(text, /^\s+at /m);
