@@ -1,0 +1,110 @@
+/**
+ * One stack operation on the Automation API, in a process of its own (the Pulumi Node runtime keeps
+ * global state, so two stacks never share a process). Run by tools/fleet/run.ts:
+ *   node -r ./tools/register.js tools/fleet/worker.ts '<json WorkerRequest>'
+ * The program runs inline (the same index.ts `pulumi up` runs), through the real Pulumi CLI found on
+ * PATH and its engine; the engine's output is printed as it comes, engine events as `@@event` lines,
+ * and the outcome as one final `@@result` line.
+ */
+import * as path from "node:path";
+import { LocalWorkspace, EngineEvent, OpMap } from "@pulumi/pulumi/automation";
+
+export type StackOp = "preview" | "up" | "destroy" | "refresh";
+
+export interface WorkerRequest {
+    stack: string;
+    op: StackOp;
+    /** Folder with Pulumi.yaml and Pulumi.<stack>.yaml. */
+    workDir: string;
+    /** Folder of the program (index.ts). */
+    programDir: string;
+    project: string;
+    expectNoChanges?: boolean;
+    policyPacks?: string[];
+    policyPackConfigs?: string[];
+    clearPendingCreates?: boolean;
+    /** Refresh before the operation. */
+    refresh?: boolean;
+}
+
+export interface WorkerResult {
+    ok: boolean;
+    /** Operation counts (create, update, delete, same, ...). */
+    changes: Record<string, number>;
+    error?: string;
+    seconds: number;
+}
+
+/** A compact event for the parent: resource operations and policy violations. */
+export interface WorkerEvent {
+    kind: "resource" | "policy" | "diag";
+    op?: string;
+    urn?: string;
+    type?: string;
+    policy?: string;
+    level?: string;
+    message?: string;
+}
+
+function compact(e: EngineEvent): WorkerEvent | undefined {
+    if (e.resOutputsEvent) return { kind: "resource", op: e.resOutputsEvent.metadata.op, urn: e.resOutputsEvent.metadata.urn, type: e.resOutputsEvent.metadata.type };
+    if (e.policyEvent) return { kind: "policy", policy: e.policyEvent.policyName, level: e.policyEvent.enforcementLevel, urn: e.policyEvent.resourceUrn, message: e.policyEvent.message };
+    if (e.diagnosticEvent && e.diagnosticEvent.severity === "error") return { kind: "diag", level: "error", urn: e.diagnosticEvent.urn, message: e.diagnosticEvent.message };
+    return undefined;
+}
+
+function counts(m: OpMap | Record<string, number | undefined> | undefined): Record<string, number> {
+    return Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => typeof v === "number" && v > 0)) as Record<string, number>;
+}
+
+async function main(): Promise<void> {
+    const req = JSON.parse(process.argv[2] ?? "{}") as WorkerRequest;
+    const started = Date.now();
+    const emit = (tag: string, v: unknown) => process.stdout.write(`@@${tag} ${JSON.stringify(v)}\n`);
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require(path.join(req.programDir, "index")) as () => Promise<Record<string, unknown>>;
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: req.stack, projectName: req.project, program },
+            { workDir: req.workDir },
+        );
+        const common = {
+            onOutput: (s: string) => process.stdout.write(s),
+            onEvent: (e: EngineEvent) => {
+                const c = compact(e);
+                if (c) emit("event", c);
+            },
+        };
+        let changes: Record<string, number> = {};
+        if (req.refresh) await stack.refresh({ ...common, clearPendingCreates: req.clearPendingCreates });
+        switch (req.op) {
+            case "preview": {
+                const r = await stack.preview({ ...common, expectNoChanges: req.expectNoChanges, policyPacks: req.policyPacks, policyPackConfigs: req.policyPackConfigs });
+                changes = counts(r.changeSummary);
+                break;
+            }
+            case "up": {
+                const r = await stack.up({ ...common, expectNoChanges: req.expectNoChanges, policyPacks: req.policyPacks, policyPackConfigs: req.policyPackConfigs });
+                changes = counts(r.summary.resourceChanges);
+                break;
+            }
+            case "destroy": {
+                const r = await stack.destroy(common);
+                changes = counts(r.summary.resourceChanges);
+                break;
+            }
+            case "refresh": {
+                const r = await stack.refresh({ ...common, clearPendingCreates: req.clearPendingCreates, expectNoChanges: req.expectNoChanges });
+                changes = counts(r.summary.resourceChanges);
+                break;
+            }
+        }
+        emit("result", { ok: true, changes, seconds: (Date.now() - started) / 1000 } satisfies WorkerResult);
+    } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        emit("result", { ok: false, changes: {}, error: message, seconds: (Date.now() - started) / 1000 } satisfies WorkerResult);
+        process.exitCode = 1;
+    }
+}
+
+void main();
