@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { locateSchemaDir } from "../schemas/locate";
-import { killRun, REPO_ROOT, runFleet, startStackOp, StackOp, WorkerEvent, WorkerResult } from "../fleet/fleet";
+import { killRun, projectOf, REPO_ROOT, runFleet, startStackOp, StackOp, WorkerEvent, WorkerResult } from "../fleet/fleet";
 import { LocalCluster } from "./cluster";
 import { startChartMirror, ChartMirror } from "./chartMirror";
 import { apiPath, Kube, KubeObject } from "./kube";
@@ -114,7 +114,8 @@ async function setUpWorld(bin: string): Promise<World> {
     fs.rmSync(logDir, { recursive: true, force: true });
     fs.mkdirSync(logDir, { recursive: true });
     writeAnalyzerShim(shimDir);
-    fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+    // The program runs inline (tools/fleet/worker.ts): the project file names no main of its own.
+    fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), `name: ${projectOf(REPO_ROOT)}\nruntime: nodejs\ndescription: e2e copy of the project (inline program)\n`);
     for (const s of [TRAINING, SERVING]) fs.copyFileSync(path.join(REPO_ROOT, "test/e2e", `Pulumi.${s}.yaml`), path.join(workDir, `Pulumi.${s}.yaml`));
     const passphrase = crypto.randomBytes(18).toString("base64url");
     const env: NodeJS.ProcessEnv = {

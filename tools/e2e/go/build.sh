@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the e2e's binaries from the Go module proxy, one wrapper module at a time, and caches them under
 # the user cache directory keyed by the wrapper's go.mod, go.sum and sources: a second run only links.
-#   tools/e2e/go/build.sh [MODULE...]     (default: every wrapper module in this folder)
+#   tools/e2e/go/build.sh [MODULE...]     (default: pulumi kubernetes random tls command etcd kube kwok)
 # Prints nothing but progress on stderr; the bin directory (to put on PATH) on stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,10 +57,12 @@ key() { # hash of what decides the build
     (cd "$here/$1" && cat go.mod go.sum $(ls ./*.go 2>/dev/null) build.env 2>/dev/null; echo "$(go version)"; ldflags "$1") | sha256sum | cut -c1-16
 }
 
-modules=("$@")
-if [ ${#modules[@]} -eq 0 ]; then
-    for d in "$here"/*/; do [ -f "$d/go.mod" ] && modules+=("$(basename "$d")"); done
-fi
+# The bridged providers (random, tls) and command have their own script: they need generated files.
+providers=()
+modules=()
+for m in "${@:-pulumi kubernetes random tls command etcd kube kwok}"; do
+    for n in $m; do case $n in random|tls|command) providers+=("$n") ;; *) modules+=("$n") ;; esac; done
+done
 for m in "${modules[@]}"; do
     out="$cache/$m-$(key "$m")"
     if [ ! -f "$out/.done" ]; then
@@ -77,4 +79,5 @@ for m in "${modules[@]}"; do
     fi
     for f in "$out"/*; do ln -sfn "$f" "$bin/$(basename "$f")"; done
 done
+if [ ${#providers[@]} -gt 0 ]; then HYBRIDML_E2E_BIN="$bin" HYBRIDML_E2E_CACHE="$cache" "$here/build-providers.sh" "${providers[@]}" >&2; fi
 echo "$bin"
