@@ -119,9 +119,10 @@ export interface FleetOptions extends RunOptions {
 
 /**
  * Run `op` over the fleet: a stack waits for the stacks it depends on (for destroy: the stacks that
- * depend on it) and is skipped when one of them failed. Returns one row per stack.
+ * depend on it) and is skipped when one of them failed. Returns one row per stack. `runner` runs
+ * one stack (default: a worker process); tests pass their own.
  */
-export async function runFleet(o: FleetOptions): Promise<FleetRow[]> {
+export async function runFleet(o: FleetOptions, runner: (stack: string) => Promise<WorkerResult> = (s) => startStackOp(s, o.op, { ...o, onLine: (l) => o.onLine?.(`[${s}] ${l}`) }, o.extra).result): Promise<FleetRow[]> {
     const all = fleetStacks(o.workDir);
     const selected = o.stacks ?? [...all.keys()];
     for (const s of selected) if (!all.has(s)) throw new Error(`no stack file Pulumi.${s}.yaml in ${o.workDir}`);
@@ -140,8 +141,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRow[]> {
     const pending = [...selected];
     const start = (s: string) => {
         o.onStack?.(s, "start");
-        const run = startStackOp(s, o.op, { ...o, onLine: (l) => o.onLine?.(`[${s}] ${l}`) }, o.extra);
-        running.set(s, run.result.then((r) => {
+        running.set(s, runner(s).then((r) => {
             const row: FleetRow = { stack: s, result: r.ok ? "ok" : "failed", changes: r.changes, seconds: r.seconds, detail: r.error };
             rows.set(s, row);
             running.delete(s);
