@@ -152,7 +152,6 @@ export class LocalCluster {
             `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
             `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
             `--initial-cluster=e2e=http://127.0.0.1:${etcdPeer}`, "--unsafe-no-fsync", "--log-level=warn",
-            "--listen-metrics-urls=", // none
         ]);
         await this.waitFor("etcd", async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`)).ok, 60);
 
@@ -179,7 +178,7 @@ export class LocalCluster {
             `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
             "--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false",
             `--service-account-private-key-file=${path.join(d, "sa.key")}`, `--root-ca-file=${path.join(d, "ca.crt")}`,
-            "--use-service-account-credentials=true", "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route",
+            "--use-service-account-credentials=true", "--controllers=*,-node-ipam-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller",
             "--concurrent-gc-syncs=5", "--v=0",
         ]);
         this.run("kube-scheduler", [
@@ -187,7 +186,7 @@ export class LocalCluster {
             "--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false", "--v=0",
         ]);
         this.run("kwok", [
-            `--kubeconfig=${kubeconfig}`, "--manage-all-nodes=false", "--manage-nodes-with-label-selector=hybridml.io/e2e-node=kwok",
+            `--kubeconfig=${kubeconfig}`, `--config=${path.join(this.opts.bin, "kwok-stages.yaml")}`, "--manage-all-nodes=false", "--manage-nodes-with-label-selector=hybridml.io/e2e-node=kwok",
             "--node-ip=127.0.0.1", `--server-address=127.0.0.1:${kwokPort}`, "--cidr=10.244.0.0/16",
         ]);
         for (const n of this.opts.nodes) await this.kube.create("/api/v1/nodes", fakeNode(n));

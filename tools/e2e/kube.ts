@@ -53,8 +53,9 @@ export class Kube {
                     const text = Buffer.concat(chunks).toString("utf8");
                     const status = res.statusCode ?? 0;
                     if (status < 200 || status >= 300) return reject(new KubeError(status, text, `${method} ${path}`));
+                    const json = (res.headers["content-type"] ?? "").includes("json");
                     try {
-                        resolve((text ? JSON.parse(text) : undefined) as T);
+                        resolve((json && text ? JSON.parse(text) : text) as T);
                     } catch (e) {
                         reject(e);
                     }

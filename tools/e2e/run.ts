@@ -129,6 +129,8 @@ async function setUpWorld(bin: string): Promise<World> {
         PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
     };
     delete env.PULUMI_ACCESS_TOKEN;
+    // The Automation API looks the CLI up on this process's PATH.
+    process.env.PATH = env.PATH;
     return { tmp, bin, workDir, env, clusters: {}, logDir, secretsPlanted: [passphrase] };
 }
 
@@ -185,6 +187,9 @@ function envVars(w: World): Record<string, string> {
 }
 
 /** Custom resources in a stack's state: every `kubernetes:<group>/<version>:<Kind>` outside the built-in groups. */
+function isCustomResource(type: string): boolean {
+    return type.startsWith("kubernetes:") && !type.startsWith("kubernetes:index:") && !BUILTIN_GROUP.test(type);
+}
 const BUILTIN_GROUP = /^kubernetes:(core|apps|batch|networking\.k8s\.io|policy|rbac\.authorization\.k8s\.io|storage\.k8s\.io|scheduling\.k8s\.io|apiextensions\.k8s\.io|admissionregistration\.k8s\.io|helm\.sh|yaml|autoscaling|coordination\.k8s\.io)\//;
 
 /** Check the API server holds what the state says: every custom resource (with its server-side defaults), typed Secrets, NetworkPolicies. */
@@ -230,6 +235,30 @@ async function pluralOf(kube: Kube, gv: string, kind: string): Promise<string> {
     const p = plurals.get(key);
     check(p, `the API server serves no ${kind} in ${gv}`);
     return p;
+}
+
+/** The plaintexts of a `--show-secrets` export: every `{<sig>: "1b47061264138c4ac30d75fd1eb44270", plaintext}` value, and its strings. */
+function collectPlaintexts(v: unknown, out: Set<string>): void {
+    if (Array.isArray(v)) return v.forEach((x) => collectPlaintexts(x, out));
+    if (v === null || typeof v !== "object") return;
+    const o = v as Record<string, unknown>;
+    if (o["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" && "plaintext" in o) {
+        const addStrings = (x: unknown): void => {
+            if (typeof x === "string") {
+                for (const part of [x, ...x.split("\n").map((l) => l.trim())]) if (part.length >= 12 && !part.startsWith("-----")) out.add(part);
+            } else if (Array.isArray(x)) x.forEach(addStrings);
+            else if (x && typeof x === "object") Object.values(x).forEach(addStrings);
+        };
+        let p: unknown = o.plaintext;
+        try {
+            p = JSON.parse(String(o.plaintext));
+        } catch {
+            // a plain string
+        }
+        addStrings(p);
+        return;
+    }
+    Object.values(o).forEach((x) => collectPlaintexts(x, out));
 }
 
 function table(steps: Step[]): string {
@@ -327,28 +356,23 @@ async function main(): Promise<void> {
 
         await step("state secrets", async () => {
             const w = world!;
-            const planted = [...w.secretsPlanted];
-            // Secrets the program generated or was given, as the API servers hold them.
+            // Every value the state holds as a secret, decrypted by the CLI itself, plus what was given outside the state.
+            const planted = new Set<string>(w.secretsPlanted);
+            const cli = (args: string[]) => spawnSync(path.join(w.bin, "pulumi"), args, { cwd: w.workDir, env: w.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
             for (const stack of [TRAINING, SERVING]) {
-                const { resources } = await exportResources(w, stack);
-                for (const s of resources.filter((r) => r.type === "kubernetes:core/v1:Secret")) {
-                    const m = (s.outputs as { metadata?: { name: string; namespace: string } }).metadata;
-                    if (!m) continue;
-                    const obj = await w.clusters[stack]!.kube.find<{ data?: Record<string, string> }>(apiPath("v1", "secrets", m.namespace, m.name));
-                    for (const v of Object.values(obj?.data ?? {}) as string[]) {
-                        const plain = Buffer.from(v, "base64").toString("utf8");
-                        for (const line of plain.split("\n")) if (line.trim().length >= 16 && !line.startsWith("-----")) planted.push(line.trim());
-                        if (plain.length >= 16) planted.push(plain);
-                    }
-                }
+                const shown = cli(["stack", "export", "--show-secrets", "--stack", stack]);
+                check(shown.status === 0, `pulumi stack export --show-secrets failed: ${shown.stderr}`);
+                collectPlaintexts(JSON.parse(shown.stdout), planted);
             }
             const leaks: string[] = [];
             for (const stack of [TRAINING, SERVING]) {
-                const { text } = await exportResources(w, stack);
-                for (const p of planted) if (text.includes(p) || text.includes(JSON.stringify(p).slice(1, -1))) leaks.push(`${stack}: ${p.slice(0, 4)}…`);
+                const plain = cli(["stack", "export", "--stack", stack]);
+                check(plain.status === 0, `pulumi stack export failed: ${plain.stderr}`);
+                for (const p of planted) if (plain.stdout.includes(p) || plain.stdout.includes(JSON.stringify(p).slice(1, -1))) leaks.push(`${stack}: ${p.slice(0, 4)}…`);
             }
+            check(planted.size > w.secretsPlanted.length, "the state holds no secret at all");
             check(leaks.length === 0, `secrets in clear in the state: ${leaks.length} (${leaks.slice(0, 5).join(", ")})`);
-            return `${planted.length} secret values (kubeconfig tokens, passphrase, every Secret's data) absent from both stack exports`;
+            return `${planted.size} secret values (every secret the state holds, the kubeconfig tokens, the passphrase) absent in clear from both stack exports`;
         }, { needs: ["up serving"] });
 
         await step("interrupted up converges", async () => {
@@ -365,7 +389,9 @@ async function main(): Promise<void> {
             });
             const killed = await run.result;
             check(!killed.ok, `the up finished before it could be interrupted (${created} creates)`);
-            // A file backend has no `pulumi cancel` (it holds no lock): refresh clears what the dead up left pending.
+            // The dead up left its lock and pending operations: cancel releases the lock, refresh clears what is pending.
+            const cancel = spawnSync(path.join(w.bin, "pulumi"), ["cancel", "--yes", "--stack", SERVING, "--non-interactive"], { cwd: w.workDir, env: w.env, encoding: "utf8" });
+            check(cancel.status === 0, `pulumi cancel failed: ${cancel.stderr}`);
             const ref = await stackOp(w, SERVING, "refresh", { clearPendingCreates: true });
             check(ref.ok, `refresh after the kill failed: ${lastLines(ref.error)}`);
             const up = await stackOp(w, SERVING, "up");
@@ -380,7 +406,7 @@ async function main(): Promise<void> {
             const objects = await countObjects(w.clusters[SERVING]!.kube);
             const diff = Object.keys(servingObjects).filter((k) => servingObjects[k] !== objects[k] && k !== "Pod");
             check(diff.length === 0, `API objects differ from the first up: ${diff.map((k) => `${k} ${servingObjects[k]} -> ${objects[k]}`).join(", ")}`);
-            return `killed after ${created} creates; refresh --clear-pending-creates and up converged to the same ${urns.length} resources and API objects`;
+            return `killed after ${created} creates; cancel, refresh --clear-pending-creates and up converged to the same ${urns.length} resources and API objects`;
         }, { needs: ["up serving"] });
 
         await step("fleet up", async () => {
@@ -402,24 +428,28 @@ async function main(): Promise<void> {
             const w = world!;
             const s = await stackOp(w, SERVING, "destroy");
             check(s.ok, `destroy ${SERVING} failed: ${lastLines(s.error)}`);
-            const refused = await stackOp(w, TRAINING, "destroy");
+            // Which custom resources depend on which operator release, before anything is deleted.
+            const before = (await exportResources(w, TRAINING)).resources as (StateResource & { dependencies?: string[] })[];
+            const releases = new Set(before.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.urn));
+            const pairs = before.filter((r) => isCustomResource(r.type)).flatMap((r) => (r.dependencies ?? []).filter((d) => releases.has(d)).map((d) => [r.urn, d] as const));
+            const deletes: string[] = [];
+            const onDelete = (e: WorkerEvent) => e.kind === "resource" && e.op === "delete" && e.urn && deletes.push(e.urn);
+            const refused = await stackOp(w, TRAINING, "destroy", {}, onDelete);
             check(!refused.ok && /protect/i.test(refused.error ?? ""), `destroy of the training stack with protected resources did not refuse: ${lastLines(refused.error)}`);
             const unprotect = spawnSync(path.join(w.bin, "pulumi"), ["state", "unprotect", "--all", "--yes", "--stack", TRAINING, "--non-interactive"], { cwd: w.workDir, env: w.env, encoding: "utf8" });
             check(unprotect.status === 0, `pulumi state unprotect failed: ${unprotect.stderr}`);
-            const order: WorkerEvent[] = [];
-            const t = await stackOp(w, TRAINING, "destroy", {}, (e) => e.kind === "resource" && e.op === "delete" && order.push(e));
+            const t = await stackOp(w, TRAINING, "destroy", {}, onDelete);
             check(t.ok, `destroy ${TRAINING} failed: ${lastLines(t.error)}`);
-            const releaseAt = order.findIndex((e) => e.type === "kubernetes:helm.sh/v3:Release");
-            const crAfter = order.slice(releaseAt + 1).filter((e) => e.type && !BUILTIN_GROUP.test(e.type) && e.type.startsWith("kubernetes:") && !e.type.startsWith("kubernetes:index:"));
-            check(releaseAt < 0 || crAfter.length === 0 || order.filter((e) => e.type === "kubernetes:helm.sh/v3:Release").length > 1,
-                `custom resources deleted after an operator release: ${crAfter.map((e) => e.urn).join(", ")}`);
+            const late = pairs.filter(([cr, rel]) => deletes.indexOf(cr) < 0 || deletes.indexOf(cr) > deletes.indexOf(rel));
+            check(pairs.length > 0, "no custom resource depends on its operator's release in the state");
+            check(late.length === 0, `custom resources deleted after their operator's release: ${late.map(([cr]) => cr.split("::").pop()).join(", ")}`);
             const left: string[] = [];
             for (const stack of [TRAINING, SERVING]) {
                 const n = await countObjects(w.clusters[stack]!.kube);
                 for (const k of ["Namespace", "Deployment", "Job", "NetworkPolicy", "Secret"]) if (n[k] > 0) left.push(`${stack}: ${n[k]} ${k}`);
             }
             check(left.length === 0, `objects left after destroy: ${left.join(", ")}`);
-            return `serving destroyed; training refused while protected, then destroyed after unprotect (${order.length} deletes, custom resources before their operators); nothing left on either API server`;
+            return `serving destroyed; training refused while protected, then destroyed after unprotect (${deletes.length} deletes; ${pairs.length} custom resources before their operators' releases); nothing left on either API server`;
         }, { needs: ["up serving"] });
     } finally {
         for (const c of Object.values(world?.clusters ?? {})) c?.stop();

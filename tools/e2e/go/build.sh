@@ -53,6 +53,16 @@ prepare() {
     ' "$dir" "$here/kubernetes" "$KUBERNETES_PROVIDER_VERSION"
 }
 
+# kwok reads its stages (what a fake node and pod go through) from config: the module's own default
+# "fast" stages, copied next to the binary (data of the pinned module, never committed).
+finish() {
+    [ "$1" = kwok ] || return 0
+    local dir; dir=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+    for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+        cat "$dir/kustomize/stage/$f"; echo "---"
+    done > "$2/kwok-stages.yaml"
+}
+
 key() { # hash of what decides the build
     (cd "$here/$1" && cat go.mod go.sum $(ls ./*.go 2>/dev/null) build.env 2>/dev/null; echo "$(go version)"; ldflags "$1") | sha256sum | cut -c1-16
 }
@@ -74,6 +84,7 @@ for m in "${modules[@]}"; do
             (cd "$here/$m" && nice -n 5 go build -trimpath -tags "$(tags "$m")" -ldflags "$(ldflags "$m")" \
                 -o "$out.tmp/${spec#*=}" "${spec%%=*}")
         done
+        finish "$m" "$out.tmp"
         rm -rf "$out" && mv "$out.tmp" "$out" && touch "$out/.done"
         echo "e2e build: $m done in $(( $(date +%s) - start )) s" >&2
     fi
