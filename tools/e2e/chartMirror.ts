@@ -11,6 +11,8 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 import { helmCharts, type ChartName } from "../../lib/charts";
+import { STRIMZI_CRD_FILES } from "../../components/streaming/strimziOperator";
+import { PROMETHEUS_SERVICE_ACCOUNT } from "../../components/observability/kserveMonitors";
 
 /** Which ../shared/crds files each chart installs (its crds/ folder, or CRDs its templates create). */
 export const chartCrds: Record<ChartName, RegExp[]> = {
@@ -25,6 +27,52 @@ export const chartCrds: Record<ChartName, RegExp[]> = {
     "kserve-resources": [],
     "kserve-runtime-configs": [],
     "cluster-autoscaler": [],
+};
+
+/**
+ * The Strimzi CRD files the program applies itself (STRIMZI_CRD_FILES), where a Helm-repository mirror
+ * serves them (lib/charts.ts crdFileUrl): the real file where ../shared/crds has it; for the five kinds
+ * it lacks, which the program never creates, a stub CRD of the same group, kind and plural.
+ */
+function writeStrimziCrds(dir: string, crdsDir: string): void {
+    const version = helmCharts["strimzi-kafka-operator"].version;
+    const out = path.join(dir, "crds", "strimzi-kafka-operator", version);
+    fs.mkdirSync(out, { recursive: true });
+    const stubs: Record<string, [group: string, kind: string, plural: string]> = {
+        "041-Crd-kafkaconnect.yaml": ["kafka.strimzi.io", "KafkaConnect", "kafkaconnects"],
+        "042-Crd-strimzipodset.yaml": ["core.strimzi.io", "StrimziPodSet", "strimzipodsets"],
+        "046-Crd-kafkabridge.yaml": ["kafka.strimzi.io", "KafkaBridge", "kafkabridges"],
+        "047-Crd-kafkaconnector.yaml": ["kafka.strimzi.io", "KafkaConnector", "kafkaconnectors"],
+        "049-Crd-kafkarebalance.yaml": ["kafka.strimzi.io", "KafkaRebalance", "kafkarebalances"],
+    };
+    for (const f of STRIMZI_CRD_FILES) {
+        const real = path.join(crdsDir, "strimzi", f);
+        if (fs.existsSync(real)) {
+            fs.copyFileSync(real, path.join(out, f));
+            continue;
+        }
+        const stub = stubs[f];
+        if (!stub) throw new Error(`no CRD for ${f} in ${crdsDir}/strimzi and no stub for it`);
+        const [group, kind, plural] = stub;
+        fs.writeFileSync(path.join(out, f), [
+            "apiVersion: apiextensions.k8s.io/v1", "kind: CustomResourceDefinition", `metadata:`, `  name: ${plural}.${group}`,
+            "spec:", `  group: ${group}`, "  scope: Namespaced", "  names:", `    kind: ${kind}`, `    plural: ${plural}`, `    singular: ${kind.toLowerCase()}`, `    listKind: ${kind}List`,
+            "  versions:", "  - name: v1", "    served: true", "    storage: true", "    schema:", "      openAPIV3Schema:", "        type: object",
+            "        x-kubernetes-preserve-unknown-fields: true", "",
+        ].join("\n"));
+    }
+}
+
+/**
+ * Objects a real chart creates that the program refers to by name, as stub templates (our own, a few
+ * lines each): without them Kubernetes would, for example, delete the token Secret of a service
+ * account that never appears.
+ */
+const chartTemplates: Partial<Record<ChartName, Record<string, string>>> = {
+    "kube-prometheus-stack": {
+        // The Prometheus service account whose token the KServe controller's ServiceMonitor uses.
+        "prometheus-serviceaccount.yaml": `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${PROMETHEUS_SERVICE_ACCOUNT}\n  namespace: {{ .Release.Namespace }}\n`,
+    },
 };
 
 export interface ChartMirror {
@@ -60,6 +108,10 @@ export async function startChartMirror(dir: string, crdsDir: string, lifetimeSec
             `apiVersion: v2\nname: ${name}\nversion: ${version}\ndescription: e2e stub of ${name} ${version} (CRDs only)\ntype: application\n`);
         const crds = files.filter((f) => chartCrds[name].some((re) => re.test(f)));
         for (const f of crds) fs.copyFileSync(path.join(crdsDir, f), path.join(src, "crds", f.replace("/", "_")));
+        for (const [file, body] of Object.entries(chartTemplates[name] ?? {})) {
+            fs.mkdirSync(path.join(src, "templates"), { recursive: true });
+            fs.writeFileSync(path.join(src, "templates", file), body);
+        }
         charts[name] = crds.length;
         const tgz = `${name}-${version}.tgz`;
         execFileSync("tar", ["-czf", path.join(dir, tgz), "-C", path.join(dir, "src"), name]);
@@ -68,11 +120,13 @@ export async function startChartMirror(dir: string, crdsDir: string, lifetimeSec
             `    created: "2026-01-01T00:00:00Z"\n    urls:\n    - ${url}/${tgz}\n`);
     }
     fs.writeFileSync(path.join(dir, "index.yaml"), `apiVersion: v1\nentries:\n${entries.join("")}generated: "2026-01-01T00:00:00Z"\n`);
+    writeStrimziCrds(dir, crdsDir);
 
     server.on("request", (req, res) => {
-        const name = path.basename(new URL(req.url ?? "/", url).pathname);
-        const file = path.join(dir, name);
-        if (req.method !== "GET" || !/^[\w.-]+\.(tgz|yaml)$/.test(name) || !fs.existsSync(file)) {
+        const rel = path.posix.normalize(decodeURIComponent(new URL(req.url ?? "/", url).pathname)).replace(/^\/+/, "");
+        const name = path.basename(rel);
+        const file = path.join(dir, rel);
+        if (req.method !== "GET" || rel.startsWith("..") || !/^[\w.-]+\.(tgz|yaml)$/.test(name) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
             res.writeHead(404).end();
             return;
         }
