@@ -28,15 +28,17 @@ export class S3Credentials extends pulumi.ComponentResource {
 
     constructor(name: string, args: S3CredentialsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("hybridml:storage:S3Credentials", name, {}, opts);
-        const provider = args.provider ?? this.getProvider("random:index/randomString:RandomString");
+        const provider = args.provider ?? this.getProvider("random:index/randomPassword:RandomPassword");
         if (!provider) {
             throw new Error(`S3Credentials ${name}: pass a random provider (args.provider or opts.providers): default providers are disabled`);
         }
         const keepers = { rotation: String(args.rotation ?? 1) };
-        // S3 access key IDs are 20 upper-case alphanumerics; secrets 40 characters.
-        const accessKeyId = new random.RandomString(`${name}-access-key`, {
+        // S3 access key IDs are 20 upper-case alphanumerics; secrets 40 characters. Both are
+        // RandomPasswords: a RandomString's ID is its value, which the state keeps in clear whatever
+        // additionalSecretOutputs says (found by the e2e's state check); a RandomPassword's ID is "none".
+        const accessKeyId = new random.RandomPassword(`${name}-access-key`, {
             length: 20, upper: true, lower: false, numeric: true, special: false, keepers,
-        }, { parent: this, provider, additionalSecretOutputs: ["result"] });
+        }, { parent: this, provider });
         const secretAccessKey = new random.RandomPassword(`${name}-secret-key`, {
             length: 40, special: false, keepers,
         }, { parent: this, provider });

@@ -256,20 +256,24 @@ describe("S3Credentials", () => {
             return new S3Credentials("sync", { provider });
         });
         const provider = rec.one("pulumi:providers:random");
-        for (const t of ["random:index/randomString:RandomString", "random:index/randomPassword:RandomPassword"]) {
-            const r = rec.one(t);
-            assert.ok(r.provider.startsWith(`${provider.urn}::`), `${t} uses ${r.provider}`);
+        // Both keys are RandomPasswords: a RandomString's ID is its value, kept in the state in clear.
+        assert.equal(rec.ofType("random:index/randomString:RandomString").length, 0);
+        const keys = rec.ofType("random:index/randomPassword:RandomPassword");
+        assert.deepEqual(keys.map((r) => nameOf(r.urn)).sort(), ["sync-access-key", "sync-secret-key"]);
+        for (const r of keys) {
+            assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.urn} uses ${r.provider}`);
             assert.equal(nameOf(r.parent), "sync");
         }
-        assert.equal(rec.inputs(rec.one("random:index/randomString:RandomString")).length, 20);
-        assert.equal(rec.inputs(rec.one("random:index/randomPassword:RandomPassword")).length, 40);
+        const length = (n: string) => rec.inputs(keys.find((r) => nameOf(r.urn) === n)!).length;
+        assert.equal(length("sync-access-key"), 20);
+        assert.equal(length("sync-secret-key"), 40);
         assert.equal((await settle(rec.value.credentials)).secret, true);
     });
 
     it("takes the provider from opts.providers too", async () => {
         const rec = await runMocked(() => new S3Credentials("sync", {}, { providers: { random: new random.Provider("rnd2") } }));
         const provider = rec.one("pulumi:providers:random");
-        assert.ok(rec.one("random:index/randomString:RandomString").provider.startsWith(`${provider.urn}::`));
+        for (const r of rec.ofType("random:index/randomPassword:RandomPassword")) assert.ok(r.provider.startsWith(`${provider.urn}::`));
     });
 
     it("refuses to fall back to the default provider", async () => {
