@@ -270,7 +270,7 @@ function table(steps: Step[]): string {
 async function main(): Promise<void> {
     const started = Date.now();
     let world: World | undefined;
-    let ups: Record<string, number> = {};
+    const ups: Record<string, number> = {};
     let servingUrns: string[] = [];
     let servingObjects: Record<string, number> = {};
     try {
