@@ -191,3 +191,16 @@ export function unknownReason(paths: string[]): string {
     const shown = paths.slice(0, 4).join(", ");
     return `not run: ${shown}${paths.length > 4 ? ` and ${paths.length - 4} more` : ""} unknown until the resource is deployed`;
 }
+
+/** The statements of an IAM / S3 bucket policy document (a JSON string or an object); [] when it does not parse. */
+export function policyStatements(policy: unknown): any[] {
+    let doc: any = policy;
+    if (typeof policy === "string") {
+        try {
+            doc = JSON.parse(policy);
+        } catch {
+            return [];
+        }
+    }
+    return Array.isArray(doc?.Statement) ? doc.Statement : doc?.Statement ? [doc.Statement] : [];
+}

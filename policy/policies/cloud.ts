@@ -5,7 +5,7 @@
  * keys; EKS control-plane audit logs; GKE shielded nodes without the default node service account.
  */
 import { MANDATORY_EVERYWHERE, MANDATORY_IN_PROD } from "../lib/levels";
-import { get, isUnknown, known, list, ResourcePolicyDef } from "../lib/view";
+import { get, isUnknown, known, list, policyStatements, ResourcePolicyDef } from "../lib/view";
 
 const CIS_AWS = { name: "cis-aws", version: "3.0.0", reference: "https://www.cisecurity.org/benchmark/amazon_web_services", specification: "CIS Amazon Web Services Foundations Benchmark" };
 const CIS_GCP = { name: "cis-gcp", version: "3.0.0", reference: "https://www.cisecurity.org/benchmark/google_cloud_computing_platform", specification: "CIS Google Cloud Platform Foundation Benchmark" };
@@ -15,18 +15,6 @@ export const AZURE_OWNER_ROLE = "8e3af657-a8ff-443c-a75d-0c9b7e5f0a1e";
 const PRIMITIVE_GCP_ROLES = ["roles/owner", "roles/editor", "roles/viewer"];
 /** Data services whose wildcard actions grant every read and write (`s3:*`, `*`). */
 const DATA_WILDCARD = /^(\*|s3:\*|kms:\*|dynamodb:\*|secretsmanager:\*|s3:Get\*|s3:Put\*)$/i;
-
-function statements(policy: unknown): any[] {
-    let doc: any = policy;
-    if (typeof policy === "string") {
-        try {
-            doc = JSON.parse(policy);
-        } catch {
-            return [];
-        }
-    }
-    return Array.isArray(doc?.Statement) ? doc.Statement : doc?.Statement ? [doc.Statement] : [];
-}
 
 export const iamLeastPrivilege: ResourcePolicyDef = {
     kind: "resource",
@@ -43,7 +31,7 @@ export const iamLeastPrivilege: ResourcePolicyDef = {
             case "aws:iam/rolePolicy:RolePolicy":
             case "aws:iam/policy:Policy":
             case "aws:s3/bucketPolicy:BucketPolicy": {
-                const wild = statements(p.policy).filter((st) => st?.Effect === "Allow")
+                const wild = policyStatements(p.policy).filter((st) => st?.Effect === "Allow")
                     .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action])).filter((a: unknown) => typeof a === "string" && DATA_WILDCARD.test(a));
                 return wild.length > 0 ? [`policy allows wildcard action(s) ${[...new Set(wild)].join(", ")}`] : [];
             }

@@ -3,7 +3,7 @@
  * training stack (residency); Ceph pools durable in prod.
  */
 import { MANDATORY_EVERYWHERE, MANDATORY_IN_PROD } from "../lib/levels";
-import { get, isNot, isUnknown, known, list, notApplicable, num, ResourcePolicyDef, ResourceView, StackPolicyDef, StackViolation } from "../lib/view";
+import { get, isNot, isUnknown, known, list, notApplicable, num, policyStatements, ResourcePolicyDef, ResourceView, StackPolicyDef, StackViolation } from "../lib/view";
 import { podsOf } from "../lib/workloads";
 
 const S3_BUCKET = "aws:s3/bucket:Bucket";
@@ -100,16 +100,7 @@ const DATA_CLASS_KEYS = [DATA_CLASS_LABEL, "data-class", "data_class"];
 
 /** Allow statements of an IAM / S3 bucket policy document (JSON string or object). */
 function allowStatements(policy: unknown): any[] {
-    let doc: any = policy;
-    if (typeof policy === "string") {
-        try {
-            doc = JSON.parse(policy);
-        } catch {
-            return [];
-        }
-    }
-    const statements = Array.isArray(doc?.Statement) ? doc.Statement : doc?.Statement ? [doc.Statement] : [];
-    return statements.filter((st: any) => st?.Effect === "Allow");
+    return policyStatements(policy).filter((st: any) => st?.Effect === "Allow");
 }
 
 /** Bucket names in `arn:aws:s3:::<bucket>[/...]` resources of Allow statements. */

@@ -5,22 +5,18 @@
  * among them. A flow that cannot work (egress not admitted) is a plan error when the consumer's
  * environment is prod. Pure over plans.
  */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Flow } from "../../stacks/reachability";
 import type { Plan } from "./types";
 
 const UNKNOWN = "[unknown]";
 
 /** One flow as the plan records it (stacks/reachability.ts `Flow`, after the plan masked unknowns). */
-export interface PlannedFlow {
+export type PlannedFlow = Omit<Flow, "flow" | "consumerEgress" | "egressAllowed"> & {
     flow: string;
-    consumer: string;
-    training: string;
-    endpoint: string;
-    dnsName: string;
-    sans: string[];
-    allowedSources: string[];
     consumerEgress: string[] | null | typeof UNKNOWN;
-    egressAllowed: "yes" | "no" | "open" | "unknown" | typeof UNKNOWN;
-}
+    egressAllowed: pulumi.Unwrap<Flow["egressAllowed"]> | typeof UNKNOWN;
+};
 
 /** The flows of a plan (none on stacks that serve no other cluster). */
 export function plannedFlows(plan: Pick<Plan, "outputs">): PlannedFlow[] {
