@@ -82,3 +82,9 @@ export function artefactProblems(m: { name: string; runtime: string; artifactPat
     }
     return [];
 }
+
+/**
+ * InferenceService annotation that makes KServe annotate its predictor pods for scraping with the
+ * runtime's `prometheus.kserve.io/port` and `/path` (as `prometheus.io/port`, `prometheus.io/path`).
+ */
+export const ISVC_SCRAPE_ANNOTATION = "serving.kserve.io/enable-prometheus-scraping";

@@ -90,5 +90,8 @@ describe("fleet command (tools/fleet)", () => {
         assert.throws(() => parseArgs(["apply"]), /usage: npm run fleet/);
         assert.throws(() => parseArgs(["up", "--parallel", "0"]), /--parallel needs a positive whole number/);
         assert.throws(() => parseArgs(["up", "--bogus"]), /unknown argument --bogus/);
+        assert.deepEqual(parseArgs(["recover", "--stacks", "s", "--clear-unknown"]).extra, { clearUnknown: true });
+        assert.equal(parseArgs(["recover"]).extra, undefined);
+        assert.throws(() => parseArgs(["up", "--clear-unknown"]), /--clear-unknown is an option of recover/);
     });
 });

@@ -7,8 +7,12 @@
  *   behind an authenticating proxy on the named port `https` (8443, self-signed certificate): scraped
  *   with Prometheus's service-account token (kube-prometheus-stack grants it `get` on `/metrics`).
  * - Predictors (Standard/raw deployment mode): every pod KServe creates for an InferenceService
- *   carries `serving.kserve.io/inferenceservice`; the KServe Python model servers (Hugging Face,
- *   scikit-learn, XGBoost) serve `/metrics` on their HTTP port 8080, Triton on 8002.
+ *   carries `serving.kserve.io/inferenceservice`. The serving runtimes declare no container ports
+ *   (the KServe Python servers serve `/metrics` on 8080, Triton on 8002), so a PodMonitor that selects
+ *   a port by name or number finds no target. KServe's own way is used instead: the InferenceService
+ *   carries `serving.kserve.io/enable-prometheus-scraping`, KServe copies the runtime's
+ *   `prometheus.kserve.io/port` and `/path` onto the pod as `prometheus.io/*` annotations, and the
+ *   PodMonitor scrapes the `kserve-container` at the address and path those annotations give.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,8 +22,10 @@ import { MONITORING_NAMESPACE } from "./monitoring";
 export const KSERVE_NAMESPACE = "kserve";
 /** Label KServe puts on every pod of an InferenceService. */
 export const ISVC_POD_LABEL = "serving.kserve.io/inferenceservice";
-/** Metrics ports of the model servers: KServe Python servers (8080) and Triton (8002). */
+/** Metrics ports of the model servers: KServe Python servers (8080) and Triton (8002); NetworkPolicies open them to Prometheus. */
 export const PREDICTOR_METRICS_PORTS = [8080, 8002] as const;
+/** The model server's container in every predictor pod. */
+export const PREDICTOR_CONTAINER = "kserve-container";
 
 /** One monitoring.coreos.com object as Pulumi registers it. */
 export interface MonitorResource {
@@ -61,8 +67,16 @@ export function kserveControllerServiceMonitor(kserveNamespace: string, monitori
     };
 }
 
-/** PodMonitor of the predictor pods of every InferenceService in `namespace`. */
-export function predictorPodMonitor(namespace: string, ports: readonly number[] = PREDICTOR_METRICS_PORTS): MonitorResource {
+/** Prometheus's pod discovery labels of a pod annotation. */
+const podAnnotation = (a: string) => `__meta_kubernetes_pod_annotation_${a.replace(/[^a-zA-Z0-9]/g, "_")}`;
+
+/**
+ * PodMonitor of the predictor pods of every InferenceService in `namespace`: the `kserve-container` of
+ * each pod KServe annotated for scraping, at the port and path of its annotations. Without declared
+ * ports Prometheus discovers one port-less target per container; with declared ports, one per port,
+ * which the relabelling makes identical (Prometheus keeps one).
+ */
+export function predictorPodMonitor(namespace: string): MonitorResource {
     return {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PodMonitor",
@@ -71,7 +85,18 @@ export function predictorPodMonitor(namespace: string, ports: readonly number[] 
             selector: { matchExpressions: [{ key: ISVC_POD_LABEL, operator: "Exists" }] },
             namespaceSelector: { matchNames: [namespace] },
             podTargetLabels: [ISVC_POD_LABEL],
-            podMetricsEndpoints: ports.map((portNumber) => ({ portNumber, path: "/metrics", interval: "30s" })),
+            podMetricsEndpoints: [{
+                interval: "30s",
+                relabelings: [
+                    { action: "keep", sourceLabels: [podAnnotation("prometheus.io/scrape")], regex: "true" },
+                    { action: "keep", sourceLabels: ["__meta_kubernetes_pod_container_name"], regex: PREDICTOR_CONTAINER },
+                    {
+                        action: "replace", sourceLabels: ["__meta_kubernetes_pod_ip", podAnnotation("prometheus.io/port")],
+                        separator: ";", regex: "(.+);(\\d+)", replacement: "$1:$2", targetLabel: "__address__",
+                    },
+                    { action: "replace", sourceLabels: [podAnnotation("prometheus.io/path")], regex: "(.+)", targetLabel: "__metrics_path__" },
+                ],
+            }],
         },
     };
 }
@@ -85,8 +110,6 @@ export interface KServeMonitorsArgs {
     servingNamespace: string;
     /** Namespace of the KServe controller. Default `kserve`. */
     kserveNamespace?: string;
-    /** Metrics ports of the predictor containers. Default [8080, 8002]. */
-    predictorMetricsPorts?: number[];
     /** More resources the monitors wait for (the KServe release, the serving namespace). Default []. */
     dependsOn?: pulumi.Resource[];
 }
@@ -114,7 +137,7 @@ export class KServeMonitors extends pulumi.ComponentResource {
             ...childOpts, dependsOn: [args.monitoring, token, ...(args.dependsOn ?? [])],
         });
         this.podMonitor = new k8s.apiextensions.CustomResource(`${name}-predictors`,
-            predictorPodMonitor(args.servingNamespace, args.predictorMetricsPorts), childOpts);
+            predictorPodMonitor(args.servingNamespace), childOpts);
         this.registerOutputs({ serviceMonitor: this.serviceMonitor, podMonitor: this.podMonitor });
     }
 }

@@ -42,11 +42,14 @@ export class CertManager extends pulumi.ComponentResource {
     constructor(name: string, args: CertManagerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hybridml:serving:CertManager", name, {}, opts);
         const namespace = args.namespace ?? "cert-manager";
+        // The program's namespace, not Helm's `createNamespace`: Helm never deletes what it created that way.
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
+            metadata: { name: namespace, labels: { "app.kubernetes.io/part-of": "hybridml", "app.kubernetes.io/component": "cert-manager" } },
+        }, { parent: this, provider: args.provider });
         this.release = new k8s.helm.v3.Release(`${name}-chart`, {
             name: "cert-manager",
             ...chartSource("cert-manager", args.charts),
-            namespace,
-            createNamespace: true,
+            namespace: ns.metadata.name,
             atomic: true,
             values: certManagerValues(args.replicas ?? 1),
         }, { parent: this, provider: args.provider });

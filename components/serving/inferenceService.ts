@@ -6,6 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ISVC_SCRAPE_ANNOTATION } from "../../lib/kserveRuntimes";
 
 /**
  * The model container's security context (Pod Security "restricted"): the Triton and Hugging Face
@@ -113,7 +114,8 @@ export class InferenceService extends pulumi.ComponentResource {
                 name: m.name,
                 namespace: args.namespace,
                 labels,
-                annotations: { "serving.kserve.io/deploymentMode": "Standard", "serving.kserve.io/autoscalerClass": "hpa" },
+                // Scraping on: KServe annotates the predictor pods with its runtime's metrics port and path (observability/kserveMonitors.ts).
+                annotations: { "serving.kserve.io/deploymentMode": "Standard", "serving.kserve.io/autoscalerClass": "hpa", [ISVC_SCRAPE_ANNOTATION]: "true" },
             },
             spec: inferenceServiceSpec(args),
         }, { ...child, dependsOn: args.dependsOn ?? [] });

@@ -68,9 +68,14 @@ export class KServe extends pulumi.ComponentResource {
         super("hybridml:serving:KServe", name, {}, opts);
         const namespace = args.namespace ?? "kserve";
         const child = { parent: this, provider: args.provider };
-        const chart = (c: "kserve-crd" | "kserve-resources" | "kserve-runtime-configs") => ({ ...chartSource(c, args.charts), namespace, atomic: true });
+        // The namespace is the program's, not Helm's (`createNamespace`): Helm never deletes a namespace
+        // it created, so a destroy would leave it behind (found by the e2e).
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
+            metadata: { name: namespace, labels: { "app.kubernetes.io/part-of": "hybridml", "app.kubernetes.io/component": "kserve" } },
+        }, child);
+        const chart = (c: "kserve-crd" | "kserve-resources" | "kserve-runtime-configs") => ({ ...chartSource(c, args.charts), namespace: ns.metadata.name, atomic: true });
         this.crds = new k8s.helm.v3.Release(`${name}-crd`, {
-            name: "kserve-crd", ...chart("kserve-crd"), createNamespace: true,
+            name: "kserve-crd", ...chart("kserve-crd"),
         }, child);
         this.controller = new k8s.helm.v3.Release(`${name}-resources`, {
             name: "kserve", ...chart("kserve-resources"), values: kserveResourcesValues(),

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartSource, crdFileUrl, type ChartMirror } from "../../lib/charts";
+import { storedCrdSchemas } from "../../lib/crdSchemas";
 import { versions } from "../../lib/versions";
 import { strimziOperatorValues } from "./kafkaSpecs";
 
@@ -58,9 +59,10 @@ export class StrimziOperator extends pulumi.ComponentResource {
             metadata: { name: ns, labels: streamingNamespaceLabels },
         }, { ...child, protect: args.protect ?? false }));
         // Helm installs a chart's crds/ once and never upgrades them: the CRDs of the pinned version are
-        // applied here (updated with the version), and the chart skips its own copy.
+        // applied here (updated with the version), and the chart skips its own copy. Their schemas are
+        // applied as the API server stores them, or every preview shows a change (lib/crdSchemas.ts).
         const crds = new k8s.yaml.v2.ConfigGroup(`${name}-crds`, { files: strimziCrdUrls(versions.charts.strimzi, args.charts) }, {
-            ...child, protect: args.protect ?? false, retainOnDelete: args.protect ?? false,
+            ...child, protect: args.protect ?? false, retainOnDelete: args.protect ?? false, transforms: [storedCrdSchemas],
         });
         this.crds = crds;
         this.release = new k8s.helm.v3.Release(`${name}-release`, {

@@ -97,13 +97,28 @@ describe("Monitoring component", () => {
     });
 });
 
+/** Prometheus's relabelling of one discovered target (keep, drop, replace): undefined when dropped. */
+function prometheusRelabel(rules: { action?: string; sourceLabels?: string[]; separator?: string; regex?: string; replacement?: string; targetLabel?: string }[], labels: Record<string, string>): Record<string, string> | undefined {
+    const out = { ...labels };
+    for (const r of rules) {
+        const value = (r.sourceLabels ?? []).map((l) => out[l] ?? "").join(r.separator ?? ";");
+        const re = new RegExp(`^(?:${r.regex ?? "(.*)"})$`);
+        const m = re.exec(value);
+        const action = (r.action ?? "replace").toLowerCase();
+        if (action === "keep" && !m) return undefined;
+        if (action === "drop" && m) return undefined;
+        if (action === "replace" && m && r.targetLabel) out[r.targetLabel] = (r.replacement ?? "$1").replace(/\$(\d)/g, (_, i) => m[Number(i)] ?? "");
+    }
+    return out;
+}
+
 describe("KServe monitors", () => {
     it("the controller ServiceMonitor and the predictor PodMonitor validate against the prometheus-operator v0.93.0 CRDs", () => {
         assert.deepEqual(validateCustomResource(kserveControllerServiceMonitor("kserve") as any), []);
         assert.deepEqual(validateCustomResource(predictorPodMonitor("models") as any), []);
         // The validator can fail: an endpoint without a port in the wrong shape.
         const bad = predictorPodMonitor("models") as any;
-        bad.spec.podMetricsEndpoints[0].portNumber = "8080";
+        bad.spec.podMetricsEndpoints[0].relabelings[0].action = "Keepp";
         assert.notDeepEqual(validateCustomResource(bad), []);
     });
 
@@ -119,7 +134,22 @@ describe("KServe monitors", () => {
         const pm = predictorPodMonitor("models");
         assert.equal(pm.metadata.namespace, "models");
         assert.deepEqual((pm.spec.selector as any).matchExpressions, [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }]);
-        assert.deepEqual((pm.spec.podMetricsEndpoints as any[]).map((e) => e.portNumber), [...PREDICTOR_METRICS_PORTS]);
+        // The runtimes declare no container ports: no endpoint selects one (it would have no target); the
+        // address and path come from the annotations KServe's pod mutator copies from the runtime.
+        const [ep, ...more] = pm.spec.podMetricsEndpoints as any[];
+        assert.deepEqual(more, []);
+        assert.equal(ep.port ?? ep.portNumber ?? ep.targetPort, undefined);
+        const relabel = (pod: Record<string, string>): Record<string, string> | undefined => prometheusRelabel(ep.relabelings, pod);
+        const pod = (container: string, port?: number) => ({
+            __address__: port ? `10.0.0.7:${port}` : "10.0.0.7", __meta_kubernetes_pod_ip: "10.0.0.7", __meta_kubernetes_pod_container_name: container,
+            __meta_kubernetes_pod_annotation_prometheus_io_scrape: "true", __meta_kubernetes_pod_annotation_prometheus_io_port: "8002",
+            __meta_kubernetes_pod_annotation_prometheus_io_path: "/metrics", __metrics_path__: "/metrics",
+        });
+        assert.equal(relabel(pod("kserve-container"))?.__address__, "10.0.0.7:8002"); // Triton: metrics beside the 8080 API
+        assert.equal(relabel(pod("kserve-container", 8080))?.__address__, "10.0.0.7:8002");
+        assert.equal(relabel(pod("storage-initializer")), undefined);
+        assert.equal(relabel({ ...pod("kserve-container"), __meta_kubernetes_pod_annotation_prometheus_io_scrape: "" }), undefined);
+        assert.ok(PREDICTOR_METRICS_PORTS.includes(8002));
     });
 
     it("the monitors depend on the monitoring release, have the provider and parent, and validate as recorded", async () => {

@@ -114,7 +114,11 @@ describe("serving: components under mocks", () => {
         assert.equal(r.name, "s-chart");
         childOf(r, c);
         const i = rec.inputs(r);
-        assert.deepEqual([i.chart, i.version, i.repositoryOpts.repo, i.namespace, i.createNamespace], ["cert-manager", "v1.21.1", "https://charts.jetstack.io", "cert-manager", true]);
+        assert.deepEqual([i.chart, i.version, i.repositoryOpts.repo, i.namespace, i.createNamespace], ["cert-manager", "v1.21.1", "https://charts.jetstack.io", "cert-manager", undefined]);
+        // The namespace is the program's (Helm never deletes a namespace it created, so destroy would leave it).
+        const ns = rec.one("kubernetes:core/v1:Namespace");
+        childOf(ns, c);
+        assert.ok(r.dependencies.includes(ns.urn));
     });
 
     it("KServe: CRD, resources (after cert-manager) and runtimes (after the controller), pinned to the OCI charts", async () => {
@@ -137,6 +141,8 @@ describe("serving: components under mocks", () => {
         assert.ok(res.dependencies.includes(rec.one("kubernetes:helm.sh/v3:Release", "cm-chart").urn));
         assert.ok(rt.dependencies.includes(res.urn));
         assert.equal(rec.inputs(res).values.kserve.controller.deploymentMode, "Standard");
+        const ns = rec.one("kubernetes:core/v1:Namespace", "s-ns");
+        for (const r of [crd, res, rt]) assert.ok(r.dependencies.includes(ns.urn) && rec.inputs(r).createNamespace !== true);
     });
 
     it("InferenceService: the CR depends on what it is given; a PDB only above one replica", async () => {
@@ -154,6 +160,8 @@ describe("serving: components under mocks", () => {
         assert.ok(two.dependencies.includes(job.urn));
         assert.equal(rec.inputs(one).metadata.name, "fraud-detector");
         assert.equal(rec.inputs(one).metadata.labels["hybridml.io/model-version"], "3.2.0");
+        // KServe annotates the predictor pods for the PodMonitor only when the InferenceService asks.
+        assert.equal(rec.inputs(one).metadata.annotations["serving.kserve.io/enable-prometheus-scraping"], "true");
         const pdb = rec.one("kubernetes:policy/v1:PodDisruptionBudget");
         assert.equal(pdb.name, "two-pdb");
         childOf(pdb, rec.one("hybridml:serving:InferenceService", "two"));

@@ -50,6 +50,8 @@ describe("streaming components (mocked)", () => {
             assert.ok(files.some((u) => u.endsWith(`/${f}`)), f);
         }
         assert.ok(release.dependencies.includes(crds.urn));
+        // The CRDs go to the server as it stores them (no perpetual diff on the kafkas CRD).
+        assert.deepEqual(crds.transforms, ["storedCrdSchemas"]);
         const kept = await runMocked(() => new StrimziOperator("op", { provider: new k8s.Provider("c", { kubeconfig }), watchNamespaces: ["kafka"], protect: true }));
         assert.deepEqual([kept.one("kubernetes:yaml/v2:ConfigGroup").protect, kept.one("kubernetes:yaml/v2:ConfigGroup").retainOnDelete], [true, true]);
     });

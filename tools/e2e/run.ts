@@ -164,13 +164,26 @@ const COUNTED: [string, string, string][] = [
     ["CustomResourceDefinition", "apiextensions.k8s.io/v1", "customresourcedefinitions"], ["Pod", "v1", "pods"],
 ];
 
-async function countObjects(kube: Kube): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
+/**
+ * The platform's objects on an API server by kind, as `namespace/name` (system namespaces left out;
+ * Helm's release records too: one Secret per revision, so an upgrade adds one by design).
+ */
+async function listObjects(kube: Kube): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {};
     for (const [kind, v, plural] of COUNTED) {
-        const items = await kube.list(apiPath(v, plural));
-        out[kind] = items.filter((o) => !/^kube-|^default$/.test(o.metadata.namespace ?? "") && !/^kube-|^default$/.test(o.metadata.name)).length;
+        const items = await kube.list(apiPath(v, plural)) as (KubeObject & { type?: string })[];
+        out[kind] = items.filter((o) => !/^kube-|^default$/.test(o.metadata.namespace ?? "") && !/^kube-|^default$/.test(o.metadata.name) && o.type !== "helm.sh/release.v1")
+            .map((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort();
     }
     return out;
+}
+
+/** What differs between two listings (Pods left out: their names change with every rollout). */
+function objectDiff(before: Record<string, string[]>, after: Record<string, string[]>): string[] {
+    return Object.keys(before).filter((k) => k !== "Pod").flatMap((k) => [
+        ...before[k].filter((n) => !after[k]?.includes(n)).map((n) => `${k} ${n} lost`),
+        ...(after[k] ?? []).filter((n) => !before[k].includes(n)).map((n) => `${k} ${n} extra`),
+    ]);
 }
 
 interface StateResource { urn: string; type: string; id?: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown>; protect?: boolean; custom?: boolean }
@@ -237,28 +250,77 @@ async function pluralOf(kube: Kube, gv: string, kind: string): Promise<string> {
     return p;
 }
 
-/** The plaintexts of a `--show-secrets` export: every `{<sig>: "1b47061264138c4ac30d75fd1eb44270", plaintext}` value, and its strings. */
-function collectPlaintexts(v: unknown, out: Set<string>): void {
-    if (Array.isArray(v)) return v.forEach((x) => collectPlaintexts(x, out));
+/** Keys whose values are public even inside a secret (certificates, names, addresses). */
+const PUBLIC_KEY = /(^|[-_.])(ca|crt|cert|certs|certificate|certificates|pub|public|publickey|host|hosts|server|url|uri|endpoint|endpoints|topic|topics|name|namespace|bucket|region|user|username|kind|apiversion|type|cluster|context|current-context)($|[-_.])/i;
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** A leaf that would be a leak in clear: long, without spaces, not an address. */
+function secretLike(v: string): boolean {
+    return v.length >= 12 && !/\s/.test(v) && !/^[a-z]+:\/\//i.test(v) && !/^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?$/i.test(v);
+}
+
+/**
+ * The secret-like leaves of one decrypted secret value, keyed by where they sit: private key blocks
+ * and passwords, tokens and keys; not the certificates, public keys, names and addresses a secret
+ * object also carries (they are public, and appear in clear elsewhere by design).
+ */
+function secretLeaves(v: unknown, key: string, where: string, out: Map<string, string>): void {
+    if (Array.isArray(v)) return v.forEach((x, i) => secretLeaves(x, key, `${where}[${i}]`, out));
+    if (v && typeof v === "object") {
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) secretLeaves(x, k, `${where}.${k}`, out);
+        return;
+    }
+    if (typeof v !== "string") return;
+    let text = v;
+    for (const m of v.matchAll(/-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g)) {
+        text = text.replace(m[0], "");
+        if (/PRIVATE KEY/.test(m[1])) for (const line of m[2].split("\n").map((l) => l.trim()).filter((l) => l.length >= 12)) out.set(line, `${where} (private key)`);
+    }
+    if (/^[A-Za-z0-9+/]{40,}={0,2}$/.test(text)) { // base64 (Secret data): judge what it encodes
+        const decoded = Buffer.from(text, "base64").toString("utf8");
+        if (/-----BEGIN /.test(decoded)) {
+            if (/PRIVATE KEY/.test(decoded)) out.set(text, `${where} (base64 private key)`);
+            return secretLeaves(decoded, key, `${where}(base64)`, out);
+        }
+    }
+    const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+    if (lines.length > 1) { // a config file (kubeconfig, rclone.conf): its `key: value` / `key = value` lines
+        for (const line of lines) {
+            const m = /^-?\s*([A-Za-z0-9_.-]+)\s*[:=]\s*"?([^"]*)"?$/.exec(line);
+            if (m) secretLeaves(m[2], m[1], `${where}/${m[1]}`, out);
+        }
+        return;
+    }
+    if (!PUBLIC_KEY.test(key) && secretLike(text)) out.set(text, where);
+}
+
+/** The path of the first string in `v` that contains `needle` (never the string itself). */
+function findString(v: unknown, needle: string, where = "$"): string | undefined {
+    if (typeof v === "string") return v.includes(needle) ? where : undefined;
+    if (v === null || typeof v !== "object") return undefined;
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        const found = findString(x, needle, Array.isArray(v) ? `${where}[${k}]` : `${where}.${k}`);
+        if (found) return found;
+    }
+    return undefined;
+}
+
+/** The secret-like plaintexts of a `--show-secrets` export, with the path each was found at. */
+function collectPlaintexts(v: unknown, out: Map<string, string>, where = "$"): void {
+    if (Array.isArray(v)) return v.forEach((x, i) => collectPlaintexts(x, out, `${where}[${i}]`));
     if (v === null || typeof v !== "object") return;
     const o = v as Record<string, unknown>;
-    if (o["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" && "plaintext" in o) {
-        const addStrings = (x: unknown): void => {
-            if (typeof x === "string") {
-                for (const part of [x, ...x.split("\n").map((l) => l.trim())]) if (part.length >= 12 && !part.startsWith("-----")) out.add(part);
-            } else if (Array.isArray(x)) x.forEach(addStrings);
-            else if (x && typeof x === "object") Object.values(x).forEach(addStrings);
-        };
+    if (o[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270" && "plaintext" in o) {
         let p: unknown = o.plaintext;
         try {
             p = JSON.parse(String(o.plaintext));
         } catch {
             // a plain string
         }
-        addStrings(p);
+        secretLeaves(p, where.split(".").pop() ?? "", where, out);
         return;
     }
-    Object.values(o).forEach((x) => collectPlaintexts(x, out));
+    for (const [k, x] of Object.entries(o)) collectPlaintexts(x, out, `${where}.${k}`);
 }
 
 function table(steps: Step[]): string {
@@ -272,7 +334,7 @@ async function main(): Promise<void> {
     let world: World | undefined;
     const ups: Record<string, number> = {};
     let servingUrns: string[] = [];
-    let servingObjects: Record<string, number> = {};
+    let servingObjects: Record<string, string[]> = {};
     try {
         let bin = "";
         await step("build", async () => {
@@ -317,10 +379,11 @@ async function main(): Promise<void> {
                 const kube = w.clusters[stack]!.kube;
                 const { resources } = await exportResources(w, stack);
                 const detail = await checkObjects(kube, resources);
-                report.apiObjects[stack] = await countObjects(kube);
+                const listed = await listObjects(kube);
+                report.apiObjects[stack] = Object.fromEntries(Object.entries(listed).map(([k, v]) => [k, v.length]));
                 if (stack === SERVING) {
                     servingUrns = resources.map((x) => x.urn).sort();
-                    servingObjects = report.apiObjects[stack];
+                    servingObjects = listed;
                 }
                 return `${JSON.stringify(r.changes)} in ${r.seconds.toFixed(0)} s; ${detail}`;
             }, { needs: stack === TRAINING ? ["clusters"] : ["up training"] });
@@ -357,21 +420,24 @@ async function main(): Promise<void> {
         await step("state secrets", async () => {
             const w = world!;
             // Every value the state holds as a secret, decrypted by the CLI itself, plus what was given outside the state.
-            const planted = new Set<string>(w.secretsPlanted);
+            const planted = new Map<string, string>(w.secretsPlanted.map((p) => [p, "planted outside the state"]));
             const cli = (args: string[]) => spawnSync(path.join(w.bin, "pulumi"), args, { cwd: w.workDir, env: w.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
             for (const stack of [TRAINING, SERVING]) {
                 const shown = cli(["stack", "export", "--show-secrets", "--stack", stack]);
                 check(shown.status === 0, `pulumi stack export --show-secrets failed: ${shown.stderr}`);
-                collectPlaintexts(JSON.parse(shown.stdout), planted);
+                collectPlaintexts(JSON.parse(shown.stdout), planted, stack);
             }
             const leaks: string[] = [];
             for (const stack of [TRAINING, SERVING]) {
                 const plain = cli(["stack", "export", "--stack", stack]);
                 check(plain.status === 0, `pulumi stack export failed: ${plain.stderr}`);
-                for (const p of planted) if (plain.stdout.includes(p) || plain.stdout.includes(JSON.stringify(p).slice(1, -1))) leaks.push(`${stack}: ${p.slice(0, 4)}…`);
+                const parsed = JSON.parse(plain.stdout) as unknown;
+                for (const [p, where] of planted) {
+                    if (plain.stdout.includes(p) || plain.stdout.includes(JSON.stringify(p).slice(1, -1))) leaks.push(`${stack} holds the value of ${where} in clear at ${findString(parsed, p) ?? "?"}`);
+                }
             }
             check(planted.size > w.secretsPlanted.length, "the state holds no secret at all");
-            check(leaks.length === 0, `secrets in clear in the state: ${leaks.length} (${leaks.slice(0, 5).join(", ")})`);
+            check(leaks.length === 0, `secrets in clear in the state: ${leaks.length}: ${leaks.slice(0, 6).join("; ")}`);
             return `${planted.size} secret values (every secret the state holds, the kubeconfig tokens, the passphrase) absent in clear from both stack exports`;
         }, { needs: ["up serving"] });
 
@@ -389,11 +455,9 @@ async function main(): Promise<void> {
             });
             const killed = await run.result;
             check(!killed.ok, `the up finished before it could be interrupted (${created} creates)`);
-            // The dead up left its lock and pending operations: cancel releases the lock, refresh clears what is pending.
-            const cancel = spawnSync(path.join(w.bin, "pulumi"), ["cancel", "--yes", "--stack", SERVING, "--non-interactive"], { cwd: w.workDir, env: w.env, encoding: "utf8" });
-            check(cancel.status === 0, `pulumi cancel failed: ${cancel.stderr}`);
-            const ref = await stackOp(w, SERVING, "refresh", { clearPendingCreates: true });
-            check(ref.ok, `refresh after the kill failed: ${lastLines(ref.error)}`);
+            // The dead up left its lock and pending creates: recover adopts what reached the API server and clears the rest.
+            const rec = await stackOp(w, SERVING, "recover");
+            check(rec.ok, `recover after the kill failed: ${lastLines(rec.error)}`);
             const up = await stackOp(w, SERVING, "up");
             check(up.ok, `up after the kill failed: ${lastLines(up.error, 25)}`);
             const { resources } = await exportResources(w, SERVING);
@@ -403,10 +467,9 @@ async function main(): Promise<void> {
             const lost = servingUrns.filter((u) => !urns.includes(u));
             const extra = urns.filter((u) => !servingUrns.includes(u));
             check(lost.length === 0 && extra.length === 0, `state differs from the first up: lost ${lost.join(", ")}; extra ${extra.join(", ")}`);
-            const objects = await countObjects(w.clusters[SERVING]!.kube);
-            const diff = Object.keys(servingObjects).filter((k) => servingObjects[k] !== objects[k] && k !== "Pod");
-            check(diff.length === 0, `API objects differ from the first up: ${diff.map((k) => `${k} ${servingObjects[k]} -> ${objects[k]}`).join(", ")}`);
-            return `killed after ${created} creates; cancel, refresh --clear-pending-creates and up converged to the same ${urns.length} resources and API objects`;
+            const diff = objectDiff(servingObjects, await listObjects(w.clusters[SERVING]!.kube));
+            check(diff.length === 0, `API objects differ from the first up: ${diff.join(", ")}`);
+            return `killed after ${created} creates; recover (${rec.detail}) and up converged to the same ${urns.length} resources and API objects`;
         }, { needs: ["up serving"] });
 
         await step("fleet up", async () => {
@@ -445,8 +508,8 @@ async function main(): Promise<void> {
             check(late.length === 0, `custom resources deleted after their operator's release: ${late.map(([cr]) => cr.split("::").pop()).join(", ")}`);
             const left: string[] = [];
             for (const stack of [TRAINING, SERVING]) {
-                const n = await countObjects(w.clusters[stack]!.kube);
-                for (const k of ["Namespace", "Deployment", "Job", "NetworkPolicy", "Secret"]) if (n[k] > 0) left.push(`${stack}: ${n[k]} ${k}`);
+                const n = await listObjects(w.clusters[stack]!.kube);
+                for (const k of ["Namespace", "Deployment", "Job", "NetworkPolicy", "Secret"]) if (n[k].length > 0) left.push(`${stack}: ${k} ${n[k].join(" ")}`);
             }
             check(left.length === 0, `objects left after destroy: ${left.join(", ")}`);
             return `serving destroyed; training refused while protected, then destroyed after unprotect (${deletes.length} deletes; ${pairs.length} custom resources before their operators' releases); nothing left on either API server`;

@@ -1,19 +1,23 @@
 /**
- * npm run fleet -- preview|up|destroy [--stacks a,b] [--parallel N] [--work-dir DIR]
+ * npm run fleet -- preview|up|destroy|recover [--stacks a,b] [--parallel N] [--work-dir DIR] [--clear-unknown]
  *
  * Runs the operation over the stacks of DIR (default: this repository's stack files) in dependency
  * order with the real Pulumi CLI (on PATH) and whatever backend and secrets provider the environment
  * selects (PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE). Each line of output
  * carries its stack's name; the run ends with a table and exits 1 if any stack failed or was skipped.
+ * `recover`, after an interrupted `up`: releases the lock, adopts the pending creates whose objects can
+ * be found by ID and refreshes (tools/fleet/pending.ts); `--clear-unknown` also drops pending creates
+ * it cannot identify (cloud resources: find them and import them yourself first).
  */
 import { fleetTable, REPO_ROOT, runFleet, StackOp } from "./fleet";
 
-const USAGE = "usage: npm run fleet -- preview|up|destroy [--stacks a,b] [--parallel N] [--work-dir DIR]";
+const USAGE = "usage: npm run fleet -- preview|up|destroy|recover [--stacks a,b] [--parallel N] [--work-dir DIR] [--clear-unknown]";
 
-export function parseArgs(argv: string[]): { op: StackOp; stacks?: string[]; parallel: number; workDir: string } {
+export function parseArgs(argv: string[]): { op: StackOp; stacks?: string[]; parallel: number; workDir: string; extra?: { clearUnknown: true } } {
     const [op, ...rest] = argv;
-    if (op !== "preview" && op !== "up" && op !== "destroy") throw new Error(USAGE);
+    if (op !== "preview" && op !== "up" && op !== "destroy" && op !== "recover") throw new Error(USAGE);
     let stacks: string[] | undefined;
+    let extra: { clearUnknown: true } | undefined;
     let parallel = 4;
     let workDir = REPO_ROOT;
     for (let i = 0; i < rest.length; i++) {
@@ -34,11 +38,15 @@ export function parseArgs(argv: string[]): { op: StackOp; stacks?: string[]; par
                 workDir = v;
                 i++;
                 break;
+            case "--clear-unknown":
+                if (op !== "recover") throw new Error(`--clear-unknown is an option of recover\n${USAGE}`);
+                extra = { clearUnknown: true };
+                break;
             default:
                 throw new Error(`unknown argument ${rest[i]}\n${USAGE}`);
         }
     }
-    return { op, stacks, parallel, workDir };
+    return { op, stacks, parallel, workDir, ...(extra ? { extra } : {}) };
 }
 
 async function main(): Promise<void> {

@@ -142,7 +142,7 @@ export async function runFleet(o: FleetOptions, runner: (stack: string) => Promi
     const start = (s: string) => {
         o.onStack?.(s, "start");
         running.set(s, runner(s).then((r) => {
-            const row: FleetRow = { stack: s, result: r.ok ? "ok" : "failed", changes: r.changes, seconds: r.seconds, detail: r.error };
+            const row: FleetRow = { stack: s, result: r.ok ? "ok" : "failed", changes: r.changes, seconds: r.seconds, detail: r.error ?? r.detail };
             rows.set(s, row);
             running.delete(s);
             o.onStack?.(s, "end", row);

@@ -7,9 +7,10 @@
  * and the outcome as one final `@@result` line.
  */
 import * as path from "node:path";
-import { LocalWorkspace, EngineEvent, OpMap } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, EngineEvent, OpMap, Stack } from "@pulumi/pulumi/automation";
+import { adoptPendingCreates, DeploymentState, planPendingCreates } from "./pending";
 
-export type StackOp = "preview" | "up" | "destroy" | "refresh";
+export type StackOp = "preview" | "up" | "destroy" | "refresh" | "recover";
 
 export interface WorkerRequest {
     stack: string;
@@ -25,6 +26,8 @@ export interface WorkerRequest {
     clearPendingCreates?: boolean;
     /** Refresh before the operation. */
     refresh?: boolean;
+    /** recover: also clear pending creates whose IDs cannot be derived (their objects, if any, are orphaned). */
+    clearUnknown?: boolean;
 }
 
 export interface WorkerResult {
@@ -32,6 +35,8 @@ export interface WorkerResult {
     /** Operation counts (create, update, delete, same, ...). */
     changes: Record<string, number>;
     error?: string;
+    /** What the operation did beyond the counts (recover: what it imported and cleared). */
+    detail?: string;
     seconds: number;
 }
 
@@ -57,6 +62,28 @@ function counts(m: OpMap | Record<string, number | undefined> | undefined): Reco
     return Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => typeof v === "number" && v > 0)) as Record<string, number>;
 }
 
+/**
+ * After a killed `up`: release the dead run's lock, import the pending creates whose objects the
+ * Kubernetes provider can find by ID, and refresh (clearing what is left) so the next `up` neither
+ * duplicates nor orphans anything (tools/fleet/pending.ts).
+ */
+async function recover(stack: Stack, req: WorkerRequest, common: Parameters<Stack["refresh"]>[0]): Promise<{ changes: Record<string, number>; detail: string }> {
+    await stack.cancel().catch(() => undefined); // no update in progress is fine
+    const state = await stack.exportStack();
+    const deployment = state.deployment as DeploymentState;
+    const plan = planPendingCreates(deployment.pending_operations);
+    if (plan.unknown.length > 0 && !req.clearUnknown) {
+        throw new Error(`${plan.unknown.length} pending create(s) whose IDs cannot be derived; find each object and run ` +
+            `pulumi refresh --import-pending-creates URN ID, or rerun recover with --clear-unknown to drop them:\n${plan.unknown.join("\n")}`);
+    }
+    if (plan.imports.length > 0) {
+        await stack.importStack({ ...state, deployment: adoptPendingCreates(deployment, plan.imports) });
+    }
+    const r = await stack.refresh({ ...common, clearPendingCreates: true });
+    const detail = `${plan.imports.length} pending create(s) adopted by ID, ${plan.local.length + plan.unknown.length} cleared`;
+    return { changes: counts(r.summary.resourceChanges), detail };
+}
+
 async function main(): Promise<void> {
     const req = JSON.parse(process.argv[2] ?? "{}") as WorkerRequest;
     const started = Date.now();
@@ -76,6 +103,7 @@ async function main(): Promise<void> {
             },
         };
         let changes: Record<string, number> = {};
+        let detail: string | undefined;
         if (req.refresh) await stack.refresh({ ...common, clearPendingCreates: req.clearPendingCreates });
         switch (req.op) {
             case "preview": {
@@ -93,13 +121,17 @@ async function main(): Promise<void> {
                 changes = counts(r.summary.resourceChanges);
                 break;
             }
+            case "recover": {
+                ({ changes, detail } = await recover(stack, req, common));
+                break;
+            }
             case "refresh": {
                 const r = await stack.refresh({ ...common, clearPendingCreates: req.clearPendingCreates, expectNoChanges: req.expectNoChanges });
                 changes = counts(r.summary.resourceChanges);
                 break;
             }
         }
-        emit("result", { ok: true, changes, seconds: (Date.now() - started) / 1000 } satisfies WorkerResult);
+        emit("result", { ok: true, changes, detail, seconds: (Date.now() - started) / 1000 } satisfies WorkerResult);
     } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         emit("result", { ok: false, changes: {}, error: message, seconds: (Date.now() - started) / 1000 } satisfies WorkerResult);

@@ -5,8 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
+import { Callback as CallbackMessage } from "@pulumi/pulumi/proto/callback_pb";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
+import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { fakeOutputs, fakeInvoke } from "./fakes";
 
 // `waitForRPCs` is exported by @pulumi/pulumi at run time but marked internal in its typings.
@@ -38,6 +40,8 @@ export interface RecordedResource {
     deleteBeforeReplace?: boolean;
     /** URNs this resource was known by before (its `aliases`, resolved as the engine resolves them). */
     aliases?: string[];
+    /** Names of the resource transforms (`transforms` option) the engine would run on it and its children. */
+    transforms?: string[];
     /** True for resources read rather than created (StackReference, `get`). */
     read: boolean;
     custom: boolean;
@@ -131,6 +135,34 @@ export function aliasUrns(req: Req, stack: string, project: string): string[] {
     return urns;
 }
 
+/**
+ * Pulumi's mock runtime refuses `transforms` (it has no callback server). This stand-in registers each
+ * transform under a token and keeps the function, so a plan records which transforms a resource carries
+ * (the engine runs them on the children of remote components, which mocks never register).
+ */
+class TransformCallbacks {
+    static readonly registered = new Map<string, pulumi.ResourceTransform>();
+    async registerTransform(transform: pulumi.ResourceTransform): Promise<CallbackMessage> {
+        const token = `transform-${TransformCallbacks.registered.size}`;
+        TransformCallbacks.registered.set(token, transform);
+        const cb = new CallbackMessage();
+        cb.setToken(token);
+        cb.setTarget("mock");
+        return cb;
+    }
+    registerStackTransform(): void {
+        throw new Error("stack transforms are not recorded by the plan; use the transforms option of a resource");
+    }
+    async awaitStackRegistrations(): Promise<void> {}
+    shutdown(): void {}
+}
+
+function transformsOf(req: Req): { transforms?: string[] } {
+    const list = (req as { getTransformsList?: () => { getToken(): string }[] }).getTransformsList?.() ?? [];
+    if (list.length === 0) return {};
+    return { transforms: list.map((c) => TransformCallbacks.registered.get(c.getToken())?.name || "anonymous") };
+}
+
 /** Records every registration and read that reaches the monitor it is attached to. */
 class Recorder {
     readonly records: RecordedResource[] = [];
@@ -160,6 +192,7 @@ class Recorder {
             ...(read ? {} : customTimeoutsOf(req)),
             ...(!read && req.getDeletebeforereplace?.() ? { deleteBeforeReplace: true } : {}),
             aliases: read ? [] : aliasUrns(req, this.stack, this.project),
+            ...(read ? {} : transformsOf(req)),
             read,
             custom: read ? true : Boolean(req.getCustom()),
             additionalSecretOutputs: (req.getAdditionalsecretoutputsList() as string[]) ?? [],
@@ -239,6 +272,9 @@ export async function runProgram<T>(program: () => T | Promise<T>, opts: RunOpti
     };
     // Pulumi's own mock runtime (with the feature flags it sets), then the recorder on its monitor.
     await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, preview);
+    const store = (stateModule as unknown as { getStore(): { supportsTransforms: boolean; callbacks?: unknown } }).getStore();
+    store.supportsTransforms = true;
+    store.callbacks = new TransformCallbacks();
     const recorder = new Recorder(opts.stack, opts.project);
     recorder.attach(settings.getMonitor() as unknown as MonitorCalls);
 
