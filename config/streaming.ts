@@ -48,6 +48,18 @@ export const streamingSchema = z.strictObject({
     crossClusterReplication: z.boolean().default(true),
     /** Training stacks: the serving stacks (stack names) allowed to send feedback; each gets its own user and credentials. Default []. */
     feedbackProducers: z.array(stackName).max(limits.feedbackProducers).default([]),
+    /**
+     * Training stacks (Kafka): broker quotas of each serving stack's feedback user, so one serving
+     * stack's MirrorMaker 2 cannot saturate the training brokers. `producerByteRate` bytes/s per broker
+     * (default 5 MiB/s), `requestPercentage` of the network and I/O threads (default 25), and
+     * `controllerMutationRate` partitions created/deleted per second (default 2: MirrorMaker 2 creates
+     * the mirrored topics once). Kafka training stacks only.
+     */
+    feedbackQuota: z.strictObject({
+        producerByteRate: z.number().int().min(1024).max(1024 ** 3).optional(),
+        requestPercentage: z.number().int().min(1).max(100).optional(),
+        controllerMutationRate: z.number().min(0.1).max(100).optional(),
+    }).optional(),
     /** Persistent volume size per broker / bookie ledger volume. Default 100Gi (dev: 10Gi). */
     storageSize: z.string().regex(/^\d+(Mi|Gi|Ti)$/, { message: "must be a size such as 100Gi" }).optional(),
     /**
@@ -69,6 +81,7 @@ export interface StreamingConfig extends RawStreamingConfig {
     minInSyncReplicas: number;
     storageSize: string;
     rackTopologyKey: string;
+    feedbackQuota: { producerByteRate: number; requestPercentage: number; controllerMutationRate: number };
 }
 
 /** Facts outside the section the streaming rules depend on. */
@@ -102,6 +115,9 @@ export function defaultRackTopologyKey(provider: StreamingContext["clusterProvid
 /** ZooKeepers (Pulsar) and KRaft controllers (Kafka) outside dev: each on its own host. */
 export const QUORUM_NODES = 3;
 
+/** Broker quotas of a feedback user unless `streaming.feedbackQuota` says otherwise. */
+export const FEEDBACK_QUOTA_DEFAULTS = { producerByteRate: 5 * 1024 * 1024, requestPercentage: 25, controllerMutationRate: 2 } as const;
+
 /** Apply the environment defaults (dev runs 1/1/1 on 10Gi). */
 export function resolveStreaming(s: RawStreamingConfig, environment: string, provider: StreamingContext["clusterProvider"] = "onprem"): StreamingConfig {
     const dev = environment === "dev";
@@ -112,6 +128,7 @@ export function resolveStreaming(s: RawStreamingConfig, environment: string, pro
         replicationFactor: s.replicationFactor ?? (dev ? 1 : 3),
         minInSyncReplicas: s.minInSyncReplicas ?? (dev ? 1 : 2),
         storageSize: s.storageSize ?? (dev ? "10Gi" : "100Gi"),
+        feedbackQuota: { ...FEEDBACK_QUOTA_DEFAULTS, ...s.feedbackQuota },
     };
 }
 
@@ -146,6 +163,9 @@ export function streamingIssues(raw: RawStreamingConfig, environment: string, ro
     if (pulsar && environment !== "dev" && s.replicas < s.replicationFactor + 1) {
         out.push(`${k("replicas")} must be >= replicationFactor + 1 with Pulsar outside dev (got ${s.replicas} bookies for an ensemble of ${s.replicationFactor}): `
             + "a restarting bookie must leave a spare, or writes stop until it is back");
+    }
+    if (raw.feedbackQuota !== undefined && (pulsar || !roles.training)) {
+        out.push(`${k("feedbackQuota")} limits the feedback users of a Kafka training stack (${pulsar ? "engine is pulsar" : "this stack has no training role"}): remove it`);
     }
     if (raw.rackTopologyKey !== undefined) {
         if (pulsar) {

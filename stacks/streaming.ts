@@ -119,7 +119,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
         });
         const users = [
             trainingUser(topics, producers),
-            ...producers.map((p) => feedbackProducerUser(p, feedbackTopics)),
+            ...producers.map((p) => feedbackProducerUser(p, feedbackTopics, s.feedbackQuota)),
             ...(config.roles.serving ? [requestLoggerUser(topics)] : []),
         ];
         const kafka = new KafkaCluster(`${name}-kafka`, {

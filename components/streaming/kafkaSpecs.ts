@@ -35,10 +35,20 @@ export interface KafkaAcl {
  * (`tls-external`: a client outside the Kafka namespace, e.g. the feedback sink), or SCRAM-SHA-512
  * (external listener, password from a Pulumi-managed Secret).
  */
+/** Strimzi KafkaUser broker quotas (per broker). */
+export interface KafkaQuotas {
+    producerByteRate?: number;
+    consumerByteRate?: number;
+    requestPercentage?: number;
+    controllerMutationRate?: number;
+}
+
 export interface KafkaUserInput {
     name: string;
     authentication: "tls" | "tls-external" | "scram-sha-512";
     acls: KafkaAcl[];
+    /** Broker quotas of the user. Default: none (unthrottled). */
+    quotas?: KafkaQuotas;
 }
 
 /** Strimzi labels that tie a CR or Secret to its Kafka cluster. */
@@ -223,6 +233,7 @@ export function userSpec(u: KafkaUserInput): Record<string, unknown> {
             type: "simple",
             acls: u.acls.map((a) => ({ type: "allow", resource: { patternType: "literal", ...a.resource }, operations: a.operations })),
         },
+        ...(u.quotas ? { quotas: u.quotas } : {}),
     };
 }
 
@@ -265,11 +276,12 @@ export const feedbackUserName = (source: string) => `feedback-${source}`;
  * only write its own mirrored feedback topics (`<source>.<feedback>`) and use its own MirrorMaker
  * Connect group and internal topics. It can never read `features` or any other stream.
  */
-export function feedbackProducerUser(source: string, feedbackTopics: string[]): KafkaUserInput {
+export function feedbackProducerUser(source: string, feedbackTopics: string[], quotas?: KafkaQuotas): KafkaUserInput {
     const c = mirrorConnectNames(source);
     return {
         name: feedbackUserName(source),
         authentication: "scram-sha-512",
+        ...(quotas ? { quotas } : {}),
         acls: [
             ...feedbackTopics.map((f) => topicAcl(mirroredTopic(source, f), ["Write", "Describe"])),
             topicAcl(`${c.group}-`, ["Read", "Write", "Create", "Describe", "DescribeConfigs"], "prefix"),

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { collectConfig } from "../../config/keys";
 import { ConfigError, resolveConfig } from "../../config/resolve";
 import { NAMESPACE } from "../../config/schema";
-import { streamingContractIssues, streamingIssues } from "../../config/streaming";
+import { resolveStreaming, streamingContractIssues, streamingIssues } from "../../config/streaming";
 import { readStackConfig, StackConfig } from "../../tools/plan/plan";
 
 function resolveWith(stack: string, streaming: Record<string, unknown> | undefined) {
@@ -18,9 +18,9 @@ function resolveWith(stack: string, streaming: Record<string, unknown> | undefin
     return resolveConfig({ project: "hybridml", stack, ...collected });
 }
 
-/** A streaming section as config gives it (the resolved defaults without the derived rack key). */
+/** A streaming section as config gives it (the resolved defaults without the derived rack key and quotas). */
 function rawStreaming(engine: "kafka" | "pulsar") {
-    const { rackTopologyKey: _derived, ...raw } = resolveWith("dev", { engine }).streaming;
+    const { rackTopologyKey: _derived, feedbackQuota: _defaults, ...raw } = resolveWith("dev", { engine }).streaming;
     return raw;
 }
 
@@ -70,6 +70,17 @@ describe("streaming config", () => {
             "hybridml:streaming.replicationFactor must be >= 3 outside dev (write quorum; got 2 in edge): only dev may run below the durability floor",
             "hybridml:streaming.minInSyncReplicas must be >= 2 outside dev (ack quorum; got 1 in edge): only dev may run below the durability floor",
         ]);
+    });
+
+    it("feedback quotas: defaulted for a Kafka training stack, refused where nothing would apply them", () => {
+        const raw = { ...rawStreaming("kafka"), replicas: 3, replicationFactor: 3, minInSyncReplicas: 2 };
+        assert.deepEqual(resolveStreaming(raw, "prod").feedbackQuota, { producerByteRate: 5 * 1024 * 1024, requestPercentage: 25, controllerMutationRate: 2 });
+        assert.equal(resolveStreaming({ ...raw, feedbackQuota: { producerByteRate: 1048576 } }, "prod").feedbackQuota.producerByteRate, 1048576);
+        assert.deepEqual(streamingIssues({ ...raw, feedbackQuota: { requestPercentage: 10 } }, "prod", { training: true, serving: false }), []);
+        assert.deepEqual(streamingIssues({ ...raw, feedbackQuota: { requestPercentage: 10 } }, "prod", { training: false, serving: true }),
+            ["hybridml:streaming.feedbackQuota limits the feedback users of a Kafka training stack (this stack has no training role): remove it"]);
+        const pulsar = { ...rawStreaming("pulsar"), replicas: 4, replicationFactor: 3, minInSyncReplicas: 2, feedbackQuota: {} };
+        assert.match(streamingIssues(pulsar, "prod", { training: true, serving: false }).join("\n"), /feedbackQuota .*engine is pulsar/);
     });
 
     it("Pulsar outside dev: bookies >= ensemble + 1, so a restarting bookie leaves a spare", () => {

@@ -103,6 +103,14 @@ describe("streaming: Strimzi 1.2.0 custom resources (kafka.strimzi.io/v1)", () =
         it("every user is a valid KafkaUser", () => {
             for (const u of users) valid("KafkaUser", userSpec(u));
         });
+        it("a feedback user carries its broker quotas; the CRD refuses a negative one", () => {
+            const quotas = { producerByteRate: 5242880, requestPercentage: 25, controllerMutationRate: 2 };
+            const spec = userSpec(feedbackProducerUser("prod-aws", feedback, quotas));
+            assert.deepEqual(spec.quotas, quotas);
+            valid("KafkaUser", spec);
+            assert.equal(userSpec(trainingUser(defaultTopics, ["prod-aws"])).quotas, undefined);
+            assert.throws(() => valid("KafkaUser", userSpec(feedbackProducerUser("prod-aws", feedback, { producerByteRate: -1 }))));
+        });
         it("a serving stack's replication user writes only its own mirrored feedback topic and its Connect topics; never reads features", () => {
             const u = feedbackProducerUser("prod-aws", feedback);
             assert.equal(u.authentication, "scram-sha-512");

@@ -274,7 +274,8 @@ function secretLeaves(v: unknown, key: string, where: string, out: Map<string, s
     let text = v;
     for (const m of v.matchAll(/-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g)) {
         text = text.replace(m[0], "");
-        if (/PRIVATE KEY/.test(m[1])) for (const line of m[2].split("\n").map((l) => l.trim()).filter((l) => l.length >= 12)) out.set(line, `${where} (private key)`);
+        // The whole block: single lines of a private key also occur in its certificate (the public modulus).
+        if (/PRIVATE KEY/.test(m[1])) out.set(m[0], `${where} (private key)`);
     }
     if (/^[A-Za-z0-9+/]{40,}={0,2}$/.test(text)) { // base64 (Secret data): judge what it encodes
         const decoded = Buffer.from(text, "base64").toString("utf8");
