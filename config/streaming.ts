@@ -203,11 +203,20 @@ export function streamingIssues(raw: RawStreamingConfig, environment: string, ro
 
 /** A serving stack's engine must be the engine of the training stack it reads (known once the contract is read). */
 export function streamingContractIssues(
-    s: Pick<RawStreamingConfig, "engine" | "crossClusterReplication">,
+    s: Pick<RawStreamingConfig, "engine" | "crossClusterReplication"> & Partial<Pick<RawStreamingConfig, "topics">>,
     stack: string,
-    training: { stack: string; engine: string; feedbackProducers?: string[] },
+    training: { stack: string; engine: string; feedbackProducers?: string[]; feedbackPartitions?: Record<string, number> },
 ): string[] {
     const out: string[] = [];
+    if (s.crossClusterReplication && training.feedbackPartitions) {
+        (s.topics ?? []).forEach((t, i) => {
+            const want = training.feedbackPartitions?.[t.name];
+            if (t.feedback && want !== undefined && t.partitions !== want) {
+                out.push(`hybridml:streaming.topics[${i}].partitions is ${t.partitions} but training stack ${training.stack} mirrors ${t.name} into ${want} partitions: `
+                    + `replication maps partition to partition and this stack's replication user may not add partitions there; set partitions: ${want}`);
+            }
+        });
+    }
     if (s.engine !== training.engine) {
         out.push(`hybridml:streaming.engine is ${JSON.stringify(s.engine)} but training stack ${training.stack} runs ${JSON.stringify(training.engine)}: `
             + `feedback cannot flow between engines; set hybridml:streaming.engine: ${training.engine} on this stack (or change the training stack)`);

@@ -61,6 +61,12 @@ export interface StreamingEndpoint {
     caCert: pulumi.Input<string> | null;
     /** Topics that serving stacks mirror back to training. */
     feedbackTopics: string[];
+    /**
+     * Partitions of each feedback topic (the training side's mirrored topics have as many): MirrorMaker 2
+     * and Pulsar geo-replication map partition to partition, so a serving stack's own topic must match.
+     * Absent from training stacks deployed before it.
+     */
+    feedbackPartitions?: Record<string, number>;
     /** Serving stacks allowed to send feedback (each has its entry in `streamingReplicationCredentials`). */
     feedbackProducers?: string[];
     /** Pulsar cluster name of the training cluster (geo-replication target). */
@@ -109,6 +115,8 @@ const isString: Check = (v) => (typeof v === "string" && v.length > 0 ? undefine
 const isStringOrNull: Check = (v) => (v === null || v === undefined || typeof v === "string" ? undefined : "must be a string or null");
 const isCount: Check = (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : "must be a whole number >= 0");
 const isStringList: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === "string") ? undefined : "must be a list of strings");
+const isCounts: Check = (v) => (v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => Number.isInteger(x) && (x as number) > 0)
+    ? undefined : "must map each topic to a whole number of partitions > 0");
 const isExposure: Check = (v) => (v !== null && typeof v === "object" && typeof (v as EndpointExposure).dnsName === "string"
     && isStringList((v as EndpointExposure).sans) === undefined && isStringList((v as EndpointExposure).allowedSources) === undefined
     ? undefined : "must be { dnsName, sans: [...], allowedSources: [...] }");
@@ -158,8 +166,8 @@ export function validateContract(trainingStack: string, outputs: Record<string, 
         problems.push(...checkObject(outputs.streaming, "streaming", {
             engine: (v) => (v === "kafka" || v === "pulsar" ? undefined : "must be kafka or pulsar"),
             bootstrap: isString, caCert: isStringOrNull, feedbackTopics: isStringList, feedbackProducers: isStringList, clusterName: isString,
-            exposure: isExposure,
-        }, ["feedbackProducers", "clusterName", "exposure"]));
+            exposure: isExposure, feedbackPartitions: isCounts,
+        }, ["feedbackProducers", "clusterName", "exposure", "feedbackPartitions"]));
     }
     if (problems.length > 0) throw new ContractError(trainingStack, problems);
     return {

@@ -53,6 +53,11 @@ export interface TrainingStreaming {
 /** The feedback stream of a stack that trains and serves (dev): the training engine itself, no replication. */
 const localStreams = new WeakMap<Cluster, FeedbackStream>();
 
+/** Partitions of each feedback topic, as the contract publishes them. */
+export function feedbackPartitions(topics: Pick<TopicSpecInput, "name" | "partitions" | "feedback">[]): Record<string, number> {
+    return Object.fromEntries(topics.filter((t) => t.feedback).map((t) => [t.name, t.partitions]));
+}
+
 function topicsOf(config: PlatformConfig): TopicSpecInput[] {
     return config.streaming.topics.map((t) => ({ name: t.name, partitions: t.partitions, retentionHours: t.retentionHours, feedback: t.feedback }));
 }
@@ -94,6 +99,7 @@ export function checkStreamingContract(config: PlatformConfig, contract: Pick<Tr
     if (!config.trainingStack) return;
     const issues = streamingContractIssues(config.streaming, config.stack, {
         stack: config.trainingStack.fullName, engine: contract.streaming.engine, feedbackProducers: contract.streaming.feedbackProducers,
+        feedbackPartitions: contract.streaming.feedbackPartitions,
     });
     if (issues.length > 0) throw new ConfigError(config.stack, issues);
 }
@@ -144,7 +150,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
         }]))));
         return {
             endpoint: {
-                engine: "kafka", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackProducers: producers,
+                engine: "kafka", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackPartitions: feedbackPartitions(topics), feedbackProducers: producers,
                 ...(bootstrapHost ? { exposure: {
                     dnsName: bootstrapHost,
                     // Strimzi's broker certificates carry the bootstrap alternative name and each broker's advertised name.
@@ -171,7 +177,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     }]))));
     return {
         endpoint: {
-            engine: "pulsar", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackProducers: producers, clusterName: config.stack,
+            engine: "pulsar", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackPartitions: feedbackPartitions(topics), feedbackProducers: producers, clusterName: config.stack,
             ...(bootstrapHost ? { exposure: {
                 dnsName: bootstrapHost,
                 // tls.proxy.dnsNames plus the chart's in-cluster proxy names.

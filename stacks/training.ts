@@ -14,7 +14,7 @@ import { RgwTls } from "../components/storage/rgwTls";
 import { rgwCertificateNames } from "../components/storage/rookSpecs";
 import * as tls from "@pulumi/tls";
 import { allowedSourceRanges } from "../config/exposure";
-import { defaultStreamingBootstrap, deployTrainingStreaming } from "./streaming";
+import { defaultStreamingBootstrap, deployTrainingStreaming, feedbackPartitions } from "./streaming";
 import { CONTRACT_VERSION, ModelStore, ModelStoreCredentials, ReplicationCredentials, TrainingContract } from "./contract";
 
 /** In-cluster names the storage and streaming components use (defaults for the contract endpoints). */
@@ -71,6 +71,7 @@ export function trainingContract(
             bootstrap: config.streaming.bootstrap ?? defaultBootstrap(config.streaming.engine),
             caCert: null,
             feedbackTopics: config.streaming.topics.filter((t) => t.feedback).map((t) => t.name),
+            feedbackPartitions: feedbackPartitions(config.streaming.topics),
         },
         streamingReplicationCredentials: pulumi.secret<ReplicationCredentials>({}),
     };

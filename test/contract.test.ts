@@ -51,9 +51,10 @@ describe("stack-reference contract", () => {
         const err = contractError({
             ...good,
             modelCatalog: [{ ...good.modelCatalog[0], gpu: -1 }],
-            streaming: { ...good.streaming, engine: "rabbitmq" },
+            streaming: { ...good.streaming, engine: "rabbitmq", feedbackPartitions: { "inference-feedback": 0 } },
             modelStore: { ...good.modelStore, caCert: undefined, exposure: { dnsName: "s3.example" } },
         });
+        assert.match(err.message, /streaming\.feedbackPartitions must map each topic to a whole number of partitions > 0/);
         assert.match(err.message, /modelStore\.caCert is missing/);
         assert.match(err.message, /modelStore\.exposure must be \{ dnsName, sans/);
         assert.match(err.message, /modelCatalog\[0\]\.gpu must be a whole number >= 0/);

@@ -7,6 +7,7 @@ import { collectConfig } from "../../config/keys";
 import { ConfigError, resolveConfig } from "../../config/resolve";
 import { NAMESPACE } from "../../config/schema";
 import { resolveStreaming, streamingContractIssues, streamingIssues } from "../../config/streaming";
+import { feedbackPartitions } from "../../stacks/streaming";
 import { readStackConfig, StackConfig } from "../../tools/plan/plan";
 
 function resolveWith(stack: string, streaming: Record<string, unknown> | undefined) {
@@ -148,5 +149,27 @@ describe("streaming config", () => {
         assert.match(issues[1], /^hybridml:streaming\.feedbackProducers of training stack acme\/hybridml\/dev does not list this stack \(edge\): add "edge"/);
         assert.deepEqual(streamingContractIssues({ engine: "pulsar", crossClusterReplication: true }, "edge", { stack: "d", engine: "pulsar", feedbackProducers: ["edge"] }), []);
         assert.deepEqual(streamingContractIssues({ engine: "pulsar", crossClusterReplication: false }, "edge", { stack: "d", engine: "pulsar", feedbackProducers: [] }), []);
+    });
+
+    it("a feedback topic with other partitions than the training stack's mirror of it is refused, naming the topic's key", () => {
+        const topics = [
+            { name: "inference-requests", partitions: 3, feedback: false, retentionHours: 72 },
+            { name: "inference-feedback", partitions: 12, feedback: true, retentionHours: 336 },
+        ];
+        const training = { stack: "acme/hybridml/prod-training", engine: "kafka", feedbackProducers: ["edge"], feedbackPartitions: { "inference-feedback": 6 } };
+        assert.deepEqual(streamingContractIssues({ engine: "kafka", crossClusterReplication: true, topics }, "edge", training), [
+            "hybridml:streaming.topics[1].partitions is 12 but training stack acme/hybridml/prod-training mirrors inference-feedback into 6 partitions: "
+            + "replication maps partition to partition and this stack's replication user may not add partitions there; set partitions: 6",
+        ]);
+        topics[1].partitions = 6;
+        assert.deepEqual(streamingContractIssues({ engine: "kafka", crossClusterReplication: true, topics }, "edge", training), []);
+        // Not replicating, or a training stack that predates the field: nothing to compare.
+        topics[1].partitions = 12;
+        assert.deepEqual(streamingContractIssues({ engine: "kafka", crossClusterReplication: false, topics }, "edge", training), []);
+        assert.deepEqual(streamingContractIssues({ engine: "kafka", crossClusterReplication: true, topics }, "edge", { ...training, feedbackPartitions: undefined }), []);
+    });
+
+    it("the training stacks publish the partitions of their feedback topics", () => {
+        assert.deepEqual(feedbackPartitions(resolveWith("prod-training", {}).streaming.topics), { "inference-feedback": 6 });
     });
 });
