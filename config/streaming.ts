@@ -60,6 +60,12 @@ export const streamingSchema = z.strictObject({
         requestPercentage: z.number().int().min(1).max(100).optional(),
         controllerMutationRate: z.number().min(0.1).max(100).optional(),
     }).optional(),
+    /**
+     * Pulsar: lifetime in days of the role tokens the program signs (RS256). Every `pulumi up` in the
+     * second half of a token's life issues a new one (the old one stays valid to its end), so run an up
+     * at least every lifetime/2 days. Default 180.
+     */
+    tokenLifetimeDays: z.number().int().min(2).max(3650).optional(),
     /** Persistent volume size per broker / bookie ledger volume. Default 100Gi (dev: 10Gi). */
     storageSize: z.string().regex(/^\d+(Mi|Gi|Ti)$/, { message: "must be a size such as 100Gi" }).optional(),
     /**
@@ -163,6 +169,9 @@ export function streamingIssues(raw: RawStreamingConfig, environment: string, ro
     if (pulsar && environment !== "dev" && s.replicas < s.replicationFactor + 1) {
         out.push(`${k("replicas")} must be >= replicationFactor + 1 with Pulsar outside dev (got ${s.replicas} bookies for an ensemble of ${s.replicationFactor}): `
             + "a restarting bookie must leave a spare, or writes stop until it is back");
+    }
+    if (raw.tokenLifetimeDays !== undefined && !pulsar) {
+        out.push(`${k("tokenLifetimeDays")} is the lifetime of Pulsar's role tokens (engine is kafka, whose users authenticate with SCRAM or certificates): remove it`);
     }
     if (raw.feedbackQuota !== undefined && (pulsar || !roles.training)) {
         out.push(`${k("feedbackQuota")} limits the feedback users of a Kafka training stack (${pulsar ? "engine is pulsar" : "this stack has no training role"}): remove it`);

@@ -163,7 +163,8 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     }
 
     const pulsar = new Pulsar(`${name}-pulsar`, {
-        charts: config.charts, provider: cluster.provider, randomProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
+        charts: config.charts, provider: cluster.provider, tlsProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
+        tokenIssuedAt: Date.now(), tokenLifetimeDays: s.tokenLifetimeDays,
         clusterName: config.stack, dev, replicas: s.replicas, writeQuorum: s.replicationFactor, ackQuorum: s.minInSyncReplicas,
         storageSize: s.storageSize, storageClass: s.storageClass, exposeProxy: bootstrapHost !== undefined, proxyHost: bootstrapHost,
         ca, topics, trainingRole: streamingNames.trainingRole, feedbackRoles: producers.map(feedbackUserName), proxyAllowedSources: allowed,
@@ -239,7 +240,8 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
     }
 
     const pulsar = new Pulsar(`${name}-pulsar`, {
-        charts: config.charts, provider: cluster.provider, randomProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
+        charts: config.charts, provider: cluster.provider, tlsProvider, namespace: streamingNames.pulsarNamespace, releaseName: streamingNames.pulsarRelease,
+        tokenIssuedAt: Date.now(), tokenLifetimeDays: s.tokenLifetimeDays,
         clusterName: config.stack, dev, replicas: s.replicas, writeQuorum: s.replicationFactor, ackQuorum: s.minInSyncReplicas,
         storageSize: s.storageSize, storageClass: s.storageClass, ca, topics, clientRoles: [streamingNames.requestLogger],
         remoteCaCert: replicate ? caCert : undefined, monitoring: base.monitoring, protect: config.protectStateful,

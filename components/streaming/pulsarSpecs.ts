@@ -26,7 +26,7 @@ export function pulsarTopic(name: string, feedback: boolean): string {
 
 /** Secret names the chart reads when JWT auth uses a symmetric key (generateSecrets off). */
 export const pulsarTokenSecrets = (release: string) => ({
-    key: `${release}-token-symmetric-key`,
+    key: `${release}-token-asymmetric-key`,
     token: (role: string) => `${release}-token-${role}`,
 });
 
@@ -94,7 +94,7 @@ export function pulsarValues(i: PulsarValuesInput): Record<string, unknown> {
             issuers: { ca: { name: PULSAR_CA_ISSUER, secretName: PULSAR_CA_SECRET } },
         },
         auth: {
-            authentication: { enabled: true, jwt: { enabled: true, usingSecretKey: true } },
+            authentication: { enabled: true, jwt: { enabled: true, usingSecretKey: false } },
             authorization: { enabled: true },
             superUsers: { ...PULSAR_SUPERUSERS },
         },

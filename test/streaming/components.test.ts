@@ -3,6 +3,7 @@
  * on the operator release, protect flags, secrets (CA key, SCRAM passwords, tokens) and schema validity.
  */
 import * as assert from "node:assert/strict";
+import { createPublicKey } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -22,7 +23,8 @@ import { RecordedResource, runMocked, SecretValue, settle } from "../helpers/run
 import { unknownValuesKeys } from "../helpers/values";
 
 const kubeconfig = "apiVersion: v1\nkind: Config\n";
-const FAKE_KEY = "ZmFrZS1yYW5kb20tYnl0ZXMtMDEyMzQ1Njc4OWFiY2RlZg=="; // tools/plan/fakes.ts RandomBytes
+const DAY_MS = 86_400_000;
+const ISSUED_AT = Date.UTC(2026, 11, 4);
 
 const isSecret = (v: unknown) => v instanceof SecretValue;
 const providerUrn = (r: RecordedResource) => r.provider.split("::").slice(0, 4).join("::");
@@ -181,7 +183,7 @@ describe("streaming components (mocked)", () => {
                 const provider = new k8s.Provider("c", { kubeconfig });
                 const ca = new StreamingCa("ca", { tlsProvider: new tls.Provider("tls", {}), commonName: "test CA" });
                 return new Pulsar("p", {
-                    provider, randomProvider: new random.Provider("rnd", {}), namespace: "pulsar", clusterName: "prod-training",
+                    provider, tlsProvider: new tls.Provider("tls-p", {}), tokenIssuedAt: ISSUED_AT, namespace: "pulsar", clusterName: "prod-training",
                     replicas: 3, writeQuorum: 3, ackQuorum: 2, storageSize: "100Gi", exposeProxy: true, ca, topics: defaultTopics,
                     trainingRole: "training", feedbackRoles: ["feedback-edge"], protect: true,
                 });
@@ -196,17 +198,25 @@ describe("streaming components (mocked)", () => {
             assert.equal(v.values.broker.podMonitor.enabled, false, "no PodMonitor without the platform's Prometheus");
             for (const s of rec.ofType("kubernetes:core/v1:Secret")) assert.ok(release.dependencies.includes(s.urn), s.name);
         });
-        it("token key and role tokens: Secrets with the chart's names, secret values, tokens signed by the key", async () => {
+        it("token key and role tokens: the public key (DER) only in the cluster, expiring RS256 tokens signed by the private key", async () => {
             const names = rec.ofType("kubernetes:core/v1:Secret").map((s) => rec.inputs(s).metadata.name).sort();
-            assert.deepEqual(names, ["pulsar-ca-tls", "pulsar-token-admin", "pulsar-token-broker-admin", "pulsar-token-proxy-admin", "pulsar-token-symmetric-key", "pulsar-token-training"]);
+            assert.deepEqual(names, ["pulsar-ca-tls", "pulsar-token-admin", "pulsar-token-asymmetric-key", "pulsar-token-broker-admin", "pulsar-token-proxy-admin", "pulsar-token-training"]);
+            const keyPair = rec.one("tls:index/privateKey:PrivateKey", "p-token-key");
+            assert.deepEqual([keyPair.inputs.algorithm, keyPair.inputs.rsaBits], ["RSA", 2048]);
+            const { publicKeyPem } = await settle(rec.value.tokenPublicKeyPem).then((o) => ({ publicKeyPem: o.value ?? "" }));
+            const key = rec.ofType("kubernetes:core/v1:Secret").find((s) => rec.inputs(s).metadata.name === "pulsar-token-asymmetric-key")!;
+            assert.deepEqual(Object.keys(rec.inputs(key).data), ["PUBLICKEY"], "never the private key");
+            assert.equal(rec.inputs(key).data.PUBLICKEY, createPublicKey(publicKeyPem).export({ type: "spki", format: "der" }).toString("base64"));
             const admin = rec.ofType("kubernetes:core/v1:Secret").find((s) => rec.inputs(s).metadata.name === "pulsar-token-admin");
             assert.ok(admin && (isSecret(admin.inputs.stringData) || isSecret((admin.inputs.stringData as Record<string, unknown>).TOKEN)));
-            assert.equal(verifyPulsarToken(rec.inputs(admin!).stringData.TOKEN, FAKE_KEY), "admin");
-            const key = rec.ofType("kubernetes:core/v1:Secret").find((s) => rec.inputs(s).metadata.name === "pulsar-token-symmetric-key");
-            assert.ok(key && (isSecret(key.inputs.data) || isSecret((key.inputs.data as Record<string, unknown>).SECRETKEY)));
+            assert.equal(verifyPulsarToken(rec.inputs(admin!).stringData.TOKEN, publicKeyPem, ISSUED_AT), "admin");
             const tokens = await settle(rec.value.roleTokens);
             assert.equal(tokens.secret, true);
-            assert.equal(verifyPulsarToken(tokens.value?.["feedback-edge"] ?? "", FAKE_KEY), "feedback-edge");
+            const edge = tokens.value?.["feedback-edge"] ?? "";
+            assert.equal(verifyPulsarToken(edge, publicKeyPem, ISSUED_AT), "feedback-edge");
+            // Expires with the default lifetime: valid at least half of it from issue, never past a whole one.
+            assert.equal(verifyPulsarToken(edge, publicKeyPem, ISSUED_AT + 90 * DAY_MS - 1), "feedback-edge");
+            assert.equal(verifyPulsarToken(edge, publicKeyPem, ISSUED_AT + 180 * DAY_MS), undefined);
         });
         it("the streams Job runs the pinned pulsar image after the release, with the admin token and CA mounted", () => {
             const job = rec.one("kubernetes:batch/v1:Job");

@@ -70,7 +70,7 @@ describe("streaming in the offline plans", function () {
             const { exposure, ...rest } = o.streaming as Record<string, any>;
             assert.deepEqual(rest, {
                 engine: "kafka", bootstrap: "kafka.training.acme.example:9094", caCert: "[unknown]",
-                feedbackTopics: ["inference-feedback"], feedbackProducers: ["prod-aws", "prod-gcp", "prod-azure"],
+                feedbackTopics: ["inference-feedback"], feedbackPartitions: { "inference-feedback": 6 }, feedbackProducers: ["prod-aws", "prod-gcp", "prod-azure"],
             });
             assert.deepEqual(exposure.sans.slice(0, 2), ["kafka.training.acme.example", "kafka-{nodeId}.training.acme.example"]);
             assert.equal(o.streamingReplicationCredentials, "[secret]");
@@ -138,7 +138,7 @@ describe("streaming in the offline plans", function () {
             const { exposure, ...streaming } = plan("dev").outputs.streaming as Record<string, any>;
             assert.deepEqual(streaming, {
                 engine: "pulsar", bootstrap: "pulsar.dev-lab.acme.example:6651", caCert: "[unknown]",
-                feedbackTopics: ["inference-feedback"], feedbackProducers: ["edge"], clusterName: "dev",
+                feedbackTopics: ["inference-feedback"], feedbackPartitions: { "inference-feedback": 6 }, feedbackProducers: ["edge"], clusterName: "dev",
             });
             assert.deepEqual(exposure.allowedSources, ["192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "192.0.2.13/32", "192.0.2.21/32", "192.0.2.22/32"]);
             assert.equal(plan("dev").outputs.streamingReplicationCredentials, "[secret]");

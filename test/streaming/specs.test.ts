@@ -4,6 +4,7 @@
  * the pulsar-admin scripts' idempotence, and the JWT tokens.
  */
 import * as assert from "node:assert/strict";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { validateCustomResource } from "../helpers/crds";
 import { chartValues, unknownValuesKeys } from "../helpers/values";
 import {
@@ -13,7 +14,7 @@ import {
 import {
     geoReplicationScript, pulsarFreeFormValues, pulsarTopic, pulsarValues, PulsarValuesInput, streamsScript,
 } from "../../components/streaming/pulsarSpecs";
-import { signPulsarToken, verifyPulsarToken } from "../../components/streaming/jwt";
+import { publicKeyDerBase64, signPulsarToken, tokenExpiry, verifyPulsarToken } from "../../components/streaming/jwt";
 import { defaultTopics } from "../../config/streaming";
 
 const cr = (kind: string, spec: unknown, apiVersion = STRIMZI_API) =>
@@ -186,7 +187,7 @@ describe("streaming: Apache Pulsar chart values and admin scripts", () => {
         assert.deepEqual(unknownValuesKeys(pulsarValues(base), "pulsar/values.yaml", pulsarFreeFormValues), []);
         assert.deepEqual(unknownValuesKeys(pulsarValues({ ...base, dev: true, storageClass: undefined, remoteCa: false, podMonitors: false }), "pulsar/values.yaml", pulsarFreeFormValues), []);
     });
-    it("quorums, sizing, TLS on broker and proxy, JWT symmetric-key auth, bundled monitoring off", () => {
+    it("quorums, sizing, TLS on broker and proxy, JWT key-pair auth, bundled monitoring off", () => {
         const v = pulsarValues(base) as Record<string, any>;
         assert.deepEqual(v.broker.configData, { managedLedgerDefaultEnsembleSize: "3", managedLedgerDefaultWriteQuorum: "3", managedLedgerDefaultAckQuorum: "2" });
         assert.equal(v.bookkeeper.replicaCount, 3);
@@ -194,7 +195,7 @@ describe("streaming: Apache Pulsar chart values and admin scripts", () => {
         assert.equal(v.zookeeper.replicaCount, 3);
         assert.deepEqual(v.bookkeeper.pdb, { usePolicy: true, maxUnavailable: 1 });
         assert.deepEqual([v.tls.enabled, v.tls.broker.enabled, v.tls.proxy.enabled], [true, true, true]);
-        assert.deepEqual(v.auth.authentication, { enabled: true, jwt: { enabled: true, usingSecretKey: true } });
+        assert.deepEqual(v.auth.authentication, { enabled: true, jwt: { enabled: true, usingSecretKey: false } });
         assert.equal(v.auth.authorization.enabled, true);
         assert.equal(v["victoria-metrics-k8s-stack"].enabled, false);
         assert.equal(v.components.functions, false);
@@ -250,12 +251,24 @@ describe("streaming: Apache Pulsar chart values and admin scripts", () => {
         assert.equal(pulsarTopic("inference-feedback", true), "persistent://hybridml/feedback/inference-feedback");
         assert.equal(pulsarTopic("features", false), "persistent://hybridml/streams/features");
     });
-    it("JWT tokens: HS256 over the Pulumi-generated key, deterministic, verifiable, subject = role", () => {
-        const key = Buffer.alloc(32, 7).toString("base64");
-        const t = signPulsarToken("feedback-edge", key);
-        assert.equal(t, signPulsarToken("feedback-edge", key));
-        assert.equal(verifyPulsarToken(t, key), "feedback-edge");
-        assert.equal(verifyPulsarToken(t, Buffer.alloc(32, 8).toString("base64")), undefined);
-        assert.deepEqual(JSON.parse(Buffer.from(t.split(".")[0], "base64url").toString()), { alg: "HS256" });
+    it("JWT tokens: RS256, deterministic within a rotation window, verifiable only with the key pair's public key, expiring", () => {
+        const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+        const other = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+        const day = 86_400_000;
+        const issued = Date.UTC(2026, 11, 4, 12);
+        const exp = tokenExpiry(issued, 180);
+        // Windows of 90 days: the same exp (and token) all window long, between 90 and 180 days ahead.
+        assert.equal(tokenExpiry(issued + day, 180), exp);
+        assert.ok(exp * 1000 - issued >= 90 * day && exp * 1000 - issued <= 180 * day);
+        assert.notEqual(tokenExpiry(issued + 91 * day, 180), exp);
+        const t = signPulsarToken("feedback-edge", privateKey, exp);
+        assert.equal(t, signPulsarToken("feedback-edge", privateKey, exp));
+        assert.equal(verifyPulsarToken(t, publicKey, issued), "feedback-edge");
+        assert.equal(verifyPulsarToken(t, other.publicKey, issued), undefined);
+        assert.equal(verifyPulsarToken(t, publicKey, exp * 1000), undefined, "expired");
+        assert.deepEqual(JSON.parse(Buffer.from(t.split(".")[0], "base64url").toString()), { alg: "RS256" });
+        assert.deepEqual(JSON.parse(Buffer.from(t.split(".")[1], "base64url").toString()), { sub: "feedback-edge", exp });
+        // The broker's key file: DER, as `pulsar tokens create-key-pair` writes it.
+        assert.deepEqual(Buffer.from(publicKeyDerBase64(publicKey), "base64"), createPublicKey(publicKey).export({ type: "spki", format: "der" }));
     });
 });

@@ -507,13 +507,21 @@ async function main(): Promise<void> {
             const late = pairs.filter(([cr, rel]) => deletes.indexOf(cr) < 0 || deletes.indexOf(cr) > deletes.indexOf(rel));
             check(pairs.length > 0, "no custom resource depends on its operator's release in the state");
             check(late.length === 0, `custom resources deleted after their operator's release: ${late.map(([cr]) => cr.split("::").pop()).join(", ")}`);
+            // What the program retains on delete (the data-holding namespaces, when protected) must stay; nothing else may.
+            const retained = new Set(before.filter((r) => (r as { retainOnDelete?: boolean }).retainOnDelete && r.type.startsWith("kubernetes:core/v1:"))
+                .map((r) => { const m = (r.outputs as { kind?: string; metadata?: { name?: string; namespace?: string } } | undefined); return `${m?.kind} ${m?.metadata?.namespace ?? ""}/${m?.metadata?.name}`; }));
             const left: string[] = [];
+            const kept: string[] = [];
             for (const stack of [TRAINING, SERVING]) {
                 const n = await listObjects(w.clusters[stack]!.kube);
-                for (const k of ["Namespace", "Deployment", "Job", "NetworkPolicy", "Secret"]) if (n[k].length > 0) left.push(`${stack}: ${k} ${n[k].join(" ")}`);
+                for (const k of ["Namespace", "Deployment", "Job", "NetworkPolicy", "Secret"]) {
+                    for (const o of n[k]) (stack === TRAINING && retained.has(`${k} ${o}`) ? kept : left).push(`${stack}: ${k} ${o}`);
+                }
             }
             check(left.length === 0, `objects left after destroy: ${left.join(", ")}`);
-            return `serving destroyed; training refused while protected, then destroyed after unprotect (${deletes.length} deletes; ${pairs.length} custom resources before their operators' releases); nothing left on either API server`;
+            check(retained.size === 0 || kept.length > 0, `the resources retained on delete are gone: ${[...retained].join(", ")}`);
+            return `serving destroyed; training refused while protected, then destroyed after unprotect (${deletes.length} deletes; ${pairs.length} custom resources before their operators' releases); `
+                + `nothing left on either API server but what is retained on delete (${kept.map((k) => k.split(": ")[1]).join(", ") || "none"})`;
         }, { needs: ["up serving"] });
     } finally {
         for (const c of Object.values(world?.clusters ?? {})) c?.stop();

@@ -3,9 +3,25 @@
  * from them (kubeconfigs, storage URIs) can be inspected. In preview they stay unknown, as in
  * `pulumi preview`. One entry per resource type whose computed outputs the program reads.
  */
+import { generateKeyPairSync } from "node:crypto";
+
 const FAKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZBS0UtLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==";
 
 type Inputs = Record<string, unknown>;
+
+/** One real key pair per algorithm and process (tests sign and verify with it; never a plan output: plans are previews). */
+const keyPairs = new Map<string, { privateKeyPem: string; publicKeyPem: string }>();
+function fakeKeyPair(inputs: Inputs): { privateKeyPem: string; publicKeyPem: string } {
+    const rsa = inputs.algorithm === "RSA";
+    const id = rsa ? `rsa-${String(inputs.rsaBits ?? 2048)}` : "ec-p256";
+    if (!keyPairs.has(id)) {
+        const pair = rsa
+            ? generateKeyPairSync("rsa", { modulusLength: Number(inputs.rsaBits ?? 2048), privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } })
+            : generateKeyPairSync("ec", { namedCurve: "P-256", privateKeyEncoding: { type: "sec1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+        keyPairs.set(id, { privateKeyPem: pair.privateKey, publicKeyPem: pair.publicKey });
+    }
+    return keyPairs.get(id)!;
+}
 
 /** A stable documentation address (198.51.100.1-254) for a resource name. */
 function fakeAddress(name: string): string {
@@ -66,6 +82,8 @@ const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
         ].join("\n") : "",
         stderr: "",
     }),
+    // The tls provider's key outputs: PKCS#1 / SEC1 private key, SPKI public key.
+    "tls:index/privateKey:PrivateKey": (_name, inputs) => fakeKeyPair(inputs),
     "random:index/randomPassword:RandomPassword": () => ({ result: "fake-random-password-0123456789abcdef" }),
     "random:index/randomBytes:RandomBytes": () => ({ base64: "ZmFrZS1yYW5kb20tYnl0ZXMtMDEyMzQ1Njc4OWFiY2RlZg==" }),
 };
