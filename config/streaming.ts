@@ -61,6 +61,16 @@ export const streamingSchema = z.strictObject({
         controllerMutationRate: z.number().min(0.1).max(100).optional(),
     }).optional(),
     /**
+     * The streaming CAs' key generation and renewal phase (README "Renewing the streaming CAs"): raise
+     * `keyGeneration` by one to replace the CA keys (the previous certificate stays trusted until the
+     * next replacement); with Kafka, set `renewal: paused` for that up (Strimzi's reconciliation is
+     * paused while the keys change) and remove it for the next. Default generation 0, not paused.
+     */
+    ca: z.strictObject({
+        keyGeneration: z.number().int().min(0).max(1000).default(0),
+        renewal: z.enum(["paused"]).optional(),
+    }).prefault({}),
+    /**
      * Pulsar: lifetime in days of the role tokens the program signs (RS256). Every `pulumi up` in the
      * second half of a token's life issues a new one (the old one stays valid to its end), so run an up
      * at least every lifetime/2 days. Default 180.
@@ -169,6 +179,9 @@ export function streamingIssues(raw: RawStreamingConfig, environment: string, ro
     if (pulsar && environment !== "dev" && s.replicas < s.replicationFactor + 1) {
         out.push(`${k("replicas")} must be >= replicationFactor + 1 with Pulsar outside dev (got ${s.replicas} bookies for an ensemble of ${s.replicationFactor}): `
             + "a restarting bookie must leave a spare, or writes stop until it is back");
+    }
+    if (raw.ca.renewal !== undefined && pulsar) {
+        out.push(`${k("ca.renewal")} pauses Strimzi's reconciliation during a Kafka CA key replacement (engine is pulsar: cert-manager re-issues its certificates by itself): remove it`);
     }
     if (raw.tokenLifetimeDays !== undefined && !pulsar) {
         out.push(`${k("tokenLifetimeDays")} is the lifetime of Pulsar's role tokens (engine is kafka, whose users authenticate with SCRAM or certificates): remove it`);

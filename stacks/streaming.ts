@@ -71,7 +71,9 @@ function providers(name: string) {
 
 /** The clients CA of a Kafka cluster (signs mTLS user certificates, the request logger's included). */
 function clientsCa(name: string, config: PlatformConfig, tlsProvider: tls.Provider): StreamingCa {
-    return new StreamingCa(`${name}-streaming-clients-ca`, { tlsProvider, commonName: `hybridml ${config.stack} kafka clients CA`, protect: config.protectStateful });
+    return new StreamingCa(`${name}-streaming-clients-ca`, {
+        tlsProvider, commonName: `hybridml ${config.stack} kafka clients CA`, protect: config.protectStateful, generation: config.streaming.ca.keyGeneration,
+    });
 }
 
 /** The request logger's stream on Kafka: the internal mTLS listener, with its Pulumi-issued certificate. */
@@ -115,7 +117,9 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     const bootstrapHost = s.bootstrap ? s.bootstrap.split(":")[0] : undefined;
     const allowed = allowedSourceRanges(config.exposure);
     const { tlsProvider, randomProvider } = providers(name);
-    const ca = new StreamingCa(`${name}-streaming-ca`, { tlsProvider, commonName: `hybridml ${config.stack} ${s.engine} CA`, protect: config.protectStateful });
+    const ca = new StreamingCa(`${name}-streaming-ca`, {
+        tlsProvider, commonName: `hybridml ${config.stack} ${s.engine} CA`, protect: config.protectStateful, generation: s.ca.keyGeneration,
+    });
 
     if (s.engine === "kafka") {
         const operator = new StrimziOperator(`${name}-strimzi`, {
@@ -139,7 +143,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
             }))),
             users,
             // Exposed (LoadBalancer) only under the external name the stack publishes, with its allow-list.
-            external: bootstrapHost ? { bootstrapHost, allowedSources: allowed } : undefined, ca, clientsCa: clientsCa(name, config, tlsProvider), tlsProvider,
+            external: bootstrapHost ? { bootstrapHost, allowedSources: allowed } : undefined, ca, clientsCa: clientsCa(name, config, tlsProvider), tlsProvider, pauseReconciliation: s.ca.renewal === "paused",
             monitoring: base.monitoring, protect: config.protectStateful,
         });
         if (config.roles.serving && feedbackTopics.length > 0) {
@@ -150,7 +154,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
         }]))));
         return {
             endpoint: {
-                engine: "kafka", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackPartitions: feedbackPartitions(topics), feedbackProducers: producers,
+                engine: "kafka", bootstrap, caCert: ca.trustBundlePem, feedbackTopics, feedbackPartitions: feedbackPartitions(topics), feedbackProducers: producers,
                 ...(bootstrapHost ? { exposure: {
                     dnsName: bootstrapHost,
                     // Strimzi's broker certificates carry the bootstrap alternative name and each broker's advertised name.
@@ -178,7 +182,7 @@ export function deployTrainingStreaming(name: string, config: PlatformConfig, cl
     }]))));
     return {
         endpoint: {
-            engine: "pulsar", bootstrap, caCert: ca.certPem, feedbackTopics, feedbackPartitions: feedbackPartitions(topics), feedbackProducers: producers, clusterName: config.stack,
+            engine: "pulsar", bootstrap, caCert: ca.trustBundlePem, feedbackTopics, feedbackPartitions: feedbackPartitions(topics), feedbackProducers: producers, clusterName: config.stack,
             ...(bootstrapHost ? { exposure: {
                 dnsName: bootstrapHost,
                 // tls.proxy.dnsNames plus the chart's in-cluster proxy names.
@@ -208,7 +212,9 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
     const password = pulumi.secret(credential.apply((c) => c?.password ?? ""));
     const caCert = contract.streaming.caCert ?? "";
     const { tlsProvider, randomProvider } = providers(name);
-    const ca = new StreamingCa(`${name}-streaming-ca`, { tlsProvider, commonName: `hybridml ${config.stack} ${s.engine} CA`, protect: config.protectStateful });
+    const ca = new StreamingCa(`${name}-streaming-ca`, {
+        tlsProvider, commonName: `hybridml ${config.stack} ${s.engine} CA`, protect: config.protectStateful, generation: s.ca.keyGeneration,
+    });
 
     if (s.engine === "kafka") {
         const operator = new StrimziOperator(`${name}-strimzi`, {
@@ -222,7 +228,7 @@ export function deployServingStreaming(name: string, config: PlatformConfig, clu
             replicationFactor: s.replicationFactor, minInSyncReplicas: s.minInSyncReplicas,
             storageSize: s.storageSize, storageClass: s.storageClass, deleteClaim: dev,
             topics, users: [mirrorSourceUser(feedbackTopics), requestLoggerUser(topics)],
-            ca, clientsCa: clientsCa(name, config, tlsProvider), tlsProvider, monitoring: base.monitoring, protect: config.protectStateful,
+            ca, clientsCa: clientsCa(name, config, tlsProvider), tlsProvider, pauseReconciliation: s.ca.renewal === "paused", monitoring: base.monitoring, protect: config.protectStateful,
         });
         if (replicate) {
             new KafkaMirror(`${name}-mirror`, {

@@ -52,16 +52,52 @@ export interface KafkaClusterArgs {
     users?: KafkaUserInput[];
     /** External TLS (LoadBalancer, SCRAM-SHA-512) listener: its DNS name and allowed sources; undefined: internal only. */
     external?: { bootstrapHost?: string; allowedSources?: string[] };
-    /** The cluster CA (PEM certificate and secret key) Strimzi uses instead of generating one. Required. */
-    ca: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
+    /** The cluster CA Strimzi uses instead of generating one (streamingCa.ts: its generations drive Strimzi's). Required. */
+    ca: CustomCa;
     /** The clients CA (signs mTLS user certificates; Strimzi's User Operator and Pulumi for `tls-external` users). Required. */
-    clientsCa: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
+    clientsCa: CustomCa;
+    /**
+     * Pause Strimzi's reconciliation of the Kafka (`strimzi.io/pause-reconciliation`), as Strimzi requires
+     * while a custom CA's key is replaced; unpause with the next up. Default false.
+     */
+    pauseReconciliation?: boolean;
     /** The tls provider for the `tls-external` users' certificates. Required when a user is `tls-external`. */
     tlsProvider?: tls.Provider;
     /** The monitoring stack's release: when set, a PodMonitor depending on it is created. Default none. */
     monitoring?: pulumi.Resource;
     /** Protect the Kafka CR, its node pools and the KafkaTopics (deleting a KafkaTopic deletes the topic and its data). Default false. */
     protect?: boolean;
+}
+
+/** A custom CA as Strimzi reads it: certificate (with its generation), key (with its generation), and the previous certificate kept during a key replacement. */
+export interface CustomCa {
+    certPem: pulumi.Input<string>;
+    privateKeyPem: pulumi.Input<string>;
+    /** `strimzi.io/ca-cert-generation`. Default 0. */
+    certGeneration?: pulumi.Input<number>;
+    /** `strimzi.io/ca-key-generation`. Default 0. */
+    keyGeneration?: number;
+    /** The previous key generation's certificate, kept in the certificate Secret as `ca-g<n>.crt` so that clients trust both. */
+    previousCertPem?: pulumi.Input<string>;
+}
+
+/** The Strimzi Secrets of a custom CA: certificate (with the previous one while it is kept) and key, each with its generation. Pure. */
+export function customCaSecrets(ca: CustomCa, names: { cert: string; key: string }): {
+    cert: { name: string; annotations: Record<string, pulumi.Input<string>>; stringData: Record<string, pulumi.Input<string>> };
+    key: { name: string; annotations: Record<string, string>; stringData: Record<string, pulumi.Input<string>> };
+} {
+    const keyGeneration = ca.keyGeneration ?? 0;
+    return {
+        cert: {
+            name: names.cert,
+            annotations: { "strimzi.io/ca-cert-generation": pulumi.output(ca.certGeneration ?? 0).apply(String) },
+            stringData: {
+                "ca.crt": ca.certPem,
+                ...(ca.previousCertPem !== undefined && keyGeneration > 0 ? { [`ca-g${keyGeneration - 1}.crt`]: ca.previousCertPem } : {}),
+            },
+        },
+        key: { name: names.key, annotations: { "strimzi.io/ca-key-generation": String(keyGeneration) }, stringData: { "ca.key": pulumi.secret(ca.privateKeyPem) } },
+    };
 }
 
 export class KafkaCluster extends pulumi.ComponentResource {
@@ -85,25 +121,19 @@ export class KafkaCluster extends pulumi.ComponentResource {
         const caNames = clusterCaSecretNames(cluster);
         const rack = args.rackTopologyKey ?? HOSTNAME_LABEL;
 
-        // Custom cluster CA (Strimzi "installing your own CA certificates"): generation 0, owned by Pulumi.
+        // Custom CAs (Strimzi "installing your own CA certificates"), owned by Pulumi: their generations
+        // tell Strimzi when a certificate or key was renewed (streamingCa.ts).
         const caLabels = { ...labels, "strimzi.io/kind": "Kafka" };
-        const caCert = new k8s.core.v1.Secret(`${name}-cluster-ca-cert`, {
-            metadata: { name: caNames.cert, namespace: args.namespace, labels: caLabels, annotations: { "strimzi.io/ca-cert-generation": "0" } },
-            stringData: { "ca.crt": args.ca.certPem },
-        }, child);
-        const caKey = new k8s.core.v1.Secret(`${name}-cluster-ca`, {
-            metadata: { name: caNames.key, namespace: args.namespace, labels: caLabels, annotations: { "strimzi.io/ca-key-generation": "0" } },
-            stringData: { "ca.key": pulumi.secret(args.ca.privateKeyPem) },
-        }, child);
-        const clientsNames = clientsCaSecretNames(cluster);
-        const clientsCert = new k8s.core.v1.Secret(`${name}-clients-ca-cert`, {
-            metadata: { name: clientsNames.cert, namespace: args.namespace, labels: caLabels, annotations: { "strimzi.io/ca-cert-generation": "0" } },
-            stringData: { "ca.crt": args.clientsCa.certPem },
-        }, child);
-        const clientsKey = new k8s.core.v1.Secret(`${name}-clients-ca`, {
-            metadata: { name: clientsNames.key, namespace: args.namespace, labels: caLabels, annotations: { "strimzi.io/ca-key-generation": "0" } },
-            stringData: { "ca.key": pulumi.secret(args.clientsCa.privateKeyPem) },
-        }, child);
+        const caSecret = (id: string, s: { name: string; annotations: Record<string, pulumi.Input<string>>; stringData: Record<string, pulumi.Input<string>> }) =>
+            new k8s.core.v1.Secret(`${name}-${id}`, {
+                metadata: { name: s.name, namespace: args.namespace, labels: caLabels, annotations: s.annotations }, stringData: s.stringData,
+            }, child);
+        const clusterCaSecrets = customCaSecrets(args.ca, caNames);
+        const clientsCaSecrets = customCaSecrets(args.clientsCa, clientsCaSecretNames(cluster));
+        const caCert = caSecret("cluster-ca-cert", clusterCaSecrets.cert);
+        const caKey = caSecret("cluster-ca", clusterCaSecrets.key);
+        const clientsCert = caSecret("clients-ca-cert", clientsCaSecrets.cert);
+        const clientsKey = caSecret("clients-ca", clientsCaSecrets.key);
 
         const pools = (["controller", "broker"] as const).map((role) => new k8s.apiextensions.CustomResource(`${name}-${role}s`, {
             apiVersion: STRIMZI_API,
@@ -119,7 +149,10 @@ export class KafkaCluster extends pulumi.ComponentResource {
         this.kafka = new k8s.apiextensions.CustomResource(`${name}-kafka`, {
             apiVersion: STRIMZI_API,
             kind: "Kafka",
-            metadata: { name: cluster, namespace: args.namespace },
+            metadata: {
+                name: cluster, namespace: args.namespace,
+                ...(args.pauseReconciliation ? { annotations: { "strimzi.io/pause-reconciliation": "true" } } : {}),
+            },
             spec: kafkaSpec({
                 version: args.kafkaVersion ?? versions.kafka, rackTopologyKey: rack,
                 replicationFactor: args.replicationFactor, minInSyncReplicas: args.minInSyncReplicas, external: args.external,

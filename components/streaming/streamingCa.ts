@@ -3,6 +3,14 @@
  * it as its cluster CA (custom CA, `generateCertificateAuthority: false`), Pulsar's cert-manager
  * Issuer signs the broker and proxy certificates with it. The certificate is public and exported to
  * serving stacks; the private key is a secret and never leaves this stack.
+ *
+ * Renewal, as Strimzi documents it for custom CAs:
+ * - The certificate renews itself: within `earlyRenewalHours` of its end the next `pulumi up` issues a
+ *   new one over the same key, and `certGeneration` (hours since the epoch of its start, so always
+ *   higher than the last) tells Strimzi to roll it out (`strimzi.io/ca-cert-generation`).
+ * - The key is replaced by raising `generation`: a new key and certificate (protected) are created
+ *   beside the previous generation's, which stays, unprotected, so its certificate is kept in the trust
+ *   bundle until the generation after; the one before that is deleted.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -12,31 +20,65 @@ export interface StreamingCaArgs {
     tlsProvider: tls.Provider;
     /** Common name of the CA. Required. */
     commonName: string;
-    /** Validity in hours. Default 43800 (5 years); renew with `pulumi up --replace` before it ends. */
+    /** Validity in hours. Default 43800 (5 years). */
     validityHours?: number;
-    /** Protect the key from deletion (a new key breaks every client trust store). Default false. */
+    /** The `pulumi up` this many hours before the end issues a new certificate over the same key. Default 720 (30 days). */
+    earlyRenewalHours?: number;
+    /** Key generation: raise by one to replace the key (see above). Default 0. */
+    generation?: number;
+    /** Protect the current key from deletion (a new key breaks every client trust store). Default false. */
     protect?: boolean;
 }
 
+/** Name suffix of a generation's resources (generation 0 keeps the names it always had). */
+export const generationSuffix = (generation: number) => (generation === 0 ? "" : `-g${generation}`);
+
+/** The certificate's Strimzi generation: hours since the epoch of its validity start (higher for every new certificate). Pure. */
+export function certGenerationOf(validityStartTime: string | undefined): number {
+    const t = validityStartTime ? Date.parse(validityStartTime) : NaN;
+    return Number.isFinite(t) ? Math.floor(t / 3_600_000) : 0;
+}
+
 export class StreamingCa extends pulumi.ComponentResource {
-    /** PEM CA certificate (public). */
+    /** PEM CA certificate of the current generation (public). */
     public readonly certPem: pulumi.Output<string>;
-    /** PEM private key (secret). */
+    /** PEM private key of the current generation (secret). */
     public readonly privateKeyPem: pulumi.Output<string>;
+    /** Every certificate clients must trust: the current one, then the previous generation's (public). */
+    public readonly trustBundlePem: pulumi.Output<string>;
+    /** The previous generation's certificate, while it is kept (generation > 0). */
+    public readonly previousCertPem: pulumi.Output<string> | undefined;
+    /** Strimzi `ca-cert-generation` of the current certificate. */
+    public readonly certGeneration: pulumi.Output<number>;
+    /** Strimzi `ca-key-generation` of the current key. */
+    public readonly keyGeneration: number;
 
     constructor(name: string, args: StreamingCaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hybridml:streaming:StreamingCa", name, {}, opts);
-        const child = { parent: this, provider: args.tlsProvider, protect: args.protect ?? false };
-        const key = new tls.PrivateKey(`${name}-key`, { algorithm: "RSA", rsaBits: 4096 }, child);
-        const cert = new tls.SelfSignedCert(`${name}-cert`, {
-            privateKeyPem: key.privateKeyPem,
-            isCaCertificate: true,
-            validityPeriodHours: args.validityHours ?? 43800,
-            subject: { commonName: args.commonName, organization: "hybridml" },
-            allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
-        }, child);
-        this.certPem = cert.certPem;
-        this.privateKeyPem = pulumi.secret(key.privateKeyPem);
-        this.registerOutputs({ certPem: this.certPem, privateKeyPem: this.privateKeyPem });
+        const generation = args.generation ?? 0;
+        const pair = (g: number, protect: boolean) => {
+            const child = { parent: this, provider: args.tlsProvider };
+            const key = new tls.PrivateKey(`${name}-key${generationSuffix(g)}`, { algorithm: "RSA", rsaBits: 4096 }, { ...child, protect });
+            const cert = new tls.SelfSignedCert(`${name}-cert${generationSuffix(g)}`, {
+                privateKeyPem: key.privateKeyPem,
+                isCaCertificate: true,
+                validityPeriodHours: args.validityHours ?? 43800,
+                earlyRenewalHours: args.earlyRenewalHours ?? 720,
+                subject: { commonName: args.commonName, organization: "hybridml" },
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+            }, child);
+            return { key, cert };
+        };
+        const current = pair(generation, args.protect ?? false);
+        const previous = generation > 0 ? pair(generation - 1, false) : undefined;
+        this.keyGeneration = generation;
+        this.certPem = current.cert.certPem;
+        this.privateKeyPem = pulumi.secret(current.key.privateKeyPem);
+        this.previousCertPem = previous?.cert.certPem;
+        this.trustBundlePem = previous
+            ? pulumi.all([current.cert.certPem, previous.cert.certPem]).apply(([c, p]) => `${c.trimEnd()}\n${p.trimEnd()}\n`)
+            : current.cert.certPem;
+        this.certGeneration = current.cert.validityStartTime.apply(certGenerationOf);
+        this.registerOutputs({ certPem: this.certPem, privateKeyPem: this.privateKeyPem, trustBundlePem: this.trustBundlePem });
     }
 }

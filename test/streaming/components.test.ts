@@ -8,14 +8,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { KafkaCluster } from "../../components/streaming/kafkaCluster";
+import { customCaSecrets, KafkaCluster } from "../../components/streaming/kafkaCluster";
 import { feedbackProducerUser, mirrorSourceUser, requestLoggerUser, trainingUser } from "../../components/streaming/kafkaSpecs";
 import { KafkaMirror } from "../../components/streaming/kafkaMirror";
 import { verifyPulsarToken } from "../../components/streaming/jwt";
 import { Pulsar } from "../../components/streaming/pulsar";
 import { PulsarGeoReplication } from "../../components/streaming/pulsarGeoReplication";
 import { pulsarFreeFormValues } from "../../components/streaming/pulsarSpecs";
-import { StreamingCa } from "../../components/streaming/streamingCa";
+import { certGenerationOf, StreamingCa } from "../../components/streaming/streamingCa";
 import { StrimziOperator } from "../../components/streaming/strimziOperator";
 import { defaultTopics } from "../../config/streaming";
 import { validateRecordedCustomResource } from "../helpers/crds";
@@ -56,6 +56,55 @@ describe("streaming components (mocked)", () => {
         assert.deepEqual(crds.transforms, ["storedCrdSchemas"]);
         const kept = await runMocked(() => new StrimziOperator("op", { provider: new k8s.Provider("c", { kubeconfig }), watchNamespaces: ["kafka"], protect: true }));
         assert.deepEqual([kept.one("kubernetes:yaml/v2:ConfigGroup").protect, kept.one("kubernetes:yaml/v2:ConfigGroup").retainOnDelete], [true, true]);
+    });
+
+    describe("StreamingCa renewal (Strimzi custom CA)", () => {
+        const caOf = (generation: number, protect = true) => runMocked(() => new StreamingCa("ca", { tlsProvider: new tls.Provider("t", {}), commonName: "CA", generation, protect }));
+        it("generation 0 keeps its names; the key is protected, the certificate renews itself 30 days before its end", async () => {
+            const rec = await caOf(0);
+            const key = rec.one("tls:index/privateKey:PrivateKey");
+            const cert = rec.one("tls:index/selfSignedCert:SelfSignedCert");
+            assert.deepEqual([key.name, cert.name], ["ca-key", "ca-cert"]);
+            assert.deepEqual([key.protect, cert.protect], [true, false], "a protected certificate could not be re-issued");
+            assert.equal(cert.inputs.earlyRenewalHours, 720);
+            assert.equal((await settle(rec.value.trustBundlePem)).value, (await settle(rec.value.certPem)).value);
+            assert.equal((await settle(rec.value.certGeneration)).value, certGenerationOf("2026-12-04T00:00:00Z"));
+        });
+        it("a key replacement adds the new generation (protected) and keeps the previous one unprotected in the trust bundle; older ones go", async () => {
+            const rec = await caOf(2);
+            const keys = rec.ofType("tls:index/privateKey:PrivateKey").map((k) => [k.name, k.protect]);
+            assert.deepEqual(keys, [["ca-key-g2", true], ["ca-key-g1", false]]);
+            const bundle = (await settle(rec.value.trustBundlePem)).value ?? "";
+            assert.deepEqual(bundle.match(/fake-[a-z0-9-]+/g), ["fake-ca-cert-g2", "fake-ca-cert-g1"]);
+            assert.equal(rec.value.keyGeneration, 2);
+        });
+        it("the Strimzi Secrets carry both generations and keep the previous certificate under another name", () => {
+            const s = customCaSecrets({ certPem: "NEW", privateKeyPem: "KEY", certGeneration: 491000, keyGeneration: 2, previousCertPem: "OLD" }, { cert: "c-cert", key: "c-key" });
+            assert.deepEqual(Object.keys(s.cert.stringData), ["ca.crt", "ca-g1.crt"]);
+            assert.equal(s.key.annotations["strimzi.io/ca-key-generation"], "2");
+            assert.deepEqual(Object.keys(customCaSecrets({ certPem: "C", privateKeyPem: "K" }, { cert: "a", key: "b" }).cert.stringData), ["ca.crt"]);
+            assert.equal(certGenerationOf("2026-12-04T00:00:00Z") < certGenerationOf("2027-01-01T00:00:00Z"), true, "a later certificate has a higher generation");
+        });
+    });
+
+    it("KafkaCluster: paused reconciliation while a CA key is replaced (Strimzi's documented order)", async () => {
+        const rec = await runMocked(() => {
+            const provider = new k8s.Provider("c", { kubeconfig });
+            const op = new StrimziOperator("op", { provider, watchNamespaces: ["kafka"] });
+            const tlsProvider = new tls.Provider("tls", {});
+            return new KafkaCluster("k", {
+                provider, namespace: "kafka", clusterName: "training", operator: op.release, brokers: 3, replicationFactor: 3, minInSyncReplicas: 2, storageSize: "10Gi",
+                topics: [], ca: new StreamingCa("ca", { tlsProvider, commonName: "CA", generation: 1 }), clientsCa: new StreamingCa("cl", { tlsProvider, commonName: "CL", generation: 1 }),
+                pauseReconciliation: true,
+            });
+        });
+        const kafka = rec.inputs(rec.one("kubernetes:kafka.strimzi.io/v1:Kafka"));
+        assert.deepEqual(kafka.metadata.annotations, { "strimzi.io/pause-reconciliation": "true" });
+        const cert = rec.inputs(rec.one("kubernetes:core/v1:Secret", "k-cluster-ca-cert"));
+        assert.deepEqual(Object.keys(cert.stringData).sort(), ["ca-g0.crt", "ca.crt"]);
+        assert.match(cert.stringData["ca-g0.crt"], /fake-ca-cert\n/, "generation 0's certificate kept");
+        assert.equal(rec.inputs(rec.one("kubernetes:core/v1:Secret", "k-cluster-ca")).metadata.annotations["strimzi.io/ca-key-generation"], "1");
+        assert.deepEqual(validateRecordedCustomResource("kubernetes:kafka.strimzi.io/v1:Kafka", kafka), []);
     });
 
     describe("KafkaCluster (training side)", () => {
@@ -120,7 +169,10 @@ describe("streaming components (mocked)", () => {
             const cert = rec.one("kubernetes:core/v1:Secret", "k-cluster-ca-cert");
             assert.equal(rec.inputs(cert).metadata.name, "training-cluster-ca-cert");
             assert.deepEqual(rec.inputs(cert).metadata.labels, { "strimzi.io/cluster": "training", "strimzi.io/kind": "Kafka" });
-            assert.equal(rec.inputs(cert).metadata.annotations["strimzi.io/ca-cert-generation"], "0");
+            // Generations from the CA: the certificate's start hour (a renewed certificate is higher), the key's generation.
+            assert.equal(rec.inputs(cert).metadata.annotations["strimzi.io/ca-cert-generation"], String(certGenerationOf("2026-12-04T00:00:00Z")));
+            assert.equal(rec.inputs(rec.one("kubernetes:core/v1:Secret", "k-cluster-ca")).metadata.annotations["strimzi.io/ca-key-generation"], "0");
+            assert.equal(rec.inputs(rec.one("kubernetes:kafka.strimzi.io/v1:Kafka")).metadata.annotations, undefined, "reconciliation not paused");
             const key = rec.one("kubernetes:core/v1:Secret", "k-cluster-ca");
             assert.equal(rec.inputs(key).metadata.name, "training-cluster-ca");
             assert.ok(isSecret((key.inputs.stringData as Record<string, unknown>)["ca.key"]) || isSecret(key.inputs.stringData), "ca.key is secret");

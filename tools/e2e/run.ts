@@ -251,12 +251,13 @@ async function pluralOf(kube: Kube, gv: string, kind: string): Promise<string> {
 }
 
 /** Keys whose values are public even inside a secret (certificates, names, addresses). */
-const PUBLIC_KEY = /(^|[-_.])(ca|crt|cert|certs|certificate|certificates|pub|public|publickey|host|hosts|server|url|uri|endpoint|endpoints|topic|topics|name|namespace|bucket|region|user|username|kind|apiversion|type|cluster|context|current-context)($|[-_.])/i;
+const PUBLIC_KEY = /(^|[-_.])(ca|crt|cert|certs|certificate|certificates|pub|public|publickey|host|hosts|server|url|uri|endpoint|endpoints|topic|topics|name|namespace|bucket|region|user|username|kind|apiversion|type|cluster|context|current-context|chart|version|repo|repository|image|tag|release|id|urn|status|description|app)($|[-_.])/i;
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-/** A leaf that would be a leak in clear: long, without spaces, not an address. */
+/** A leaf that would be a leak in clear: long, without spaces, letters and digits mixed (generated), not an address. */
 function secretLike(v: string): boolean {
-    return v.length >= 12 && !/\s/.test(v) && !/^[a-z]+:\/\//i.test(v) && !/^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?$/i.test(v);
+    return v.length >= 12 && !/\s/.test(v) && /\d/.test(v) && /[a-z]/i.test(v)
+        && !/^[a-z]+:\/\//i.test(v) && !/^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?$/i.test(v);
 }
 
 /**

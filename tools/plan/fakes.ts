@@ -84,6 +84,9 @@ const table: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     }),
     // The tls provider's key outputs: PKCS#1 / SEC1 private key, SPKI public key.
     "tls:index/privateKey:PrivateKey": (_name, inputs) => fakeKeyPair(inputs),
+    "tls:index/selfSignedCert:SelfSignedCert": (name) => ({
+        certPem: `-----BEGIN CERTIFICATE-----\nfake-${name}\n-----END CERTIFICATE-----\n`, validityStartTime: "2026-12-04T00:00:00Z",
+    }),
     "random:index/randomPassword:RandomPassword": () => ({ result: "fake-random-password-0123456789abcdef" }),
     "random:index/randomBytes:RandomBytes": () => ({ base64: "ZmFrZS1yYW5kb20tYnl0ZXMtMDEyMzQ1Njc4OWFiY2RlZg==" }),
 };
