@@ -24,6 +24,13 @@ export const exposureSchema = z.strictObject({
      */
     allowedSources: z.record(consumer, z.array(cidr).min(1)).default({}),
     /**
+     * Training stacks: the address range the exposed endpoints answer on (the load balancers' reserved
+     * addresses, or the site's public range). Published in the contract, so that each serving stack's
+     * model sync may reach only them (its NetworkPolicy) instead of any address. Required outside dev
+     * when the object store is exposed (storage.endpoint).
+     */
+    endpointAddresses: z.array(cidr).min(1).optional(),
+    /**
      * Serving stacks on onprem/k3s: the public addresses their traffic leaves from (the site's NAT).
      * Default on k3s: each host's address as /32; on onprem: unknown (the reachability check says so).
      * The clouds export their NAT addresses instead and refuse this key.
@@ -42,6 +49,9 @@ export type ExposureConfig = z.output<typeof exposureSchema>;
 export function exposureIssues(e: ExposureConfig, ctx: { training: boolean; serving: boolean; clusterProvider: string }): string[] {
     const out: string[] = [];
     const k = (p: string) => `${NS}:exposure.${p}`;
+    if (!ctx.training && e.endpointAddresses !== undefined) {
+        out.push(`${k("endpointAddresses")} publishes where a training stack's endpoints answer; this stack has no training role: remove it`);
+    }
     if (!ctx.training && Object.keys(e.allowedSources).length > 0) {
         out.push(`${k("allowedSources")} lists who may reach a training stack's endpoints; this stack has no training role: remove it`);
     }
@@ -77,6 +87,11 @@ export function trainingExposureIssues(e: ExposureConfig, ctx: {
         out.push(`${NS}:exposure.allowedSources is required outside dev (environment is ${ctx.environment}) when endpoints are exposed `
             + "(storage.endpoint, streaming.bootstrap): list each serving stack's egress addresses (its output egress), "
             + "e.g. pulumi config set --path 'hybridml:exposure.allowedSources.prod-aws[0]' 198.51.100.10/32");
+    }
+    if (!dev && ctx.storageEndpoint !== undefined && e.endpointAddresses === undefined) {
+        out.push(`${NS}:exposure.endpointAddresses is required outside dev (environment is ${ctx.environment}) when storage.endpoint is exposed: `
+            + "list the address range its load balancer answers on, so serving stacks' model sync may reach only it, "
+            + "e.g. pulumi config set --path 'hybridml:exposure.endpointAddresses[0]' 203.0.113.16/28");
     }
     if (!dev && ctx.storageEndpoint !== undefined && ctx.storageEndpoint.startsWith("http://")) {
         out.push(`${NS}:storage.endpoint must be https outside dev (got ${JSON.stringify(ctx.storageEndpoint)}): serving clusters fetch models over the internet; the program issues the RGW certificate`);

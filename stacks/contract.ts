@@ -19,6 +19,8 @@ export interface EndpointExposure {
     dnsName: string;
     sans: string[];
     allowedSources: string[];
+    /** Where the endpoint answers (`exposure.endpointAddresses`): consumers open their egress to these only. Absent: unknown. */
+    addresses?: string[];
 }
 
 /** One approved model version in the catalogue. */
@@ -119,7 +121,8 @@ const isCounts: Check = (v) => (v !== null && typeof v === "object" && !Array.is
     ? undefined : "must map each topic to a whole number of partitions > 0");
 const isExposure: Check = (v) => (v !== null && typeof v === "object" && typeof (v as EndpointExposure).dnsName === "string"
     && isStringList((v as EndpointExposure).sans) === undefined && isStringList((v as EndpointExposure).allowedSources) === undefined
-    ? undefined : "must be { dnsName, sans: [...], allowedSources: [...] }");
+    && ((v as EndpointExposure).addresses === undefined || isStringList((v as EndpointExposure).addresses) === undefined)
+    ? undefined : "must be { dnsName, sans: [...], allowedSources: [...], addresses?: [...] }");
 
 function checkObject(value: unknown, path: string, fields: Record<string, Check>, optional: string[] = []): string[] {
     if (value === null || typeof value !== "object" || Array.isArray(value)) return [`${path} must be an object`];

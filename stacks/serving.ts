@@ -152,7 +152,7 @@ export function deployServing(name: string, config: PlatformConfig, cluster: Clu
             callers: [s.namespace, ...s.callerNamespaces],
             predictorPort: sink ? PREDICTOR_PORTS.agent : PREDICTOR_PORTS.model,
             sync: { ...SYNC_POD_LABELS },
-            trainingStore: trainingStorePeer(contract.modelStore.endpoint),
+            trainingStore: trainingStorePeer(contract.modelStore.endpoint, contract.modelStore.exposure?.addresses),
             sink: streamPort ? { selector: { ...SINK.labels }, port: SINK.port, streamPort } : undefined,
             scrapers: base.monitoring ? { namespace: MONITORING_NAMESPACE, ports: [...PREDICTOR_METRICS_PORTS] } : undefined,
             modelStore: store ? [{ cidr: "0.0.0.0/0", port: 443 }, ...identityEndpoints(cluster.platform)] : [],

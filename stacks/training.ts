@@ -106,6 +106,7 @@ export function rookCephArgs(
         tlsSecret: r.tlsSecret,
         tls,
         allowedSources: allowedSourceRanges(config.exposure),
+        ...(config.exposure.endpointAddresses ? { endpointAddresses: config.exposure.endpointAddresses } : {}),
         region: config.storage.region,
         buckets: config.storage.buckets,
         dataDirHostPath: r.dataDirHostPath,

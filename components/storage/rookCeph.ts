@@ -57,6 +57,8 @@ export interface RookCephArgs {
     tls?: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string>; caCertPem: pulumi.Input<string>; dnsNames: string[] };
     /** Source ranges admitted by the external Service (`loadBalancerSourceRanges`). Default [] (any source: dev only). */
     allowedSources?: string[];
+    /** Address range the exposed endpoint answers on, published with it (consumers' egress goes only there). Default: unpublished. */
+    endpointAddresses?: string[];
     /** S3 region the object store answers to. Default `default`. */
     region?: string;
     /** Buckets to create; must include `models`. Default [datasets, models]. */
@@ -86,7 +88,7 @@ export interface RookModelStore {
     /** CA of the RGW certificate (https endpoints), null for plain http. */
     caCert: pulumi.Output<string> | null;
     /** External name, certificate SANs and source ranges; absent without an external endpoint. */
-    exposure?: { dnsName: string; sans: string[]; allowedSources: string[] };
+    exposure?: { dnsName: string; sans: string[]; allowedSources: string[]; addresses?: string[] };
 }
 
 /** Rook-Ceph on a cluster: block, file and object storage, and the model store of the training stack. */
@@ -241,6 +243,7 @@ export class RookCeph extends pulumi.ComponentResource {
                     dnsName: endpointFacts(input.endpoint).host,
                     sans: https && args.tls ? [...args.tls.dnsNames] : [],
                     allowedSources: [...input.allowedSources],
+                    ...(args.endpointAddresses ? { addresses: [...args.endpointAddresses] } : {}),
                 },
             } : {}),
         };

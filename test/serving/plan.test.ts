@@ -101,6 +101,13 @@ describe("serving in the shipped plans", function () {
         assert.equal(byName(plan("prod-aws"), "netpol-default-deny").type, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
     });
 
+    it("the model sync reaches the training store only at the addresses the training stack publishes, on its port", () => {
+        for (const s of ["prod-aws", "prod-gcp", "prod-azure"]) {
+            const egress = (byName(plan(s), "netpol-allow-sync-training-store").inputs.spec as any).egress;
+            assert.deepEqual(egress, [{ to: [{ ipBlock: { cidr: "203.0.113.16/28" } }], ports: [{ protocol: "TCP", port: 443 }] }], s);
+        }
+    });
+
     it("serving parity holds across the five serving stacks", () => {
         const r = servingParity(SERVING.map((s) => ({ stack: s, resources: plan(s).resources })));
         assert.deepEqual(r.differences, []);

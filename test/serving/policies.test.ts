@@ -4,6 +4,7 @@ import { identityEndpoints, ServingNetworkPolicies, servingNetworkPolicies } fro
 import { ConfigError, resolveConfig } from "../../config/resolve";
 import { servingIssues, servingSchema } from "../../config/serving";
 import { catalogueProblems, endpointPort, servingRuntimes, trainingStorePeer } from "../../stacks/serving";
+import { exposureIssues, trainingExposureIssues } from "../../config/exposure";
 import { externalServiceSpec } from "../../components/storage/rookSpecs";
 import { rookSpecInput } from "../../components/storage/rookCeph";
 import { inClusterEndpoint } from "../../components/storage/rookSpecs";
@@ -165,6 +166,17 @@ describe("serving: catalogue checks", () => {
         assert.deepEqual(trainingStorePeer("https://s3.training.acme.example", ["198.51.100.7/32"]), { kind: "external", cidrs: ["198.51.100.7/32"], port: 443 });
         const ext2 = byName(servingNetworkPolicies(rules));
         assert.deepEqual(ext2["allow-sync-training-store"].egress, [{ to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ protocol: "TCP", port: 443 }] }]);
+    });
+
+    it("a training stack outside dev publishes where its exposed store answers, or is refused naming the key", () => {
+        const e = { allowedSources: { "prod-aws": ["198.51.100.7/32"] }, privateConnectivity: false };
+        const issues = trainingExposureIssues(e, { environment: "prod", storageEndpoint: "https://s3.training.acme.example" });
+        assert.equal(issues.length, 1);
+        assert.match(issues[0], /^hybridml:exposure\.endpointAddresses is required outside dev .*pulumi config set --path 'hybridml:exposure\.endpointAddresses\[0\]'/);
+        assert.deepEqual(trainingExposureIssues({ ...e, endpointAddresses: ["203.0.113.16/28"] }, { environment: "prod", storageEndpoint: "https://s3.training.acme.example" }), []);
+        assert.deepEqual(trainingExposureIssues({ allowedSources: {}, privateConnectivity: false }, { environment: "dev", storageEndpoint: "http://s3.lab" }), []);
+        assert.deepEqual(exposureIssues({ ...e, allowedSources: {}, endpointAddresses: ["203.0.113.16/28"] }, { training: false, serving: true, clusterProvider: "eks" }),
+            ["hybridml:exposure.endpointAddresses publishes where a training stack's endpoints answer; this stack has no training role: remove it"]);
     });
 
     it("training store ports", () => {
