@@ -6,8 +6,8 @@ import type { PolicyDef } from "../lib/view";
 import { clusterApiNotPublic, clusterEncryptionIdentity, gpuPoolsTainted, scaleToZeroHasAutoscaler } from "./clusters";
 import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "./cloud";
 import { statefulProtected } from "./durability";
-import { exposedServicesAllowListed } from "./exposure";
-import { imageDigestsInProd, loadBalancersRestricted, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "./podSecurity";
+import { loadBalancersRestricted } from "./exposure";
+import { imageDigestsInProd, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "./podSecurity";
 import { credentialsAsSecrets, credentialsNotInPlainConfig } from "./secrets";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "./storage";
 import { kafkaReplication, pulsarQuorum } from "./streaming";
@@ -30,7 +30,6 @@ export const allPolicies: readonly PolicyDef[] = [
     noLatestImageTags,
     containerResources,
     statefulProtected,
-    exposedServicesAllowListed,
     // The hardened baseline.
     podSecurityRestricted,
     prodReplicasAndPdb,

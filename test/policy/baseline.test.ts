@@ -4,7 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "../../policy/policies/cloud";
-import { imageDigestsInProd, loadBalancersRestricted, POD_SECURITY_EXCEPTIONS, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "../../policy/policies/podSecurity";
+import { loadBalancersRestricted } from "../../policy/policies/exposure";
+import { imageDigestsInProd, POD_SECURITY_EXCEPTIONS, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "../../policy/policies/podSecurity";
 import * as f from "./fixtures";
 import { crossGuardViolations, planMessages, planViolations } from "./run";
 
@@ -103,12 +104,14 @@ describe("hardened baseline: load balancers only with source ranges", () => {
         const svc = (spec: Record<string, unknown>, annotations?: Record<string, string>) => res("kubernetes:core/v1:Service", "s", { metadata: { name: "rgw", namespace: "rook-ceph", ...(annotations ? { annotations } : {}) }, spec: { type: "LoadBalancer", ...spec } });
         assert.deepEqual(planMessages(loadBalancersRestricted, [svc({ loadBalancerSourceRanges: ["10.20.0.0/16"] }), svc({}, { "networking.gke.io/load-balancer-type": "Internal" })]), []);
         assert.deepEqual(planMessages(loadBalancersRestricted, [svc({}), svc({ loadBalancerSourceRanges: ["0.0.0.0/0"] })]),
-            ["Service has no loadBalancerSourceRanges (open to 0.0.0.0/0)", "Service allows 0.0.0.0/0"]);
+            ["LoadBalancer Service rgw: spec.loadBalancerSourceRanges is not set (open to every address)", "LoadBalancer Service rgw: spec.loadBalancerSourceRanges contains 0.0.0.0/0"]);
         const kafka = (configuration: Record<string, unknown>) => res("kubernetes:kafka.strimzi.io/v1:Kafka", "k", change(f.kafka, ["spec", "kafka", "listeners"], [{ name: "external", port: 9094, type: "loadbalancer", tls: true, configuration }]));
         assert.deepEqual(planMessages(loadBalancersRestricted, [kafka({ loadBalancerSourceRanges: ["10.30.0.0/16"] })]), []);
-        assert.deepEqual(planMessages(loadBalancersRestricted, [kafka({})]), ["listener external has no loadBalancerSourceRanges (open to 0.0.0.0/0)"]);
+        assert.deepEqual(planMessages(loadBalancersRestricted, [kafka({})]), ["listener external configuration.loadBalancerSourceRanges is not set (open to every address)"]);
         const pulsar = (service: Record<string, unknown>) => res("kubernetes:helm.sh/v3:Release", "p", { ...f.pulsarRelease, values: { proxy: { service } } });
         assert.deepEqual(planMessages(loadBalancersRestricted, [pulsar({ type: "ClusterIP" }), pulsar({ type: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/8"] })]), []);
-        assert.deepEqual(planMessages(loadBalancersRestricted, [pulsar({ type: "LoadBalancer" })]), ["values.proxy.service has no loadBalancerSourceRanges (open to 0.0.0.0/0)"]);
+        assert.deepEqual(planMessages(loadBalancersRestricted, [pulsar({ type: "LoadBalancer" })]), ["Pulsar proxy: values.proxy.service.loadBalancerSourceRanges is not set (open to every address)"]);
+        // The chart by name, also from a mirror.
+        assert.equal(planMessages(loadBalancersRestricted, [res("kubernetes:helm.sh/v3:Release", "p", { ...f.pulsarRelease, chart: "oci://mirror.example/charts/pulsar", values: { proxy: { service: { type: "LoadBalancer" } } } })]).length, 1);
     });
 });

@@ -14,7 +14,7 @@ import { statefulProtected } from "../../policy/policies/durability";
 import { credentialsAsSecrets, credentialsNotInPlainConfig } from "../../policy/policies/secrets";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "../../policy/policies/storage";
 import { kafkaReplication, pulsarQuorum } from "../../policy/policies/streaming";
-import { exposedServicesAllowListed } from "../../policy/policies/exposure";
+import { loadBalancersRestricted } from "../../policy/policies/exposure";
 import { containerResources, gpuPodsTolerate, helmVersionPinned, noLatestImageTags } from "../../policy/policies/workloads";
 import { listStacks, readStackConfig } from "../../tools/plan/plan";
 import type { PlanResource } from "../../tools/plan/types";
@@ -31,7 +31,7 @@ const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const POOL = "kubernetes:ceph.rook.io/v1:CephBlockPool";
 
 /** Hygiene policies that only report, even in prod (labels; digests the charts' images do not carry either). */
-const ADVISORY_IN_PROD = ["recommended-labels", "image-digests-in-prod", "load-balancers-restricted"];
+const ADVISORY_IN_PROD = ["recommended-labels", "image-digests-in-prod"];
 
 describe("policy pack: one policy per exported const, documented and configured", () => {
     it("has unique names and a description, remediation and level per environment for each policy", () => {
@@ -302,7 +302,7 @@ describe("policies: pass a compliant resource, catch one changed field", () => {
         });
     });
 
-    describe("exposed-services-allow-listed", () => {
+    describe("load-balancers-restricted (exposure)", () => {
         const SVC = "kubernetes:core/v1:Service";
         const lb = (ranges?: string[]) => ({ metadata: { name: "rgw" }, spec: { type: "LoadBalancer", ports: [{ port: 443 }], ...(ranges ? { loadBalancerSourceRanges: ranges } : {}) } });
         const external = (ranges?: string[]) => change(f.kafka, ["spec", "kafka", "listeners"], [...f.kafka.spec.kafka.listeners,
@@ -310,20 +310,20 @@ describe("policies: pass a compliant resource, catch one changed field", () => {
         const proxy = (ranges?: string[]) => change(f.pulsarRelease, ["values", "proxy"], { service: { type: "LoadBalancer", ...(ranges ? { loadBalancerSourceRanges: ranges } : {}) } });
 
         it("passes allow-listed load balancers and ClusterIP Services", () => {
-            assert.deepEqual(planMessages(exposedServicesAllowListed, [
+            assert.deepEqual(planMessages(loadBalancersRestricted, [
                 res(SVC, "rgw", lb(["198.51.100.7/32"])), res(SVC, "internal", { spec: { type: "ClusterIP" } }),
                 res("kubernetes:kafka.strimzi.io/v1:Kafka", "k", external(["198.51.100.7/32"])), res(RELEASE, "pulsar", proxy(["192.0.2.0/28"])),
             ]), []);
         });
 
         it("catches a Service, a Kafka listener and a Pulsar proxy open to every address", () => {
-            assert.deepEqual(planMessages(exposedServicesAllowListed, [res(SVC, "rgw", lb())]),
+            assert.deepEqual(planMessages(loadBalancersRestricted, [res(SVC, "rgw", lb())]),
                 ["LoadBalancer Service rgw: spec.loadBalancerSourceRanges is not set (open to every address)"]);
-            assert.deepEqual(planMessages(exposedServicesAllowListed, [res(SVC, "rgw", lb(["0.0.0.0/0"]))]),
+            assert.deepEqual(planMessages(loadBalancersRestricted, [res(SVC, "rgw", lb(["0.0.0.0/0"]))]),
                 ["LoadBalancer Service rgw: spec.loadBalancerSourceRanges contains 0.0.0.0/0"]);
-            assert.deepEqual(planMessages(exposedServicesAllowListed, [res("kubernetes:kafka.strimzi.io/v1:Kafka", "k", external())]),
+            assert.deepEqual(planMessages(loadBalancersRestricted, [res("kubernetes:kafka.strimzi.io/v1:Kafka", "k", external())]),
                 ["listener external configuration.loadBalancerSourceRanges is not set (open to every address)"]);
-            assert.deepEqual(planMessages(exposedServicesAllowListed, [res(RELEASE, "pulsar", proxy())]),
+            assert.deepEqual(planMessages(loadBalancersRestricted, [res(RELEASE, "pulsar", proxy())]),
                 ["Pulsar proxy: values.proxy.service.loadBalancerSourceRanges is not set (open to every address)"]);
         });
     });
