@@ -10,7 +10,7 @@ import { clusterPins, supportedMinors, supportedMinorsOn, supportStatus, version
 import { GPU_MODELS, hasMig, migProfilesOf } from "../lib/gpuModels";
 import { CLOUD_REGIONS, exampleZone, isZoneOf } from "../lib/regions";
 import { limits } from "./limits";
-import { networkIssues } from "./network";
+import { DEFAULT_POD_CIDR, networkIssues } from "./network";
 
 const NS = "hybridml";
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
@@ -75,8 +75,8 @@ const cloud = {
     network: z.strictObject({
         /** VPC / VNet address space. Default 10.40.0.0/16. */
         vpcCidr: cidr.default("10.40.0.0/16"),
-        /** Pod CIDR (GKE secondary range, AKS overlay). Default 100.64.0.0/14. */
-        podCidr: cidr.default("100.64.0.0/14"),
+        /** Pod CIDR (GKE secondary range, AKS overlay; refused on eks, whose pods take VPC addresses). Default 100.64.0.0/14. */
+        podCidr: cidr.optional(),
         /** Service CIDR. Default 172.20.0.0/16. */
         serviceCidr: cidr.default("172.20.0.0/16"),
         /** Zones. Required on eks (>= 2) and aks ([] in a region without zones); gke default []: GKE's default zones. */
@@ -288,6 +288,14 @@ export function clusterIssues(cl: ClusterConfig, ctx: ClusterContext): string[] 
             out.push(`${key("authorizedCidrs")} must list at least one CIDR with apiAccess ${cl.apiAccess} (the endpoint would be open to everyone): list the runner's egress ranges (CI runner NAT, office VPN)`
                 + (cl.provider === "aks" ? ", or set apiAccess: private with runnerVnetId" : cl.provider === "gke" ? ", or use apiAccess: dns" : ""));
         }
+        if (cl.provider === "eks" && cl.network.podCidr !== undefined) {
+            out.push(`${key("network.podCidr")} has no use on eks (the VPC CNI gives pods addresses of the VPC's subnets, network.vpcCidr): remove it`);
+        }
+        const usesRanges = (cl.provider === "gke" && cl.apiAccess === "authorizedNetworks") || (cl.provider !== "gke" && cl.apiAccess === "public");
+        if (!usesRanges && cl.authorizedCidrs.length > 0) {
+            out.push(`${key("authorizedCidrs")} is not used with apiAccess ${cl.apiAccess} (${cl.apiAccess === "dns" ? "the DNS endpoint is authorised by IAM" : "the endpoint is private"}): remove it`
+                + `, or set apiAccess: ${cl.provider === "gke" ? "authorizedNetworks" : "public"}`);
+        }
         if (cl.provider !== "eks" && cl.network.natPerZone !== undefined) {
             out.push(`${key("network.natPerZone")} only applies to eks (${cl.provider}'s NAT is zone-redundant): remove it`);
         }
@@ -441,7 +449,9 @@ export function resolveCluster(cl: ClusterConfig, environment: ClusterContext["e
         systemPool: { ...cl.systemPool, instanceType: cl.systemPool.instanceType ?? types?.system ?? "" },
         gpuPool: { ...cl.gpuPool, instanceType: cl.gpuPool.instanceType ?? types?.gpu ?? "", gpuType: cl.gpuPool.gpuType ?? types?.gpuType ?? "nvidia" },
     };
-    const net = (n: Eks["network"]): ResolvedNetwork => ({ ...n, zones: n.zones ?? [], natPerZone: n.natPerZone ?? environment === "prod" });
+    const net = (n: Eks["network"]): ResolvedNetwork => ({
+        ...n, podCidr: n.podCidr ?? DEFAULT_POD_CIDR, zones: n.zones ?? [], natPerZone: n.natPerZone ?? environment === "prod",
+    });
     switch (cl.provider) {
         case "eks": return { ...cl, ...pools, region: cl.region!, network: net(cl.network), deployerRoleArn: cl.deployerRoleArn! };
         case "gke": return { ...cl, ...pools, region: cl.region!, network: net(cl.network), project: cl.project!, projectNumber: cl.projectNumber! };

@@ -58,11 +58,15 @@ export function unionSize(cidrs: readonly string[]): number {
     return covered;
 }
 
+/** Pod CIDR of GKE and AKS unless `network.podCidr` says otherwise. */
+export const DEFAULT_POD_CIDR = "100.64.0.0/14";
+
 /** What the checks need from the cluster section. */
 export interface NetworkInput {
     provider: "eks" | "gke" | "aks";
     authorizedCidrs: readonly string[];
-    network: { vpcCidr: string; podCidr: string; serviceCidr: string; zones?: readonly string[] };
+    /** `podCidr` absent: the default (gke, aks), or unused (eks). */
+    network: { vpcCidr: string; podCidr?: string; serviceCidr: string; zones?: readonly string[] };
 }
 
 /** GKE's default control-plane range (components/clusters/gke.ts GKE_DEFAULTS.masterCidr); it must not overlap the other ranges. */
@@ -85,7 +89,7 @@ export function networkIssues(cl: NetworkInput): string[] {
 
     // Which ranges the provider uses: EKS pods take VPC addresses (VPC CNI), so its podCidr is unused.
     const ranges: [string, string][] = [["network.vpcCidr", cl.network.vpcCidr], ["network.serviceCidr", cl.network.serviceCidr]];
-    if (cl.provider !== "eks") ranges.push(["network.podCidr", cl.network.podCidr]);
+    if (cl.provider !== "eks") ranges.push(["network.podCidr", cl.network.podCidr ?? DEFAULT_POD_CIDR]);
     const badRange = new Set<string>();
     for (const [k, c] of ranges) {
         const fix = hostBitsFix(c);

@@ -70,6 +70,18 @@ describe("config", () => {
             assert.deepEqual(c.cluster.gpuPool.sharing, { mode: "none" });
         });
 
+        it("refuses network.podCidr on EKS and authorizedCidrs where the API access does not use them, naming the key", () => {
+            const aws = readStackConfig("prod-aws");
+            const pod = errorOf(() => resolveConfig(rawInput("prod-aws", withValue(aws, "cluster", ["network", "podCidr"], "100.64.0.0/14"))));
+            assert.deepEqual(pod.issues, ["hybridml:cluster.network.podCidr has no use on eks (the VPC CNI gives pods addresses of the VPC's subnets, network.vpcCidr): remove it"]);
+            const gcp = readStackConfig("prod-gcp");
+            const dns = errorOf(() => resolveConfig(rawInput("prod-gcp", withValue(gcp, "cluster", ["authorizedCidrs"], ["198.51.100.0/24"]))));
+            assert.deepEqual(dns.issues, ["hybridml:cluster.authorizedCidrs is not used with apiAccess dns (the DNS endpoint is authorised by IAM): remove it, or set apiAccess: authorizedNetworks"]);
+            // GKE's and AKS's pod ranges are used: the shipped prod-gcp and prod-azure set theirs; the default applies elsewhere.
+            const c = resolveConfig(rawInput("prod-gcp", gcp));
+            assert.ok(c.cluster.provider === "gke" && c.cluster.network.podCidr === "10.128.0.0/14");
+        });
+
         it("uses small replication on dev and 3/2 in prod", () => {
             const dev = resolveConfig(rawInput("dev", readStackConfig("dev")));
             assert.deepEqual([dev.streaming.replicas, dev.streaming.replicationFactor, dev.streaming.minInSyncReplicas], [1, 1, 1]);

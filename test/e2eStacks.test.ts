@@ -3,21 +3,10 @@
  * kubeconfig, the chart mirror): config drift shows here in seconds, not after the e2e's Go build.
  */
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
-import { planStack, readStackConfig, StackConfig, PlanResult } from "../tools/plan/plan";
+import { e2eStackConfig } from "../tools/e2e/replacements";
+import { planStack, PlanResult } from "../tools/plan/plan";
 import { hasMandatory } from "../tools/plan/policies";
 import { reveal } from "./helpers/run";
-
-const E2E_DIR = path.join(__dirname, "e2e");
-
-/** A stack file as the e2e completes it. */
-export function e2eStackConfig(stack: string): StackConfig {
-    const cfg = readStackConfig(stack, E2E_DIR);
-    return {
-        config: { ...cfg.config, "hybridml:kubeconfig": "[secret]", "hybridml:charts": JSON.stringify({ mirror: "http://127.0.0.1:8879" }) },
-        secretKeys: [...cfg.secretKeys, "hybridml:kubeconfig"],
-    };
-}
 
 describe("e2e stack files (test/e2e)", function () {
     this.timeout(120_000);

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fleetStacks, runFleet, WorkerResult } from "../tools/fleet/fleet";
 import { parseArgs } from "../tools/fleet/cli";
+import { splitWorkerLine } from "../tools/fleet/fleet";
 
 function fleetDir(stacks: Record<string, string | undefined>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-"));
@@ -93,5 +94,15 @@ describe("fleet command (tools/fleet)", () => {
         assert.deepEqual(parseArgs(["recover", "--stacks", "s", "--clear-unknown"]).extra, { clearUnknown: true });
         assert.equal(parseArgs(["recover"]).extra, undefined);
         assert.throws(() => parseArgs(["up", "--clear-unknown"]), /--clear-unknown is an option of recover/);
+    });
+
+    it("reads a worker's markers also where engine output did not end its line", () => {
+        const ev = { kind: "resource", op: "delete", urn: "urn:pulumi:s::p::t::n" };
+        assert.deepEqual(splitWorkerLine(`@@event ${JSON.stringify(ev)}`), { event: ev });
+        assert.deepEqual(splitWorkerLine(` -  kubernetes:ceph.rook.io/v1:CephBlockPool pool deleted (0.18s) @@event ${JSON.stringify(ev)}`),
+            { text: " -  kubernetes:ceph.rook.io/v1:CephBlockPool pool deleted (0.18s) ", event: ev });
+        assert.deepEqual(splitWorkerLine('@@result {"ok":true,"changes":{},"seconds":1}'), { result: { ok: true, changes: {}, seconds: 1 } });
+        assert.deepEqual(splitWorkerLine("Resources: 88 unchanged"), { text: "Resources: 88 unchanged" });
+        assert.deepEqual(splitWorkerLine("a note about @@event handling"), { text: "a note about @@event handling" });
     });
 });

@@ -4,7 +4,10 @@
  * "interrupted up converges" step runs it against real API servers.
  */
 import * as assert from "node:assert/strict";
-import { adoptPendingCreates, kubernetesId, PendingOperation, planPendingCreates } from "../tools/fleet/pending";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { adoptPendingCreates, kubernetesId, PendingOperation, planPendingCreates, repairFileBackend } from "../tools/fleet/pending";
 
 const op = (type: string, inputs: Record<string, unknown>, urnName = "x"): PendingOperation => ({
     type: "creating",
@@ -49,5 +52,21 @@ describe("recovery of pending creates", () => {
         assert.deepEqual(adopted.inputs, rel.resource.inputs);
         assert.equal(adopted.parent, rel.resource.parent);
         assert.deepEqual(d.pending_operations, [pw]);
+    });
+
+    it("repairs what a kill leaves in a file backend: a cut .attrs sidecar and the temporary checkpoint, nothing else", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "pending-test-"));
+        const dir = path.join(root, ".pulumi", "stacks", "hybridml");
+        fs.mkdirSync(dir, { recursive: true });
+        const files: Record<string, string> = {
+            "s.json": "{\"version\":3}", "s.json.attrs": "", "s.json.bak": "{}", "s.json.bak.attrs": "{\"user.cache_control\":\"\"}",
+            "s.json.18edf3526d9aee23.tmp": "{\"vers", "other.json.attrs": "",
+        };
+        for (const [f, c] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), c);
+        assert.deepEqual(repairFileBackend(`file://${root}`, "hybridml", "s").sort(), ["s.json.18edf3526d9aee23.tmp", "s.json.attrs"]);
+        assert.deepEqual(fs.readdirSync(dir).sort(), ["other.json.attrs", "s.json", "s.json.bak", "s.json.bak.attrs"]);
+        assert.deepEqual(repairFileBackend(`file://${root}`, "hybridml", "s"), [], "nothing more to repair");
+        assert.deepEqual(repairFileBackend("https://api.pulumi.com", "hybridml", "s"), []);
+        fs.rmSync(root, { recursive: true, force: true });
     });
 });

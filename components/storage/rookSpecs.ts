@@ -128,7 +128,7 @@ export function inClusterEndpoint(namespace: string): string {
     return `http://rook-ceph-rgw-${rookNames.objectStore}.${namespace}.svc`;
 }
 
-/** Secret (beside `tlsSecret`) with the CA bundle Rook trusts when it calls RGW over https (`caBundleRef`, key `cabundle`). */
+/** Secret (beside `tlsSecret`, type Opaque) with the CA bundle Rook trusts when it calls RGW over https (`caBundleRef`; Rook's CephObjectStore CRD docs: "Rook will look in the secret provided at the `cabundle` key name"). */
 export const RGW_CA_BUNDLE_SECRET = "models-rgw-ca";
 
 /**

@@ -126,3 +126,57 @@ export const prodReplicasAndPdb: StackPolicyDef = {
         return out;
     },
 };
+
+/**
+ * Charts whose pods must break the restricted profile, and why (the values the program sets for them
+ * are not judged). Every other chart's values must not turn the chart's pods privileged.
+ */
+export const HELM_POD_SECURITY_EXCEPTIONS: ReadonlyArray<{ chart: string; reason: string }> = [
+    { chart: "rook-ceph", reason: POD_SECURITY_EXCEPTIONS[0].reason },
+    { chart: "rook-ceph-cluster", reason: POD_SECURITY_EXCEPTIONS[0].reason },
+    { chart: "ceph-csi-drivers", reason: POD_SECURITY_EXCEPTIONS[1].reason },
+    { chart: "gpu-operator", reason: POD_SECURITY_EXCEPTIONS[2].reason },
+];
+
+/** Values settings that make a chart's pods break the restricted profile, by key name. */
+const UNSAFE_VALUES: ReadonlyArray<{ key: string; unsafe: (v: unknown) => boolean; what: string }> = [
+    { key: "privileged", unsafe: (v) => v === true, what: "is true" },
+    { key: "hostNetwork", unsafe: (v) => v === true, what: "is true" },
+    { key: "hostPID", unsafe: (v) => v === true, what: "is true" },
+    { key: "hostIPC", unsafe: (v) => v === true, what: "is true" },
+    { key: "allowPrivilegeEscalation", unsafe: (v) => v === true, what: "is true" },
+    { key: "runAsNonRoot", unsafe: (v) => v === false, what: "is false" },
+    { key: "runAsUser", unsafe: (v) => v === 0, what: "is 0 (root)" },
+    { key: "readOnlyRootFilesystem", unsafe: (v) => v === false, what: "is false" },
+    { key: "hostPath", unsafe: (v) => v !== null && typeof v === "object", what: "mounts a host path" },
+    { key: "add", unsafe: (v) => Array.isArray(v) && v.length > 0, what: "adds capabilities" },
+];
+
+/** Every unsafe setting in a values tree, as `path what` (the `add` rule only under `capabilities`). Pure. */
+export function unsafeValues(values: unknown, at = "values"): string[] {
+    if (isUnknown(values) || values === null || typeof values !== "object") return [];
+    if (Array.isArray(values)) return values.flatMap((v, i) => unsafeValues(v, `${at}[${i}]`));
+    return Object.entries(values as Record<string, unknown>).flatMap(([k, v]) => {
+        const rule = UNSAFE_VALUES.find((u) => u.key === k && (k !== "add" || at.endsWith(".capabilities")));
+        return rule && rule.unsafe(v) ? [`${at}.${k} ${rule.what}`] : unsafeValues(v, `${at}.${k}`);
+    });
+}
+
+export const helmValuesPodSecurity: ResourcePolicyDef = {
+    kind: "resource",
+    name: "helm-values-pod-security",
+    description: "The Helm values the program sets do not make a chart's pods privileged: no privileged, hostNetwork/hostPID/hostIPC, hostPath, "
+        + "added capabilities, privilege escalation, root or writable root filesystem. Exceptions: the Rook, CSI driver and GPU operator charts (named in the pack with their reasons).",
+    remediation: "Remove the setting from the release's values (the chart's own defaults are judged by Pod Security admission on its namespace), "
+        + "or add the chart to HELM_POD_SECURITY_EXCEPTIONS with the reason it needs the host.",
+    levels: MANDATORY_IN_PROD,
+    severity: "high",
+    framework: PSS,
+    url: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted",
+    check(r) {
+        if (r.type !== "kubernetes:helm.sh/v3:Release") return [];
+        const chart = get(r.props, "chart");
+        if (typeof chart !== "string" || HELM_POD_SECURITY_EXCEPTIONS.some((e) => e.chart === chart.split("/").pop())) return [];
+        return unsafeValues(get(r.props, "values")).map((m) => `chart ${chart.split("/").pop()}: ${m}`);
+    },
+};

@@ -5,7 +5,9 @@
 import * as assert from "node:assert/strict";
 import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "../../policy/policies/cloud";
 import { loadBalancersRestricted } from "../../policy/policies/exposure";
-import { imageDigestsInProd, POD_SECURITY_EXCEPTIONS, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "../../policy/policies/podSecurity";
+import {
+    HELM_POD_SECURITY_EXCEPTIONS, helmValuesPodSecurity, imageDigestsInProd, POD_SECURITY_EXCEPTIONS, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels,
+} from "../../policy/policies/podSecurity";
 import * as f from "./fixtures";
 import { crossGuardViolations, planMessages, planViolations } from "./run";
 
@@ -40,6 +42,42 @@ describe("hardened baseline: pod security (restricted)", () => {
             assert.deepEqual(planMessages(podSecurityRestricted, [res(DEPLOYMENT, "d", change(f.deployment, ["metadata", "namespace"], e.namespace))]), [], e.namespace);
         }
         assert.deepEqual((await crossGuardViolations(podSecurityRestricted, [bad])).map((v) => v.message), planMessages(podSecurityRestricted, [bad]));
+    });
+});
+
+describe("hardened baseline: pod security inside the Helm values the program sets", () => {
+    const release = (chart: string, values: Record<string, unknown>) => res("kubernetes:helm.sh/v3:Release", chart, { chart, version: "1.0.0", values });
+    it("passes values that keep a chart's pods restricted; catches each unsafe setting with its path", () => {
+        assert.deepEqual(planMessages(helmValuesPodSecurity, [release("kserve-resources", {
+            kserve: { controller: { securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } } },
+        })]), []);
+        assert.deepEqual(planMessages(helmValuesPodSecurity, [release("kube-prometheus-stack", {
+            "prometheus-node-exporter": { hostNetwork: true, hostPID: true },
+            prometheus: { prometheusSpec: { securityContext: { runAsUser: 0, runAsNonRoot: false } } },
+            grafana: { containerSecurityContext: { privileged: true, allowPrivilegeEscalation: true, readOnlyRootFilesystem: false, capabilities: { add: ["SYS_ADMIN"] } } },
+            extraVolumes: [{ name: "host", hostPath: { path: "/var/log" } }],
+        })]), [
+            "chart kube-prometheus-stack: values.prometheus-node-exporter.hostNetwork is true",
+            "chart kube-prometheus-stack: values.prometheus-node-exporter.hostPID is true",
+            "chart kube-prometheus-stack: values.prometheus.prometheusSpec.securityContext.runAsUser is 0 (root)",
+            "chart kube-prometheus-stack: values.prometheus.prometheusSpec.securityContext.runAsNonRoot is false",
+            "chart kube-prometheus-stack: values.grafana.containerSecurityContext.privileged is true",
+            "chart kube-prometheus-stack: values.grafana.containerSecurityContext.allowPrivilegeEscalation is true",
+            "chart kube-prometheus-stack: values.grafana.containerSecurityContext.readOnlyRootFilesystem is false",
+            "chart kube-prometheus-stack: values.grafana.containerSecurityContext.capabilities.add adds capabilities",
+            "chart kube-prometheus-stack: values.extraVolumes[0].hostPath mounts a host path",
+        ]);
+        // `add` counts only under capabilities (a values key may be called add for other reasons).
+        assert.deepEqual(planMessages(helmValuesPodSecurity, [release("cert-manager", { extraArgs: { add: ["--x"] } })]), []);
+    });
+    it("is mandatory in prod; the Rook, CSI and GPU operator charts are named exceptions, also from a mirror", () => {
+        const bad = release("cert-manager", { hostNetwork: true });
+        assert.ok(planViolations(helmValuesPodSecurity, [bad]).every((v) => v.enforcement === "mandatory"));
+        assert.ok(planViolations(helmValuesPodSecurity, [bad], { stack: "dev", environment: "dev" }).every((v) => v.enforcement === "advisory"));
+        for (const e of HELM_POD_SECURITY_EXCEPTIONS) {
+            assert.ok(e.reason.length > 30, e.chart);
+            assert.deepEqual(planMessages(helmValuesPodSecurity, [release(`oci://mirror.example/charts/${e.chart}`, { privileged: true })]), [], e.chart);
+        }
     });
 });
 

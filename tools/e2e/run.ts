@@ -17,6 +17,7 @@ import { locateSchemaDir } from "../schemas/locate";
 import { killRun, projectOf, REPO_ROOT, runFleet, startStackOp, StackOp, WorkerEvent, WorkerResult } from "../fleet/fleet";
 import { LocalCluster } from "./cluster";
 import { startChartMirror, ChartMirror } from "./chartMirror";
+import { e2eStackConfig, estimatedReplacements, replacementDifferences, withConfigValue } from "./replacements";
 import { apiPath, Kube, KubeObject } from "./kube";
 
 const TRAINING = "e2e-training";
@@ -36,6 +37,8 @@ interface Report {
     /** Objects found on the API servers after the ups, by cluster and kind. */
     apiObjects: Record<string, Record<string, number>>;
     timings: Record<string, number>;
+    /** What the real engine replaces for one config change, against the preview report's estimate. */
+    replacementFacts?: { change: string; engine: string[]; estimated: string[] };
 }
 
 const report: Report = { steps: [], apiObjects: {}, timings: {} };
@@ -441,6 +444,29 @@ async function main(): Promise<void> {
             check(planted.size > w.secretsPlanted.length, "the state holds no secret at all");
             check(leaks.length === 0, `secrets in clear in the state: ${leaks.length}: ${leaks.slice(0, 6).join("; ")}`);
             return `${planted.size} secret values (every secret the state holds, the kubeconfig tokens, the passphrase) absent in clear from both stack exports`;
+        }, { needs: ["up serving"] });
+
+        await step("replacement estimates", async () => {
+            const w = world!;
+            // One change that renames objects: the serving namespace. The real preview's replacements must be
+            // exactly those the preview report estimates from the offline plans (tools/plan/replacements.ts).
+            const renamed = "models-renamed";
+            const base = e2eStackConfig(SERVING, w.mirror!.url);
+            const estimated = await estimatedReplacements(TRAINING, SERVING, base, withConfigValue(base, "serving", ["namespace"], renamed));
+            const ws = await LocalWorkspace.create({ workDir: w.workDir, envVars: envVars(w) });
+            await ws.setConfig(SERVING, "hybridml:serving.namespace", { value: renamed }, true);
+            try {
+                const r = await stackOp(w, SERVING, "preview");
+                check(r.ok, `preview with serving.namespace ${renamed} failed:\n${lastLines(r.error, 20)}`);
+                const engine = [...new Set(r.events.filter((e) => e.kind === "resource" && (e.op === "replace" || e.op === "create-replacement") && e.urn).map((e) => e.urn!))].sort();
+                report.replacementFacts = { change: `serving.namespace -> ${renamed}`, engine, estimated };
+                check(engine.length > 0, "the engine replaces nothing: the change did not reach the program");
+                const diff = replacementDifferences(estimated, engine);
+                check(diff.length === 0, `the report's estimates differ from the engine (${diff.length}): ${diff.slice(0, 8).join("; ")}`);
+                return `serving.namespace renamed: the engine and the estimate both replace the same ${engine.length} resources`;
+            } finally {
+                await ws.removeConfig(SERVING, "hybridml:serving.namespace", true);
+            }
         }, { needs: ["up serving"] });
 
         await step("interrupted up converges", async () => {

@@ -47,6 +47,20 @@ export interface RunOptions {
 }
 
 /**
+ * One line of a worker's output: engine text, an `@@event`, the `@@result`, or text followed by a
+ * marker (the engine's progress output need not end its line, so a marker can follow it: the e2e lost
+ * delete events that way). Pure.
+ */
+export function splitWorkerLine(line: string): { text?: string; event?: WorkerEvent; result?: WorkerResult } {
+    const m = /@@(event|result) \{/.exec(line);
+    const text = m ? line.slice(0, m.index) : line;
+    const out: { text?: string; event?: WorkerEvent; result?: WorkerResult } = text.trim() ? { text } : {};
+    if (m?.[1] === "event") out.event = JSON.parse(line.slice(m.index + 8)) as WorkerEvent;
+    if (m?.[1] === "result") out.result = JSON.parse(line.slice(m.index + 9)) as WorkerResult;
+    return out;
+}
+
+/**
  * Start one stack operation in a worker process (its own process group, so the whole run, the
  * Pulumi CLI and its plugins included, can be killed at once).
  */
@@ -65,9 +79,10 @@ export function startStackOp(stack: string, op: StackOp, opts: RunOptions, extra
         while ((i = buf.indexOf("\n")) >= 0) {
             const line = buf.slice(0, i);
             buf = buf.slice(i + 1);
-            if (line.startsWith("@@event ")) opts.onEvent?.(JSON.parse(line.slice(8)) as WorkerEvent);
-            else if (line.startsWith("@@result ")) result = JSON.parse(line.slice(9)) as WorkerResult;
-            else opts.onLine?.(line);
+            const part = splitWorkerLine(line);
+            if (part.text !== undefined) opts.onLine?.(part.text);
+            if (part.event) opts.onEvent?.(part.event);
+            if (part.result) result = part.result;
         }
     };
     child.stdout?.on("data", onData);

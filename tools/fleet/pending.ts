@@ -7,8 +7,10 @@
  * reads what exists and drops what never reached the API server. (`pulumi refresh
  * --import-pending-creates URN ID` marks the operation "importing", but the 3.248 engine keeps only
  * pending creates when it writes the next snapshot, so the mark is lost with the operation.) Pure
- * functions over the exported deployment.
+ * functions over the exported deployment, and one repair of the file backend.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** A pending operation in an exported deployment (`pending_operations`). */
 export interface PendingOperation {
@@ -87,4 +89,35 @@ export function adoptPendingCreates(d: DeploymentState, imports: PendingPlan["im
         resources: [...(d.resources ?? []), ...adopted],
         pending_operations: pending.filter((op) => !(op.type === "creating" && ids.has(op.resource.urn))),
     };
+}
+
+/**
+ * A file (diy) backend after a kill: its blob library writes each checkpoint to a temporary file and
+ * renames it (atomic), but writes the `.attrs` sidecar in place, so a kill at the wrong moment leaves
+ * an empty or cut `.attrs` and every later command fails with "failed to load checkpoint: EOF" (seen in
+ * the e2e). A sidecar that is not JSON is removed (the blob is read without attributes, as before they
+ * existed), and so are the leftover temporary files. Returns what it removed. Other backends: nothing.
+ */
+export function repairFileBackend(backendUrl: string | undefined, project: string, stack: string): string[] {
+    if (!backendUrl?.startsWith("file://")) return [];
+    const dir = path.join(backendUrl.slice("file://".length), ".pulumi", "stacks", project);
+    if (!fs.existsSync(dir)) return [];
+    const removed: string[] = [];
+    for (const f of fs.readdirSync(dir)) {
+        if (!f.startsWith(`${stack}.json`)) continue;
+        const file = path.join(dir, f);
+        let broken = /\.tmp$/.test(f);
+        if (f.endsWith(".attrs")) {
+            try {
+                JSON.parse(fs.readFileSync(file, "utf8"));
+            } catch {
+                broken = true;
+            }
+        }
+        if (broken) {
+            fs.rmSync(file);
+            removed.push(f);
+        }
+    }
+    return removed;
 }

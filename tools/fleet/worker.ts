@@ -8,7 +8,7 @@
  */
 import * as path from "node:path";
 import { LocalWorkspace, EngineEvent, OpMap, Stack } from "@pulumi/pulumi/automation";
-import { adoptPendingCreates, DeploymentState, planPendingCreates } from "./pending";
+import { adoptPendingCreates, DeploymentState, planPendingCreates, repairFileBackend } from "./pending";
 
 export type StackOp = "preview" | "up" | "destroy" | "refresh" | "recover";
 
@@ -87,16 +87,25 @@ async function recover(stack: Stack, req: WorkerRequest, common: Parameters<Stac
 async function main(): Promise<void> {
     const req = JSON.parse(process.argv[2] ?? "{}") as WorkerRequest;
     const started = Date.now();
-    const emit = (tag: string, v: unknown) => process.stdout.write(`@@${tag} ${JSON.stringify(v)}\n`);
+    // Markers on lines of their own (the engine's progress output does not always end its line).
+    let atLineStart = true;
+    const out = (s: string) => {
+        if (s.length === 0) return;
+        process.stdout.write(s);
+        atLineStart = s.endsWith("\n");
+    };
+    const emit = (tag: string, v: unknown) => out(`${atLineStart ? "" : "\n"}@@${tag} ${JSON.stringify(v)}\n`);
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(path.join(req.programDir, "index")) as () => Promise<Record<string, unknown>>;
+        // A killed run can leave the file backend unreadable: repair it before the stack is selected.
+        const repaired = req.op === "recover" ? repairFileBackend(process.env.PULUMI_BACKEND_URL, req.project, req.stack) : [];
         const stack = await LocalWorkspace.createOrSelectStack(
             { stackName: req.stack, projectName: req.project, program },
             { workDir: req.workDir },
         );
         const common = {
-            onOutput: (s: string) => process.stdout.write(s),
+            onOutput: out,
             onEvent: (e: EngineEvent) => {
                 const c = compact(e);
                 if (c) emit("event", c);
@@ -123,6 +132,7 @@ async function main(): Promise<void> {
             }
             case "recover": {
                 ({ changes, detail } = await recover(stack, req, common));
+                if (repaired.length > 0) detail = `${detail}; removed the broken backend files ${repaired.join(", ")}`;
                 break;
             }
             case "refresh": {
