@@ -46,6 +46,15 @@ export const servingSchema = z.strictObject({
     scaleMetric: z.enum(["cpu", "memory"]).default("cpu"),
     /** HPA target: average utilisation in percent of the request. Default 70. */
     scaleTarget: z.number().int().min(10).max(100).default(70),
+    /**
+     * eks/gke/aks: the address ranges the cloud model bucket answers on from this cluster, when the
+     * site reaches it privately (an S3 interface endpoint's or a Private Endpoint's subnet, Private
+     * Google Access's 199.36.153.8/30 with its DNS): the predictors' storage initializer and the model
+     * sync may then reach the bucket only there, on 443. Default: any address on 443 (the clouds
+     * publish no fixed range for their storage services).
+     */
+    modelStoreEgressCidrs: z.array(z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/, { message: "must be an IPv4 CIDR such as 10.40.8.0/24" }))
+        .min(1).optional(),
     /** Cron schedule of the model re-sync (repairs drift). Default every 15 minutes. */
     modelSyncSchedule: z.string().superRefine((s, ctx) => {
         const problem = cronProblem(s);
@@ -106,6 +115,12 @@ export function servingIssues(s: ServingConfig, ctx?: ServingContext): string[] 
     }
     if (ctx?.serving && ctx.clusterProvider === "k3s" && !ctx.rook && s.localStore.storageClass === undefined) {
         out.push(`${k("localStore.storageClass")} is required on k3s: the cluster's only class (local-path) has no ReadWriteMany, and the model copy is read by predictors on several nodes; set an RWX class the site provides (e.g. longhorn, an NFS class)`);
+    }
+    if (s.modelStoreEgressCidrs !== undefined && ctx?.clusterProvider !== undefined && !["eks", "gke", "aks"].includes(ctx.clusterProvider)) {
+        out.push(`${k("modelStoreEgressCidrs")} describes how a cloud cluster reaches its model bucket; on ${ctx.clusterProvider} the model copy is a local volume: remove it`);
+    }
+    if (s.modelStoreEgressCidrs?.some((c) => c.endsWith("/0"))) {
+        out.push(`${k("modelStoreEgressCidrs")} contains a /0 (any address, as without the key): list the private endpoint's range, or remove the key`);
     }
     if (s.minReplicas > s.maxReplicas) {
         out.push(`${k("maxReplicas")} must be >= minReplicas (got ${s.maxReplicas} < ${s.minReplicas})`);

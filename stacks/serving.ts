@@ -155,7 +155,7 @@ export function deployServing(name: string, config: PlatformConfig, cluster: Clu
             trainingStore: trainingStorePeer(contract.modelStore.endpoint, contract.modelStore.exposure?.addresses),
             sink: streamPort ? { selector: { ...SINK.labels }, port: SINK.port, streamPort } : undefined,
             scrapers: base.monitoring ? { namespace: MONITORING_NAMESPACE, ports: [...PREDICTOR_METRICS_PORTS] } : undefined,
-            modelStore: store ? [{ cidr: "0.0.0.0/0", port: 443 }, ...identityEndpoints(cluster.platform)] : [],
+            modelStore: store ? [...(s.modelStoreEgressCidrs ?? ["0.0.0.0/0"]).map((cidr) => ({ cidr, port: 443 })), ...identityEndpoints(cluster.platform)] : [],
         },
     });
     // Prometheus (base monitoring) scrapes the KServe controller and every predictor pod.

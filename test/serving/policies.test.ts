@@ -5,6 +5,7 @@ import { ConfigError, resolveConfig } from "../../config/resolve";
 import { servingIssues, servingSchema } from "../../config/serving";
 import { catalogueProblems, endpointPort, servingRuntimes, trainingStorePeer } from "../../stacks/serving";
 import { exposureIssues, trainingExposureIssues } from "../../config/exposure";
+import { servingIssues, servingSchema } from "../../config/serving";
 import { externalServiceSpec } from "../../components/storage/rookSpecs";
 import { rookSpecInput } from "../../components/storage/rookCeph";
 import { inClusterEndpoint } from "../../components/storage/rookSpecs";
@@ -20,6 +21,8 @@ const rules = {
     scrapers: { namespace: "monitoring", ports: [8080, 8002] },
 };
 const byName = (ps: ReturnType<typeof servingNetworkPolicies>) => Object.fromEntries(ps.map((p) => [p.name, p.spec as any]));
+
+const resolved = servingSchema.parse({});
 
 describe("serving: network policies", () => {
     it("default deny plus exactly DNS, predictor ingress, metrics, sink, training store (volume store: no bucket egress)", () => {
@@ -177,6 +180,15 @@ describe("serving: catalogue checks", () => {
         assert.deepEqual(trainingExposureIssues({ allowedSources: {}, privateConnectivity: false }, { environment: "dev", storageEndpoint: "http://s3.lab" }), []);
         assert.deepEqual(exposureIssues({ ...e, allowedSources: {}, endpointAddresses: ["203.0.113.16/28"] }, { training: false, serving: true, clusterProvider: "eks" }),
             ["hybridml:exposure.endpointAddresses publishes where a training stack's endpoints answer; this stack has no training role: remove it"]);
+    });
+
+    it("the cloud model bucket: any address on 443 unless serving.modelStoreEgressCidrs names the private endpoint's range", () => {
+        const s = (cidrs?: string[]) => servingIssues({ ...resolved, modelStoreEgressCidrs: cidrs } as any, { serving: true, clusterProvider: "onprem", rook: false });
+        assert.deepEqual(s(["10.40.8.0/24"]), ["hybridml:serving.modelStoreEgressCidrs describes how a cloud cluster reaches its model bucket; on onprem the model copy is a local volume: remove it"]);
+        assert.deepEqual(servingIssues({ ...resolved, modelStoreEgressCidrs: ["10.40.8.0/24"] } as any, { serving: true, clusterProvider: "eks", rook: false }), []);
+        assert.match(servingIssues({ ...resolved, modelStoreEgressCidrs: ["0.0.0.0/0"] } as any, { serving: true, clusterProvider: "gke", rook: false }).join(), /contains a \/0/);
+        const ps = byName(servingNetworkPolicies({ ...rules, modelStore: [{ cidr: "10.40.8.0/24", port: 443 }] }));
+        assert.deepEqual(ps["allow-sync-model-store"].egress, [{ to: [{ ipBlock: { cidr: "10.40.8.0/24" } }], ports: [{ protocol: "TCP", port: 443 }] }]);
     });
 
     it("training store ports", () => {
