@@ -209,12 +209,12 @@ export class RookCeph extends pulumi.ComponentResource {
         }
 
         new k8s.batch.v1.Job(`${name}-models-versioning`, {
-            metadata: { name: rookNames.versioningJob, namespace: ns },
+            metadata: { name: rookNames.versioningJob, namespace: ns, labels: { "app.kubernetes.io/name": rookNames.versioningJob, "app.kubernetes.io/part-of": "hybridml" } },
             spec: versioningJobSpec(input),
         }, child({ dependsOn: [claims[rookNames.modelsBucket]], customTimeouts: { create: "30m" } }));
 
         new k8s.apps.v1.Deployment(`${name}-toolbox`, {
-            metadata: { name: rookNames.toolbox, namespace: ns, labels: { app: rookNames.toolbox } },
+            metadata: { name: rookNames.toolbox, namespace: ns, labels: { app: rookNames.toolbox, "app.kubernetes.io/name": rookNames.toolbox, "app.kubernetes.io/part-of": "hybridml" } },
             spec: toolboxDeploymentSpec(input),
         }, child({ dependsOn: [this.cluster], customTimeouts: { create: "30m" } }));
 

@@ -570,6 +570,7 @@ export function externalServiceSpec(i: RookSpecInput): { metadata: k8s.types.inp
         metadata: {
             name: `rook-ceph-rgw-${rookNames.objectStore}-external`,
             namespace: i.namespace,
+            labels: { "app.kubernetes.io/name": "rgw-external", "app.kubernetes.io/part-of": "hybridml" },
             annotations: { "external-dns.alpha.kubernetes.io/hostname": ext.host },
         },
         spec: {

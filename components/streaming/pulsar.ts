@@ -157,7 +157,7 @@ export class Pulsar extends pulumi.ComponentResource {
             producerRoles: args.clientRoles ?? [],
         });
         this.streamsJob = new k8s.batch.v1.Job(`${name}-streams`, {
-            metadata: { namespace: ns.metadata.name, labels: { "app.kubernetes.io/part-of": "hybridml", "app.kubernetes.io/component": "pulsar-streams" } },
+            metadata: { namespace: ns.metadata.name, labels: { "app.kubernetes.io/name": "pulsar-streams", "app.kubernetes.io/part-of": "hybridml", "app.kubernetes.io/component": "pulsar-streams" } },
             spec: {
                 backoffLimit: 6,
                 template: {

@@ -42,7 +42,7 @@ export class PulsarGeoReplication extends pulumi.ComponentResource {
             remoteBrokerPort: args.remote.brokerPort, remoteWebPort: args.remote.webPort, remoteTokenPath: "/pulsar/remote/token",
         });
         this.job = new k8s.batch.v1.Job(`${name}-job`, {
-            metadata: { namespace: args.namespace, labels },
+            metadata: { namespace: args.namespace, labels: { ...labels, "app.kubernetes.io/name": "pulsar-geo-replication" } },
             spec: {
                 backoffLimit: 6,
                 template: {

@@ -7,7 +7,7 @@ import { clusterApiNotPublic, clusterEncryptionIdentity, gpuPoolsTainted, scaleT
 import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "./cloud";
 import { statefulProtected } from "./durability";
 import { loadBalancersRestricted } from "./exposure";
-import { helmValuesPodSecurity, imageDigestsInProd, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "./podSecurity";
+import { helmValuesPodSecurity, imageDigestsInProd, noPrereleaseApis, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels } from "./podSecurity";
 import { credentialsAsSecrets, credentialsNotInPlainConfig } from "./secrets";
 import { bucketsPrivateEncrypted, cephPoolReplication, datasetsStayInTraining } from "./storage";
 import { kafkaReplication, pulsarQuorum } from "./streaming";
@@ -33,6 +33,7 @@ export const allPolicies: readonly PolicyDef[] = [
     // The hardened baseline.
     podSecurityRestricted,
     helmValuesPodSecurity,
+    noPrereleaseApis,
     prodReplicasAndPdb,
     recommendedLabels,
     imageDigestsInProd,

@@ -61,13 +61,14 @@ const WORKLOADS = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:Stateful
 export const recommendedLabels: ResourcePolicyDef = {
     kind: "resource",
     name: "recommended-labels",
-    description: "Workloads carry the recommended labels app.kubernetes.io/name and app.kubernetes.io/part-of (on the object and its pods).",
+    description: "Workloads and Services carry the recommended labels app.kubernetes.io/name and app.kubernetes.io/part-of "
+        + "(the Kubernetes compliance set's configure-recommended-labels, for Deployments, StatefulSets, DaemonSets, Jobs, CronJobs and Services).",
     remediation: "Add metadata.labels and spec.template.metadata.labels {\"app.kubernetes.io/name\": <component>, \"app.kubernetes.io/part-of\": \"hybridml\"}.",
     levels: { dev: "advisory", edge: "advisory", prod: "advisory" },
     severity: "low",
     url: "https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/",
     check(r) {
-        if (!WORKLOADS.includes(r.type)) return [];
+        if (!WORKLOADS.includes(r.type) && r.type !== "kubernetes:core/v1:Service") return [];
         const labels = get(r.props, "metadata.labels");
         if (isUnknown(labels)) return [];
         const missing = ["app.kubernetes.io/name", "app.kubernetes.io/part-of"].filter((k) => !(labels && typeof labels === "object" && k in labels));
@@ -178,5 +179,23 @@ export const helmValuesPodSecurity: ResourcePolicyDef = {
         const chart = get(r.props, "chart");
         if (typeof chart !== "string" || HELM_POD_SECURITY_EXCEPTIONS.some((e) => e.chart === chart.split("/").pop())) return [];
         return unsafeValues(get(r.props, "values")).map((m) => `chart ${chart.split("/").pop()}: ${m}`);
+    },
+};
+
+/** Built-in API groups (custom resources version their own APIs: a CRD's v1beta1 is its maintainers' choice). */
+const BUILTIN_GROUPS = /^kubernetes:(core|apps|batch|networking\.k8s\.io|policy|rbac\.authorization\.k8s\.io|storage\.k8s\.io|scheduling\.k8s\.io|autoscaling|admissionregistration\.k8s\.io|apiextensions\.k8s\.io|apiregistration\.k8s\.io|certificates\.k8s\.io|coordination\.k8s\.io|discovery\.k8s\.io|events\.k8s\.io|flowcontrol\.apiserver\.k8s\.io|node\.k8s\.io|resource\.k8s\.io)\/(v\d+(alpha|beta)\d*):/;
+
+export const noPrereleaseApis: ResourcePolicyDef = {
+    kind: "resource",
+    name: "no-prerelease-kubernetes-apis",
+    description: "Built-in Kubernetes objects use GA API versions, never alpha or beta ones (the Kubernetes compliance set's disallow-alpha/beta-resource): "
+        + "pre-release APIs are off by default or removed within a few releases.",
+    remediation: "Use the GA version of the kind (e.g. policy/v1 PodDisruptionBudget, autoscaling/v2 HorizontalPodAutoscaler).",
+    levels: { dev: "advisory", edge: "mandatory", prod: "mandatory" },
+    severity: "medium",
+    url: "https://kubernetes.io/docs/reference/using-api/#api-versioning",
+    check(r) {
+        const m = BUILTIN_GROUPS.exec(r.type);
+        return m ? [`${r.type} uses the pre-release API version ${m[2]}`] : [];
     },
 };

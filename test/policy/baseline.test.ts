@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { azureStorageHardened, eksAuditLogs, gkeShieldedNodes, iamLeastPrivilege, keysRotate, keyVaultPurgeProtection } from "../../policy/policies/cloud";
 import { loadBalancersRestricted } from "../../policy/policies/exposure";
 import {
-    HELM_POD_SECURITY_EXCEPTIONS, helmValuesPodSecurity, imageDigestsInProd, POD_SECURITY_EXCEPTIONS, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels,
+    HELM_POD_SECURITY_EXCEPTIONS, helmValuesPodSecurity, imageDigestsInProd, noPrereleaseApis, POD_SECURITY_EXCEPTIONS, podSecurityRestricted, prodReplicasAndPdb, recommendedLabels,
 } from "../../policy/policies/podSecurity";
 import * as f from "./fixtures";
 import { crossGuardViolations, planMessages, planViolations } from "./run";
@@ -42,6 +42,16 @@ describe("hardened baseline: pod security (restricted)", () => {
             assert.deepEqual(planMessages(podSecurityRestricted, [res(DEPLOYMENT, "d", change(f.deployment, ["metadata", "namespace"], e.namespace))]), [], e.namespace);
         }
         assert.deepEqual((await crossGuardViolations(podSecurityRestricted, [bad])).map((v) => v.message), planMessages(podSecurityRestricted, [bad]));
+    });
+});
+
+describe("hardened baseline: GA Kubernetes APIs only", () => {
+    it("catches alpha and beta versions of built-in kinds; custom resources version their own APIs", () => {
+        assert.deepEqual(planMessages(noPrereleaseApis, [res("kubernetes:policy/v1beta1:PodDisruptionBudget", "p", {}), res("kubernetes:batch/v1:Job", "j", {})]),
+            ["kubernetes:policy/v1beta1:PodDisruptionBudget uses the pre-release API version v1beta1"]);
+        assert.equal(planMessages(noPrereleaseApis, [res("kubernetes:resource.k8s.io/v1alpha3:DeviceClass", "d", {})]).length, 1);
+        assert.deepEqual(planMessages(noPrereleaseApis, [res("kubernetes:serving.kserve.io/v1beta1:InferenceService", "i", {}), res("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", {})]), []);
+        assert.ok(planViolations(noPrereleaseApis, [res("kubernetes:policy/v1beta1:PodDisruptionBudget", "p", {})]).every((v) => v.enforcement === "mandatory"));
     });
 });
 
@@ -96,6 +106,10 @@ describe("hardened baseline: prod replicas and PDB, labels, digests", () => {
         assert.deepEqual(planMessages(recommendedLabels, [res(DEPLOYMENT, "d", hardened)]), []);
         const v = planViolations(recommendedLabels, [res(DEPLOYMENT, "d", f.deployment)]);
         assert.deepEqual(v.map((x) => [x.enforcement, x.message]), [["advisory", "metadata.labels lacks app.kubernetes.io/name, app.kubernetes.io/part-of"]]);
+        // Services too, as the Kubernetes compliance set checks them.
+        const svc = (labels?: Record<string, string>) => res("kubernetes:core/v1:Service", "s", { metadata: { name: "s", ...(labels ? { labels } : {}) }, spec: { ports: [{ port: 80 }] } });
+        assert.deepEqual(planMessages(recommendedLabels, [svc()]), ["metadata.labels lacks app.kubernetes.io/name, app.kubernetes.io/part-of"]);
+        assert.deepEqual(planMessages(recommendedLabels, [svc({ "app.kubernetes.io/name": "sink", "app.kubernetes.io/part-of": "hybridml" })]), []);
         assert.deepEqual(planMessages(imageDigestsInProd, [res(DEPLOYMENT, "d", change(hardened, ["spec", "template", "spec", "containers", 0, "image"], "amazon/aws-cli:2.31.0@sha256:" + "a".repeat(64)))]), []);
         assert.deepEqual(planMessages(imageDigestsInProd, [res(DEPLOYMENT, "d", hardened)]), ["spec.template.spec.containers[0] (sync): image amazon/aws-cli:2.31.0 is not pinned by digest"]);
         assert.deepEqual(planMessages(imageDigestsInProd, [res(DEPLOYMENT, "d", hardened)], { stack: "dev", environment: "dev" }), []);

@@ -5,7 +5,6 @@ import { ConfigError, resolveConfig } from "../../config/resolve";
 import { servingIssues, servingSchema } from "../../config/serving";
 import { catalogueProblems, endpointPort, servingRuntimes, trainingStorePeer } from "../../stacks/serving";
 import { exposureIssues, trainingExposureIssues } from "../../config/exposure";
-import { servingIssues, servingSchema } from "../../config/serving";
 import { externalServiceSpec } from "../../components/storage/rookSpecs";
 import { rookSpecInput } from "../../components/storage/rookCeph";
 import { inClusterEndpoint } from "../../components/storage/rookSpecs";

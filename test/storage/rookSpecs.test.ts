@@ -195,6 +195,7 @@ describe("Rook specs (pure)", () => {
             assert.deepEqual(svc.metadata, {
                 name: "rook-ceph-rgw-models-external", namespace: "rook-ceph",
                 annotations: { "external-dns.alpha.kubernetes.io/hostname": "s3.training.acme.example" },
+                labels: { "app.kubernetes.io/name": "rgw-external", "app.kubernetes.io/part-of": "hybridml" },
             });
             assert.equal(svc.spec.type, "LoadBalancer");
             assert.deepEqual(svc.spec.selector, { app: "rook-ceph-rgw", rook_cluster: "rook-ceph", rook_object_store: "models" });
