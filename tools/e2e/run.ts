@@ -560,6 +560,14 @@ async function main(): Promise<void> {
     const passed = report.steps.filter((s) => s.ok).length;
     log(`${passed} passed, ${report.steps.length - passed} failed`);
     process.exitCode = passed === report.steps.length ? 0 : 1;
+    // The clusters' data and the file backend (about 160 MB): kept for a failed run, to look into.
+    if (world && passed === report.steps.length) {
+        try {
+            fs.rmSync(world.tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
+        } catch (e) {
+            log(`could not remove ${world.tmp}: ${(e as Error).message}`);
+        }
+    } else if (world) log(`kept for inspection: ${world.tmp}`);
 }
 
 void main();
