@@ -94,6 +94,11 @@ describe("fleet command (tools/fleet)", () => {
         assert.deepEqual(parseArgs(["recover", "--stacks", "s", "--clear-unknown"]).extra, { clearUnknown: true });
         assert.equal(parseArgs(["recover"]).extra, undefined);
         assert.throws(() => parseArgs(["up", "--clear-unknown"]), /--clear-unknown is an option of recover/);
+        const urn = "urn:pulumi:prod-aws::hybridml::aws:s3/bucketV2:BucketV2::models";
+        assert.deepEqual(parseArgs(["recover", "--import", urn, "hybridml-prod-aws-models", "--clear-unknown"]).extra,
+            { imports: [{ urn, id: "hybridml-prod-aws-models" }], clearUnknown: true });
+        assert.throws(() => parseArgs(["recover", "--import", "models"]), /--import needs a URN and the ID/);
+        assert.throws(() => parseArgs(["up", "--import", urn, "x"]), /--import is an option of recover/);
     });
 
     it("reads a worker's markers also where engine output did not end its line", () => {

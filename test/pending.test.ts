@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { adoptPendingCreates, kubernetesId, PendingOperation, planPendingCreates, repairFileBackend } from "../tools/fleet/pending";
+import { adoptPendingCreates, kubernetesId, PendingOperation, planPendingCreates, repairFileBackend, withOperatorImports } from "../tools/fleet/pending";
 
 const op = (type: string, inputs: Record<string, unknown>, urnName = "x"): PendingOperation => ({
     type: "creating",
@@ -39,6 +39,13 @@ describe("recovery of pending creates", () => {
         assert.deepEqual(plan.imports, [{ urn: pending[0].resource.urn, id: "kserve/kserve" }]);
         assert.deepEqual(plan.local, [pending[1].resource.urn]);
         assert.deepEqual(plan.unknown, [pending[2].resource.urn]);
+    });
+
+    it("takes the operator's IDs for pending creates it cannot identify, and refuses an ID for no pending create", () => {
+        const bucket = op("aws:s3/bucketV2:BucketV2", { bucket: "b" }, "bucket");
+        const plan = planPendingCreates([bucket]);
+        assert.deepEqual(withOperatorImports(plan, [{ urn: bucket.resource.urn, id: "b" }]), { imports: [{ urn: bucket.resource.urn, id: "b" }], local: [], unknown: [] });
+        assert.throws(() => withOperatorImports(plan, [{ urn: "urn:pulumi:s::p::x::typo", id: "b" }]), /--import names no pending create: urn:pulumi:s::p::x::typo/);
     });
 
     it("adopts the imports as resources after the existing ones and keeps the rest pending", () => {

@@ -1,23 +1,25 @@
 /**
- * npm run fleet -- preview|up|destroy|recover [--stacks a,b] [--parallel N] [--work-dir DIR] [--clear-unknown]
+ * npm run fleet -- preview|up|destroy|recover [--stacks a,b] [--parallel N] [--work-dir DIR] [--clear-unknown] [--import URN ID]...
  *
  * Runs the operation over the stacks of DIR (default: this repository's stack files) in dependency
  * order with the real Pulumi CLI (on PATH) and whatever backend and secrets provider the environment
  * selects (PULUMI_BACKEND_URL, PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE). Each line of output
  * carries its stack's name; the run ends with a table and exits 1 if any stack failed or was skipped.
  * `recover`, after an interrupted `up`: releases the lock, adopts the pending creates whose objects can
- * be found by ID and refreshes (tools/fleet/pending.ts); `--clear-unknown` also drops pending creates
- * it cannot identify (cloud resources: find them and import them yourself first).
+ * be found by ID and refreshes (tools/fleet/pending.ts). Pending creates it cannot identify (cloud
+ * resources) stop it: give each one's ID with `--import URN ID`, or drop them with `--clear-unknown`.
  */
 import { fleetTable, REPO_ROOT, runFleet, StackOp } from "./fleet";
 
-const USAGE = "usage: npm run fleet -- preview|up|destroy|recover [--stacks a,b] [--parallel N] [--work-dir DIR] [--clear-unknown]";
+const USAGE = "usage: npm run fleet -- preview|up|destroy|recover [--stacks a,b] [--parallel N] [--work-dir DIR] [--clear-unknown] [--import URN ID]...";
 
-export function parseArgs(argv: string[]): { op: StackOp; stacks?: string[]; parallel: number; workDir: string; extra?: { clearUnknown: true } } {
+type RecoverExtra = { clearUnknown?: true; imports?: { urn: string; id: string }[] };
+
+export function parseArgs(argv: string[]): { op: StackOp; stacks?: string[]; parallel: number; workDir: string; extra?: RecoverExtra } {
     const [op, ...rest] = argv;
     if (op !== "preview" && op !== "up" && op !== "destroy" && op !== "recover") throw new Error(USAGE);
     let stacks: string[] | undefined;
-    let extra: { clearUnknown: true } | undefined;
+    let extra: RecoverExtra | undefined;
     let parallel = 4;
     let workDir = REPO_ROOT;
     for (let i = 0; i < rest.length; i++) {
@@ -40,8 +42,16 @@ export function parseArgs(argv: string[]): { op: StackOp; stacks?: string[]; par
                 break;
             case "--clear-unknown":
                 if (op !== "recover") throw new Error(`--clear-unknown is an option of recover\n${USAGE}`);
-                extra = { clearUnknown: true };
+                extra = { ...extra, clearUnknown: true };
                 break;
+            case "--import": {
+                const id = rest[i + 2];
+                if (op !== "recover") throw new Error(`--import is an option of recover\n${USAGE}`);
+                if (!v?.startsWith("urn:pulumi:") || !id) throw new Error(`--import needs a URN and the ID of what it created (--import urn:pulumi:... ID)\n${USAGE}`);
+                extra = { ...extra, imports: [...(extra?.imports ?? []), { urn: v, id }] };
+                i += 2;
+                break;
+            }
             default:
                 throw new Error(`unknown argument ${rest[i]}\n${USAGE}`);
         }

@@ -67,6 +67,23 @@ export function planPendingCreates(pending: PendingOperation[] = []): PendingPla
     return plan;
 }
 
+/**
+ * The plan with IDs the operator found (`recover --import URN ID`) for pending creates it could not
+ * identify: they become imports too. An ID for a URN that is no pending create is an error (a typo
+ * would otherwise be ignored).
+ */
+export function withOperatorImports(plan: PendingPlan, imports: PendingPlan["imports"]): PendingPlan {
+    const pendingUrns = new Set([...plan.imports.map((i) => i.urn), ...plan.local, ...plan.unknown]);
+    const stray = imports.filter((i) => !pendingUrns.has(i.urn));
+    if (stray.length > 0) throw new Error(`--import names no pending create: ${stray.map((i) => i.urn).join(", ")}`);
+    const given = new Map(imports.map((i) => [i.urn, i.id]));
+    return {
+        imports: [...plan.imports.filter((i) => !given.has(i.urn)), ...imports],
+        local: plan.local.filter((u) => !given.has(u)),
+        unknown: plan.unknown.filter((u) => !given.has(u)),
+    };
+}
+
 /** A deployment as `pulumi stack export` gives it (the parts recovery touches). */
 export interface DeploymentState {
     resources?: { urn: string; [k: string]: unknown }[];

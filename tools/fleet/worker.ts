@@ -8,7 +8,7 @@
  */
 import * as path from "node:path";
 import { LocalWorkspace, EngineEvent, OpMap, Stack } from "@pulumi/pulumi/automation";
-import { adoptPendingCreates, DeploymentState, planPendingCreates, repairFileBackend } from "./pending";
+import { adoptPendingCreates, DeploymentState, planPendingCreates, repairFileBackend, withOperatorImports } from "./pending";
 
 export type StackOp = "preview" | "up" | "destroy" | "refresh" | "recover";
 
@@ -28,6 +28,8 @@ export interface WorkerRequest {
     refresh?: boolean;
     /** recover: also clear pending creates whose IDs cannot be derived (their objects, if any, are orphaned). */
     clearUnknown?: boolean;
+    /** recover: IDs the operator found for pending creates the provider cannot identify (cloud resources). */
+    imports?: { urn: string; id: string }[];
 }
 
 export interface WorkerResult {
@@ -71,10 +73,10 @@ async function recover(stack: Stack, req: WorkerRequest, common: Parameters<Stac
     await stack.cancel().catch(() => undefined); // no update in progress is fine
     const state = await stack.exportStack();
     const deployment = state.deployment as DeploymentState;
-    const plan = planPendingCreates(deployment.pending_operations);
+    const plan = withOperatorImports(planPendingCreates(deployment.pending_operations), req.imports ?? []);
     if (plan.unknown.length > 0 && !req.clearUnknown) {
-        throw new Error(`${plan.unknown.length} pending create(s) whose IDs cannot be derived; find each object and run ` +
-            `pulumi refresh --import-pending-creates URN ID, or rerun recover with --clear-unknown to drop them:\n${plan.unknown.join("\n")}`);
+        throw new Error(`${plan.unknown.length} pending create(s) whose IDs cannot be derived; find each object and rerun recover with ` +
+            `--import URN ID for it, or with --clear-unknown to drop them (when they were never created):\n${plan.unknown.join("\n")}`);
     }
     if (plan.imports.length > 0) {
         await stack.importStack({ ...state, deployment: adoptPendingCreates(deployment, plan.imports) });
