@@ -37,6 +37,7 @@ case "$verb" in
 esac
 `;
 
+/** A folder with the pulsar-admin stand-in and its state; `run` executes a script there (its /tmp/client.conf points inside). */
 function sandbox(files: Record<string, string> = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulsar-admin-"));
     fs.mkdirSync(path.join(dir, "bin"));
@@ -47,29 +48,23 @@ function sandbox(files: Record<string, string> = {}) {
     const run = (script: string) => execFileSync("sh", ["-c", script.replace(/\/tmp\/client\.conf/g, path.join(dir, "client.conf"))],
         { cwd: dir, env: { ...process.env, STATE: state }, stdio: "pipe" });
     const tenantClusters = (t: string) => fs.readFileSync(path.join(state, "tenants", t), "utf8");
-    return { run, tenantClusters, done: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
-function runTwice(script: string, files: Record<string, string> = {}) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulsar-admin-"));
-    fs.mkdirSync(path.join(dir, "bin"));
-    fs.writeFileSync(path.join(dir, "bin", "pulsar-admin"), FAKE_ADMIN, { mode: 0o755 });
-    const state = path.join(dir, "state");
-    fs.mkdirSync(state);
-    for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), content);
-    // The scripts write their client config to /tmp/client.conf: point it into the sandbox.
-    const sandboxed = script.replace(/\/tmp\/client\.conf/g, path.join(dir, "client.conf"));
-    const run = () => execFileSync("sh", ["-c", sandboxed], { cwd: dir, env: { ...process.env, STATE: state }, stdio: "pipe" });
     const snapshot = () => fs.readdirSync(state).filter((d) => d !== "log").sort().map((d) => `${d}: ${fs.readdirSync(path.join(state, d)).sort().join(",")}`);
     const logOf = () => (fs.existsSync(path.join(state, "log")) ? fs.readFileSync(path.join(state, "log"), "utf8").split("\n").filter(Boolean) : []);
+    const clearLog = () => fs.writeFileSync(path.join(state, "log"), "");
+    return { run, tenantClusters, snapshot, logOf, clearLog, done: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Run `script` twice in one sandbox: what each run called and the state after it. */
+function runTwice(script: string, files: Record<string, string> = {}) {
+    const box = sandbox(files);
     try {
-        run();
-        const first = { log: logOf(), state: snapshot() };
-        fs.writeFileSync(path.join(state, "log"), "");
-        run();
-        return { first, second: { log: logOf(), state: snapshot() } };
+        box.run(script);
+        const first = { log: box.logOf(), state: box.snapshot() };
+        box.clearLog();
+        box.run(script);
+        return { first, second: { log: box.logOf(), state: box.snapshot() } };
     } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+        box.done();
     }
 }
 
