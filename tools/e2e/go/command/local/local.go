@@ -11,7 +11,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"hybridml-e2e/pulumi-resource-command/lifecycle"
 )
 
 // CommandArgs are the inputs of a local command.
@@ -53,47 +54,28 @@ func (c *CommandArgs) Annotate(a infer.Annotator) {
 	a.Describe(&c.Stdin, "Pass a string to the command's process as standard in.")
 }
 
+func (a CommandArgs) commands() lifecycle.Commands {
+	return lifecycle.Commands{Create: a.Create, Update: a.Update, Delete: a.Delete}
+}
+
 // Create runs `create` (nothing in a preview).
 func (*Command) Create(ctx context.Context, req infer.CreateRequest[CommandArgs]) (infer.CreateResponse[CommandState], error) {
-	id, err := resource.NewUniqueHex(req.Name, 8, 0)
-	if err != nil {
-		return infer.CreateResponse[CommandState]{}, err
-	}
-	st := CommandState{CommandArgs: req.Inputs}
-	if req.DryRun || req.Inputs.Create == nil {
-		return infer.CreateResponse[CommandState]{ID: id, Output: st}, nil
-	}
-	err = st.run(ctx, *req.Inputs.Create)
-	return infer.CreateResponse[CommandState]{ID: id, Output: st}, err
+	return lifecycle.Create(ctx, req.Name, req.DryRun, CommandState{CommandArgs: req.Inputs}, req.Inputs.commands())
 }
 
 // Update runs `update`, or `create` again when there is no `update`.
 func (*Command) Update(ctx context.Context, req infer.UpdateRequest[CommandArgs, CommandState]) (infer.UpdateResponse[CommandState], error) {
 	st := CommandState{CommandArgs: req.Inputs, Stdout: req.State.Stdout, Stderr: req.State.Stderr}
-	if req.DryRun {
-		return infer.UpdateResponse[CommandState]{Output: st}, nil
-	}
-	cmd := req.Inputs.Update
-	if cmd == nil {
-		cmd = req.Inputs.Create
-	}
-	if cmd == nil {
-		return infer.UpdateResponse[CommandState]{Output: st}, nil
-	}
-	err := st.run(ctx, *cmd)
-	return infer.UpdateResponse[CommandState]{Output: st}, err
+	return lifecycle.Update(ctx, req.DryRun, st, req.Inputs.commands())
 }
 
 // Delete runs `delete`.
 func (*Command) Delete(ctx context.Context, req infer.DeleteRequest[CommandState]) (infer.DeleteResponse, error) {
-	if req.State.Delete == nil {
-		return infer.DeleteResponse{}, nil
-	}
-	st := req.State
-	return infer.DeleteResponse{}, st.run(ctx, *st.Delete)
+	return lifecycle.Delete(ctx, req.State, req.State.commands())
 }
 
-func (s *CommandState) run(ctx context.Context, command string) error {
+// Run runs one command and records its output in the state.
+func (s *CommandState) Run(ctx context.Context, command string) error {
 	argv := []string{"/bin/sh", "-c"}
 	if s.Interpreter != nil && len(*s.Interpreter) > 0 {
 		argv = *s.Interpreter

@@ -14,9 +14,10 @@ import (
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"hybridml-e2e/pulumi-resource-command/lifecycle"
 )
 
 // Connection is how to reach the remote host (command:remote:Connection).
@@ -77,47 +78,28 @@ func (c *CommandArgs) Annotate(a infer.Annotator) {
 	a.Describe(&c.Stdin, "Pass a string to the command's process as standard in.")
 }
 
+func (a CommandArgs) commands() lifecycle.Commands {
+	return lifecycle.Commands{Create: a.Create, Update: a.Update, Delete: a.Delete}
+}
+
 // Create runs `create` (nothing in a preview).
 func (*Command) Create(ctx context.Context, req infer.CreateRequest[CommandArgs]) (infer.CreateResponse[CommandState], error) {
-	id, err := resource.NewUniqueHex(req.Name, 8, 0)
-	if err != nil {
-		return infer.CreateResponse[CommandState]{}, err
-	}
-	st := CommandState{CommandArgs: req.Inputs}
-	if req.DryRun || req.Inputs.Create == nil {
-		return infer.CreateResponse[CommandState]{ID: id, Output: st}, nil
-	}
-	err = st.run(ctx, *req.Inputs.Create)
-	return infer.CreateResponse[CommandState]{ID: id, Output: st}, err
+	return lifecycle.Create(ctx, req.Name, req.DryRun, CommandState{CommandArgs: req.Inputs}, req.Inputs.commands())
 }
 
 // Update runs `update`, or `create` again when there is no `update`.
 func (*Command) Update(ctx context.Context, req infer.UpdateRequest[CommandArgs, CommandState]) (infer.UpdateResponse[CommandState], error) {
 	st := CommandState{CommandArgs: req.Inputs, Stdout: req.State.Stdout, Stderr: req.State.Stderr}
-	if req.DryRun {
-		return infer.UpdateResponse[CommandState]{Output: st}, nil
-	}
-	cmd := req.Inputs.Update
-	if cmd == nil {
-		cmd = req.Inputs.Create
-	}
-	if cmd == nil {
-		return infer.UpdateResponse[CommandState]{Output: st}, nil
-	}
-	err := st.run(ctx, *cmd)
-	return infer.UpdateResponse[CommandState]{Output: st}, err
+	return lifecycle.Update(ctx, req.DryRun, st, req.Inputs.commands())
 }
 
 // Delete runs `delete` with the connection and environment recorded in the state.
 func (*Command) Delete(ctx context.Context, req infer.DeleteRequest[CommandState]) (infer.DeleteResponse, error) {
-	if req.State.Delete == nil {
-		return infer.DeleteResponse{}, nil
-	}
-	st := req.State
-	return infer.DeleteResponse{}, st.run(ctx, *st.Delete)
+	return lifecycle.Delete(ctx, req.State, req.State.commands())
 }
 
-func (s *CommandState) run(ctx context.Context, cmd string) error {
+// Run runs one command and records its output in the state.
+func (s *CommandState) Run(ctx context.Context, cmd string) error {
 	client, err := dial(ctx, s.Connection)
 	if err != nil {
 		return err
